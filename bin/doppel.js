@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+// `doppel` on the PATH: runs the bundled CLI that `npm run build` (or `npm run build:cli`) writes to out/cli.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const cli = new URL('../out/cli/doppel.js', import.meta.url);
+if (!existsSync(fileURLToPath(cli))) {
+  process.stderr.write('doppel: run `npm run build` first\n');
+  process.exit(1);
+}
+await import(cli.href);

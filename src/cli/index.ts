@@ -1,0 +1,205 @@
+// doppel: the headless command line. Exit status 0 on success, 1 on failure (one line on stderr),
+// 2 on wrong usage.
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { DoppelError, type DuplicateKind } from '../shared/api.js';
+import { imageToModelInput, sideBySidePng } from '../core/imaging/analyze.js';
+import { Autoencoder } from '../core/model/autoencoder.js';
+import { defaultDbPath, defaultModelsDir } from '../core/paths.js';
+import { DoppelService } from '../core/service.js';
+import { intOption } from './options.js';
+import { bar, formatDuration, printJson, StatusLine } from './output.js';
+import { registerTrain } from './train.js';
+
+interface Common {
+  db: string;
+  models: string;
+  model?: string;
+  json?: boolean;
+}
+
+function withCommon(cmd: Command, withDb = true): Command {
+  if (withDb) cmd.option('--db <path>', 'library database', defaultDbPath());
+  return cmd
+    .option('--models <dir>', 'models folder', defaultModelsDir())
+    .option('--model <name>', 'model to use (default: the one models/models.json names)')
+    .option('--json', 'machine-readable output on stdout', false);
+}
+
+async function openService(o: Common): Promise<DoppelService> {
+  return DoppelService.open({ dbPath: o.db, modelsDir: path.resolve(o.models), model: o.model });
+}
+
+async function withService<T>(o: Common, fn: (s: DoppelService) => Promise<T>): Promise<T> {
+  const service = await openService(o);
+  try {
+    return await fn(service);
+  } finally {
+    await service.close();
+  }
+}
+
+function readImage(file: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new DoppelError(code === 'ENOENT' ? 'not-found' : 'io', `Cannot read ${file}: ${code ?? String(err)}`);
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command('doppel')
+    .description('Find similar and duplicate photos with a small convolutional autoencoder.')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+
+  withCommon(
+    program
+      .command('index')
+      .description('add folders to the library and index them (incremental)')
+      .argument('<folder...>', 'folders of photos')
+      .option('--exclude <glob...>', 'skip paths matching these globs (relative to the folder)')
+      .option('--follow-symlinks', 'follow symbolic links', false),
+  ).action(async (folders: string[], o: Common & { exclude?: string[]; followSymlinks: boolean }) => {
+    await withService(o, async (service) => {
+      const added = [];
+      for (const folder of folders) added.push(await service.addFolder(folder));
+      const status = new StatusLine();
+      const off = service.on('progress', (p) => {
+        if (p.phase === 'scan') status.update(`scanning: ${p.done} files`);
+        else if (p.phase === 'index') {
+          status.update(
+            `indexing ${bar(p.done, p.total)} ${p.done}/${p.total} ${p.rate.toFixed(1)} photos/s ETA ${formatDuration(p.etaMs)}`,
+          );
+        }
+      });
+      const summary = await service.indexFolders(added, { exclude: o.exclude, followSymlinks: o.followSymlinks });
+      off();
+      status.done();
+      const info = await service.info();
+      if (o.json) {
+        printJson({ ...summary, photos: info.photos, db: info.dbPath });
+      } else {
+        process.stdout.write(
+          `${summary.scanned} files scanned: ${summary.added} added, ${summary.updated} updated, ` +
+            `${summary.unchanged} unchanged, ${summary.removed} removed, ${summary.errors.length} could not be indexed ` +
+            `(${(summary.durationMs / 1000).toFixed(1)} s). Library: ${info.photos} photos.\n`,
+        );
+        for (const e of summary.errors) process.stdout.write(`  ! ${e.path}: ${e.reason}\n`);
+        for (const f of summary.offlineFolders) process.stdout.write(`  offline (photos kept): ${f}\n`);
+      }
+    });
+  });
+
+  withCommon(
+    program
+      .command('similar')
+      .description('list the library photos most similar to each image (inside or outside the library)')
+      .argument('<image...>', 'query images')
+      .option('-k, --k <n>', 'number of results per query', intOption, 10),
+  ).action(async (images: string[], o: Common & { k: number }) => {
+    await withService(o, async (service) => {
+      const buffers = images.map(readImage);
+      const all = await service.similarToImages(buffers, o.k);
+      images.forEach((query, i) => {
+        const results = all[i]!.map((r) => ({ path: r.photo.path, score: r.score }));
+        if (o.json) printJson({ query, results });
+        else {
+          process.stdout.write(`${query}\n`);
+          for (const r of results) process.stdout.write(`  ${(r.score * 100).toFixed(2).padStart(6)}%  ${r.path}\n`);
+        }
+      });
+    });
+  });
+
+  withCommon(
+    program
+      .command('dupes')
+      .description('groups of duplicate photos in the library')
+      .addOption(
+        new Option('--tier <tier...>', 'which tiers to list').choices(['exact', 'near', 'similar']).default(['exact', 'near']),
+      ),
+  ).action(async (o: Common & { tier: DuplicateKind[] }) => {
+    await withService(o, async (service) => {
+      const groups = await service.findDuplicates({ kinds: o.tier });
+      for (const g of groups) {
+        if (o.json) printJson(g);
+        else {
+          process.stdout.write(`${g.kind} (keep ${g.keeper})\n`);
+          for (const m of g.members) process.stdout.write(`  ${(m.score * 100).toFixed(2).padStart(6)}%  ${m.path}\n`);
+        }
+      }
+      if (!o.json) process.stdout.write(`${groups.length} group(s)\n`);
+    });
+  });
+
+  withCommon(
+    program
+      .command('reconstruct')
+      .description("write the model's input and its reconstruction side by side as a PNG")
+      .argument('<image>', 'an image')
+      .requiredOption('--out <png>', 'output PNG')
+      .option('--scale <n>', 'upscaling factor', intOption, 8),
+    false,
+  ).action(async (image: string, o: Common & { out: string; scale: number }) => {
+    const model = await Autoencoder.load(path.resolve(o.models), o.model);
+    const input = await imageToModelInput(readImage(image), model.inputSize);
+    const { output, mse } = model.reconstruct(input);
+    const png = await sideBySidePng(input, output, model.inputSize, Math.max(1, o.scale));
+    fs.mkdirSync(path.dirname(path.resolve(o.out)), { recursive: true });
+    fs.writeFileSync(o.out, png);
+    if (o.json) printJson({ image, out: path.resolve(o.out), model: model.name, mse });
+    else process.stdout.write(`${o.out}: input | reconstruction by ${model.name} (MSE ${mse.toFixed(5)})\n`);
+    model.dispose();
+  });
+
+  withCommon(
+    program
+      .command('info')
+      .description('library summary: photos, errors, model, backend, database')
+      .option('--errors', 'list the files that could not be indexed, with the reason', false),
+  ).action(async (o: Common & { errors: boolean }) => {
+    await withService(o, async (service) => {
+      const info = await service.info();
+      const errors = o.errors ? await service.listErrors() : undefined;
+      if (o.json) {
+        printJson({ ...info, backend: info.model.backend, ...(errors ? { errorFiles: errors } : {}) });
+        return;
+      }
+      process.stdout.write(
+        `photos:   ${info.photos}\nerrors:   ${info.errors}\nfolders:  ${info.folders}\n` +
+          `model:    ${info.model.name} (${info.model.dim}-d, ${info.model.inputSize}x${info.model.inputSize} input)\n` +
+          `backend:  ${info.model.backend}\ndatabase: ${info.dbPath}\n`,
+      );
+      for (const e of errors ?? []) process.stdout.write(`  ! ${e.path}: ${e.reason}\n`);
+    });
+  });
+
+  registerTrain(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are successes; everything else commander rejects is wrong usage.
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return 0;
+      return 2;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`doppel: ${message.split('\n')[0]}\n`);
+    return 1;
+  }
+}
+
+const isEntry = process.argv[1] !== undefined && /(doppel|cli[\\/]index)\.[cm]?[jt]s$/.test(process.argv[1]);
+if (isEntry) {
+  process.exitCode = await main(process.argv);
+}

@@ -1,0 +1,66 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { train } from '../core/model/train.js';
+import { defaultModelsDir } from '../core/paths.js';
+import { bar, formatDuration, StatusLine } from './output.js';
+import { intOption, numberOption } from './options.js';
+
+export function registerTrain(program: Command): void {
+  program
+    .command('train')
+    .description('train an autoencoder on folders of images; resumes from its checkpoint when run again')
+    .requiredOption('--data <folder...>', 'folders of training images (searched recursively)')
+    .option('--name <name>', 'model name: the output goes to models/<name>/', 'seed-ae32')
+    .option('--arch <id>', 'architecture id', 'seed-conv-ae-32')
+    .option('--epochs <n>', 'epochs', intOption, 10)
+    .option('--samples-per-epoch <n>', 'samples drawn per epoch (default: the whole training split)', intOption)
+    .option('--batch <n>', 'batch size', intOption, 16)
+    .option('--lr <rate>', 'Adam learning rate', numberOption, 1e-3)
+    .option('--val <fraction>', 'fraction held out for validation', numberOption, 0.02)
+    .option('--max-val <n>', 'at most this many validation images', intOption, 1000)
+    .option('--seed <n>', 'random seed', intOption, 1)
+    .option('--budget <minutes>', 'stop with a checkpoint after this many minutes', numberOption)
+    .option('--checkpoint-every <seconds>', 'seconds between checkpoints', intOption, 120)
+    .option('--checkpoint-dir <dir>', 'checkpoint folder (default: .train/<name>)')
+    .option('--models <dir>', 'models folder', defaultModelsDir())
+    .option('--fresh', 'ignore an existing checkpoint and start over', false)
+    .action(async (o: Record<string, unknown>) => {
+      const status = new StatusLine();
+      const controller = new AbortController();
+      const stop = (): void => controller.abort();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      const name = o.name as string;
+      const modelsDir = path.resolve(o.models as string);
+      const result = await train({
+        name,
+        modelsDir,
+        architecture: o.arch as string,
+        data: o.data as string[],
+        epochs: o.epochs as number,
+        samplesPerEpoch: o.samplesPerEpoch as number | undefined,
+        batchSize: o.batch as number,
+        learningRate: o.lr as number,
+        validationFraction: o.val as number,
+        maxValidation: o.maxVal as number,
+        seed: o.seed as number,
+        budgetMinutes: o.budget as number | undefined,
+        checkpointEverySec: o.checkpointEvery as number,
+        checkpointDir: path.resolve((o.checkpointDir as string | undefined) ?? path.join('.train', name)),
+        fresh: o.fresh as boolean,
+        command: `doppel ${process.argv.slice(2).join(' ')}`,
+        signal: controller.signal,
+        onLog: (m) => status.done(m),
+        onProgress: (p) =>
+          status.update(
+            `epoch ${p.epoch}/${p.epochs} ${bar(p.step, p.steps)} loss ${p.loss.toFixed(5)} ` +
+              `${p.rate.toFixed(1)} img/s ETA ${formatDuration(p.etaMs)}`,
+          ),
+      });
+      status.done(
+        result.status === 'finished'
+          ? `finished ${result.epochsDone} epoch(s): ${result.modelDir}`
+          : `stopped after ${result.epochsDone} complete epoch(s); run the same command to resume`,
+      );
+    });
+}

@@ -1,0 +1,248 @@
+import exifr from 'exifr';
+import sharp from 'sharp';
+import { DoppelError } from '../../shared/api.js';
+
+// One libvips thread per image: the indexer decodes several images in parallel instead.
+sharp.concurrency(1);
+
+/** sharp's own default pixel limit (0x3FFF * 0x3FFF). */
+export const DEFAULT_MAX_PIXELS = 268_402_689;
+export const DEFAULT_THUMB_SIZE = 256;
+/**
+ * Kernel for the (at most 256 px) intermediate -> model input resize. Lanczos3 is sharp's default and
+ * antialiases well when shrinking; training and querying must use the same one.
+ */
+export const MODEL_RESIZE_KERNEL = 'lanczos3' as const;
+/**
+ * Prebuilt sharp binaries ship libheif with AV1 (AVIF) only: HEVC-coded HEIC files cannot be decoded.
+ * A custom libvips with libde265 lists '.heic' here.
+ */
+export const HEIC_DECODING_AVAILABLE = sharp.format.heif.input.fileSuffix?.includes('.heic') ?? false;
+
+export interface Analysis {
+  /** Size after applying the EXIF orientation. */
+  width: number;
+  height: number;
+  /** sharp's format name: 'jpeg', 'png', 'webp', 'gif', 'tiff', 'heif' (also AVIF), ... */
+  format: string;
+  orientation: number | null;
+  /** EXIF capture time as camera wall-clock ISO 8601 ('2008-05-30T15:56:01'), with the offset when recorded. */
+  takenAt: string | null;
+  /** inputSize * inputSize * 3 bytes of RGB, row-major, oriented, squashed to a square. */
+  modelInput: Uint8Array;
+  /** WebP, quality 80, longest side at most thumbSize, oriented. */
+  thumbnail: Buffer;
+}
+
+export interface AnalyzeOptions {
+  /** Side of the square model input, e.g. 32. */
+  inputSize: number;
+  /** Longest side of the display thumbnail (default 256). */
+  thumbSize?: number;
+  /** Images with more pixels are refused (default: sharp's limit). */
+  maxPixels?: number;
+}
+
+interface Decoded {
+  meta: sharp.Metadata;
+  /** Oriented, sRGB, alpha flattened onto white, longest side at most thumbSize. */
+  rgb: Buffer;
+  width: number;
+  height: number;
+}
+
+const fail = (reason: string, cause?: unknown) => new DoppelError('decode-failed', reason, { cause });
+
+/** libvips messages span several lines, some noise ("bad seek to 123"); keep the informative ones. */
+function cleanMessage(err: unknown): string {
+  const lines = String((err as Error)?.message ?? err)
+    .split('\n')
+    .map((l) => l.trim().replace(/^source: /, ''))
+    .filter((l) => l && !/^bad seek to \d+$/.test(l));
+  const text = [...new Set(lines)].join('; ');
+  return text.length > 300 ? `${text.slice(0, 297)}...` : text;
+}
+
+function asBuffer(input: Uint8Array): Buffer {
+  return Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+}
+
+/** Decodes once into the oriented sRGB intermediate that the thumbnail and the model input both come from. */
+async function decode(input: Buffer, thumbSize: number, maxPixels: number): Promise<Decoded> {
+  if (input.length === 0) throw fail('Empty file (0 bytes)');
+
+  let meta: sharp.Metadata;
+  try {
+    // Header only; the pixel limit is checked below so the message can give the size.
+    meta = await sharp(input, { limitInputPixels: false }).metadata();
+  } catch (err) {
+    const msg = cleanMessage(err);
+    if (/unsupported image format/i.test(msg)) throw fail(`Not a supported image (${msg})`, err);
+    throw fail(`Corrupt or truncated image (${msg})`, err);
+  }
+  const { width: w, height: h } = meta;
+  // With animated: false only the first frame counts, and meta.height is one frame's height.
+  const tooLarge = () => fail(`Image too large (${w} x ${h} pixels exceeds the limit of ${maxPixels})`);
+  if (maxPixels > 0 && w * h > maxPixels) throw tooLarge();
+
+  try {
+    const { data, info } = await sharp(input, {
+      failOn: 'error',
+      limitInputPixels: maxPixels || false,
+      animated: false,
+    })
+      .autoOrient()
+      // Giving the target size here lets libvips shrink JPEGs while decoding (shrink-on-load).
+      .resize({ width: thumbSize, height: thumbSize, fit: 'inside', withoutEnlargement: true })
+      .flatten({ background: '#ffffff' })
+      .toColourspace('srgb') // CMYK, greyscale and 16-bit inputs all end up as 8-bit sRGB
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`unexpected ${info.channels} channels after conversion`);
+    return { meta, rgb: data, width: info.width, height: info.height };
+  } catch (err) {
+    const msg = cleanMessage(err);
+    if (/exceeds pixel limit/i.test(msg)) throw tooLarge();
+    if (
+      meta.format === 'heif' &&
+      (/not been built in|no decoder|unsupported codec/i.test(msg) ||
+        (meta.compression === 'hevc' && !HEIC_DECODING_AVAILABLE))
+    ) {
+      throw fail(`HEIC/HEVC decoding is not available in this build (${msg})`, err);
+    }
+    throw fail(`Corrupt or truncated image (${msg})`, err);
+  }
+}
+
+function rawInput(width: number, height: number) {
+  return { raw: { width, height, channels: 3 as const } };
+}
+
+async function toModelInput(d: Decoded, inputSize: number): Promise<Uint8Array> {
+  const out = await sharp(d.rgb, rawInput(d.width, d.height))
+    .resize(inputSize, inputSize, { fit: 'fill', kernel: MODEL_RESIZE_KERNEL })
+    .raw()
+    .toBuffer();
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+}
+
+const EXIF_DATE = /^(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})/;
+const EXIF_OFFSET = /^[+-]\d{2}:\d{2}$/;
+
+/** 'YYYY:MM:DD HH:MM:SS' (+ optional '+hh:mm' offset tag) -> ISO 8601; null for blank or impossible dates. */
+export function exifDateToIso(value: unknown, offset?: unknown): string | null {
+  if (typeof value !== 'string') return null;
+  const m = EXIF_DATE.exec(value.trim());
+  if (!m) return null;
+  const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  if (y < 1800 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return null;
+  const iso = `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}`;
+  return typeof offset === 'string' && EXIF_OFFSET.test(offset.trim()) ? iso + offset.trim() : iso;
+}
+
+async function readTakenAt(input: Buffer): Promise<string | null> {
+  try {
+    // Raw strings rather than exifr's Date objects, which would be interpreted in this machine's time zone.
+    const tags = (await exifr.parse(input, {
+      pick: ['DateTimeOriginal', 'CreateDate', 'OffsetTimeOriginal', 'OffsetTimeDigitized'],
+      reviveValues: false,
+      translateValues: false,
+    })) as Record<string, unknown> | undefined;
+    if (!tags) return null;
+    return (
+      exifDateToIso(tags.DateTimeOriginal, tags.OffsetTimeOriginal) ??
+      exifDateToIso(tags.CreateDate, tags.OffsetTimeDigitized)
+    );
+  } catch {
+    return null; // formats exifr does not read, broken EXIF: no date
+  }
+}
+
+/** Decodes an image once and derives everything the indexer stores about it. */
+export async function analyzeImage(input: Uint8Array, opts: AnalyzeOptions): Promise<Analysis> {
+  const buf = asBuffer(input);
+  const thumbSize = opts.thumbSize ?? DEFAULT_THUMB_SIZE;
+  const [d, takenAt] = await Promise.all([
+    decode(buf, thumbSize, opts.maxPixels ?? DEFAULT_MAX_PIXELS),
+    readTakenAt(buf),
+  ]);
+  const [modelInput, thumbnail] = await Promise.all([
+    toModelInput(d, opts.inputSize),
+    sharp(d.rgb, rawInput(d.width, d.height)).webp({ quality: 80 }).toBuffer(),
+  ]);
+  const orientation = d.meta.orientation ?? null;
+  return {
+    width: d.meta.autoOrient.width,
+    height: d.meta.autoOrient.height,
+    format: d.meta.format,
+    orientation,
+    takenAt,
+    modelInput,
+    thumbnail,
+  };
+}
+
+/** The model input for any image (e.g. a query image from outside the library), exactly as analyzeImage makes it. */
+export async function imageToModelInput(input: Uint8Array, inputSize: number): Promise<Uint8Array> {
+  return toModelInput(await decode(asBuffer(input), DEFAULT_THUMB_SIZE, DEFAULT_MAX_PIXELS), inputSize);
+}
+
+/** Nearest-neighbour upscaling of packed RGB by an integer factor. */
+function upscale(rgb: Uint8Array, width: number, height: number, scale: number): Uint8Array {
+  if (scale === 1) return rgb;
+  const out = new Uint8Array(width * scale * height * scale * 3);
+  const rowLen = width * scale * 3;
+  for (let y = 0; y < height; y++) {
+    const row = out.subarray(y * scale * rowLen, (y * scale + 1) * rowLen);
+    for (let x = 0; x < width; x++) {
+      const src = (y * width + x) * 3;
+      for (let k = 0; k < scale; k++) row.set(rgb.subarray(src, src + 3), (x * scale + k) * 3);
+    }
+    for (let k = 1; k < scale; k++)
+      out.copyWithin((y * scale + k) * rowLen, y * scale * rowLen, (y * scale + 1) * rowLen);
+  }
+  return out;
+}
+
+function checkRgb(rgb: Uint8Array, width: number, height: number, scale: number): void {
+  if (!Number.isInteger(scale) || scale < 1) throw new DoppelError('invalid-argument', `Bad scale: ${scale}`);
+  if (rgb.length !== width * height * 3) {
+    throw new DoppelError(
+      'invalid-argument',
+      `RGB buffer has ${rgb.length} bytes; ${width}x${height} needs ${width * height * 3}`,
+    );
+  }
+}
+
+/** Encodes packed RGB as PNG, optionally upscaled (nearest neighbour) by an integer factor. */
+export async function rgbToPng(
+  rgb: Uint8Array,
+  width: number,
+  height: number,
+  opts: { scale?: number } = {},
+): Promise<Buffer> {
+  const scale = opts.scale ?? 1;
+  checkRgb(rgb, width, height, scale);
+  return sharp(asBuffer(upscale(rgb, width, height, scale)), rawInput(width * scale, height * scale))
+    .png()
+    .toBuffer();
+}
+
+const GAP = 4;
+
+/** Two size x size RGB images side by side, each upscaled by `scale`, with a 4 px white gap. */
+export async function sideBySidePng(left: Uint8Array, right: Uint8Array, size: number, scale: number): Promise<Buffer> {
+  checkRgb(left, size, size, scale);
+  checkRgb(right, size, size, scale);
+  const side = size * scale;
+  const width = side * 2 + GAP;
+  const canvas = new Uint8Array(width * side * 3).fill(255);
+  const a = upscale(left, size, size, scale);
+  const b = upscale(right, size, size, scale);
+  for (let y = 0; y < side; y++) {
+    canvas.set(a.subarray(y * side * 3, (y + 1) * side * 3), y * width * 3);
+    canvas.set(b.subarray(y * side * 3, (y + 1) * side * 3), (y * width + side + GAP) * 3);
+  }
+  return sharp(asBuffer(canvas), rawInput(width, side)).png().toBuffer();
+}

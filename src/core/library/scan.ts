@@ -1,0 +1,141 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import picomatch from 'picomatch';
+import { DoppelError } from '../../shared/api.js';
+
+/** File extensions Doppel treats as photos (lower case, with the dot). */
+export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set([
+  '.jpg',
+  '.jpeg',
+  '.jpe',
+  '.png',
+  '.webp',
+  '.avif',
+  '.tif',
+  '.tiff',
+  '.gif',
+  '.heic',
+  '.heif',
+]);
+
+export function isImagePath(p: string): boolean {
+  return IMAGE_EXTENSIONS.has(path.extname(p).toLowerCase());
+}
+
+export type ScanEvent =
+  | { type: 'file'; path: string; size: number; mtimeMs: number; dev: number; ino: number }
+  | { type: 'error'; path: string; reason: string };
+
+export interface ScanOptions {
+  /** Globs matched against the path relative to the root ('/' separators) and against the entry's name. */
+  exclude?: string[];
+  /** Follow symbolic links to files and folders (default false). */
+  followSymlinks?: boolean;
+  signal?: AbortSignal;
+}
+
+/** A short reason for a file system error, for the user. */
+export function fsReason(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  switch (e?.code) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'Permission denied';
+    case 'ENOENT':
+      return 'Not found';
+    case 'ENOTDIR':
+      return 'Not a folder';
+    case 'ELOOP':
+      return 'Too many levels of symbolic links';
+    case 'EIO':
+      return 'Input/output error';
+    case 'EMFILE':
+    case 'ENFILE':
+      return 'Too many open files';
+    default:
+      return e?.message ?? String(err);
+  }
+}
+
+const isGone = (err: unknown) => (err as NodeJS.ErrnoException)?.code === 'ENOENT';
+const idKey = (st: fs.Stats) => `${st.dev}:${st.ino}`;
+
+/**
+ * Walks `root` depth-first in sorted name order and yields every image file once. Hidden entries are
+ * skipped, symlinks too unless `followSymlinks`. Problems below the root become 'error' events; a root
+ * that is missing or not a folder throws DoppelError('not-found') before anything is yielded.
+ */
+export async function* scanFolder(root: string, opts: ScanOptions = {}): AsyncGenerator<ScanEvent> {
+  const absRoot = path.resolve(root);
+  let rootStat: fs.Stats;
+  try {
+    rootStat = await fs.promises.stat(absRoot);
+  } catch (err) {
+    throw new DoppelError('not-found', `Folder not reachable: ${absRoot} (${fsReason(err)})`, { cause: err });
+  }
+  if (!rootStat.isDirectory()) throw new DoppelError('not-found', `Not a folder: ${absRoot}`);
+
+  const excluded = opts.exclude?.length ? picomatch(opts.exclude, { dot: true }) : () => false;
+  const follow = opts.followSymlinks ?? false;
+  const visitedDirs = new Set([idKey(rootStat)]); // loop guard for followed symlinks
+  const seenFiles = new Set<string>(); // hard links: one path per (dev, ino)
+
+  function checkAborted() {
+    if (opts.signal?.aborted) throw new DoppelError('cancelled', 'Scan cancelled');
+  }
+
+  async function* walk(dir: string): AsyncGenerator<ScanEvent> {
+    checkAborted();
+    let names: fs.Dirent[];
+    try {
+      names = [];
+      // opendir streams entries instead of materialising a huge readdir result up front.
+      for await (const entry of await fs.promises.opendir(dir)) names.push(entry);
+    } catch (err) {
+      if (!isGone(err)) yield { type: 'error', path: dir, reason: fsReason(err) };
+      return;
+    }
+    // Code-unit order, independent of locale, so scans are deterministic everywhere.
+    names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+    for (const entry of names) {
+      checkAborted();
+      if (entry.name.startsWith('.')) continue;
+      const full = path.join(dir, entry.name);
+      const rel = path.relative(absRoot, full).split(path.sep).join('/');
+      if (excluded(rel) || excluded(entry.name)) continue;
+
+      const isLink = entry.isSymbolicLink();
+      if (isLink && !follow) continue;
+      if (!isLink && !entry.isDirectory() && !entry.isFile()) continue; // sockets, fifos, devices
+      if (entry.isFile() && !isImagePath(entry.name)) continue; // no stat for non-images
+
+      // Folders are stat'ed too: their (dev, ino) feeds the loop guard for followed links.
+      let st: fs.Stats;
+      try {
+        st = await fs.promises.stat(full); // follows the link when it is one
+      } catch (err) {
+        if (isGone(err)) continue; // vanished since readdir, or a dangling link
+        if (isLink && (err as NodeJS.ErrnoException).code === 'ELOOP') continue; // link cycle: a -> b -> a
+        yield { type: 'error', path: full, reason: fsReason(err) };
+        continue;
+      }
+
+      if (st.isDirectory()) {
+        const key = idKey(st);
+        if (visitedDirs.has(key)) continue; // symlink loop or a folder reached twice
+        visitedDirs.add(key);
+        yield* walk(full);
+      } else if (st.isFile() && isImagePath(entry.name)) {
+        if (st.nlink > 1 || follow) {
+          const key = idKey(st);
+          if (seenFiles.has(key)) continue;
+          seenFiles.add(key);
+        }
+        yield { type: 'file', path: full, size: st.size, mtimeMs: st.mtimeMs, dev: st.dev, ino: st.ino };
+      }
+    }
+  }
+
+  yield* walk(absRoot);
+}

@@ -1,0 +1,59 @@
+// Autoencoder architectures. Every model is one tfjs layers model whose layer named `code` is the
+// bottleneck: the encoder is the sub-graph up to `code` (its flattened output is the stored vector),
+// and the full model's output is the reconstruction shown to users.
+import { tf } from './runtime.js';
+
+export interface ArchitectureSpec {
+  /** Stable identifier written to the model card. */
+  id: string;
+  description: string;
+  inputSize: number;
+  build(): tf.LayersModel;
+}
+
+function conv(filters: number, activation: 'relu' | 'sigmoid' = 'relu', name?: string): tf.layers.Layer {
+  return tf.layers.conv2d({
+    filters,
+    kernelSize: 3,
+    padding: 'same',
+    activation,
+    kernelInitializer: 'heNormal',
+    ...(name ? { name } : {}),
+  });
+}
+
+/**
+ * The seed architecture from the class project this app descends from: 32x32x3 input; Conv 16-32-64,
+ * max-pool, Conv 128-64, max-pool, Conv 32-16, Conv 8 sigmoid -> an 8x8x8 code (512-d); the mirrored
+ * decoder with up-sampling; MSE + Adam.
+ */
+export const seedArchitecture: ArchitectureSpec = {
+  id: 'seed-conv-ae-32',
+  description:
+    'Input 32x32x3; encoder Conv16-Conv32-Conv64 (3x3 relu same), MaxPool2, Conv128-Conv64, MaxPool2, Conv32-Conv16, ' +
+    'Conv8 sigmoid -> code 8x8x8 (512-d); decoder Conv16-Conv32, UpSample2, Conv64-Conv128, UpSample2, ' +
+    'Conv64-Conv32-Conv16, Conv3 sigmoid; loss MSE, optimiser Adam',
+  inputSize: 32,
+  build() {
+    const input = tf.input({ shape: [32, 32, 3], name: 'image' });
+    let x = input as tf.SymbolicTensor;
+    const apply = (layer: tf.layers.Layer): void => {
+      x = layer.apply(x) as tf.SymbolicTensor;
+    };
+    [conv(16), conv(32), conv(64)].forEach(apply);
+    apply(tf.layers.maxPooling2d({ poolSize: 2 }));
+    [conv(128), conv(64)].forEach(apply);
+    apply(tf.layers.maxPooling2d({ poolSize: 2 }));
+    [conv(32), conv(16), conv(8, 'sigmoid', 'code')].forEach(apply);
+    [conv(16), conv(32)].forEach(apply);
+    apply(tf.layers.upSampling2d({ size: [2, 2] }));
+    [conv(64), conv(128)].forEach(apply);
+    apply(tf.layers.upSampling2d({ size: [2, 2] }));
+    [conv(64), conv(32), conv(16), conv(3, 'sigmoid', 'reconstruction')].forEach(apply);
+    return tf.model({ inputs: input, outputs: x, name: 'seed_autoencoder' });
+  },
+};
+
+export const ARCHITECTURES: Record<string, ArchitectureSpec> = {
+  [seedArchitecture.id]: seedArchitecture,
+};

@@ -1,0 +1,293 @@
+// `doppel train`: trains an autoencoder on folders of images with checkpoints and resume.
+// A checkpoint (weights, optimiser state, position in the epoch) is written every few minutes, at each
+// epoch's end and when the run is stopped; the next run with the same checkpoint folder continues
+// from it. After every completed epoch the model is exported to models/<name>/ with its card.
+import fs from 'node:fs';
+import path from 'node:path';
+import { ARCHITECTURES } from './architectures.js';
+import type { ModelCard } from './autoencoder.js';
+import { loadDataset, rng, shuffled, type Dataset } from './dataset.js';
+import { loadTensors, saveLayersModel, saveTensors, writeFileAtomic } from './files.js';
+import { initBackend, tf } from './runtime.js';
+
+export interface TrainOptions {
+  name: string;
+  modelsDir: string;
+  architecture: string;
+  data: string[];
+  epochs: number;
+  /** Samples drawn per epoch (default: the whole training split). */
+  samplesPerEpoch?: number;
+  batchSize: number;
+  learningRate: number;
+  validationFraction: number;
+  /** Upper bound on validation images, to keep validation quick. */
+  maxValidation: number;
+  seed: number;
+  checkpointDir: string;
+  /** Ignore an existing checkpoint and start over. */
+  fresh: boolean;
+  /** Stop (with a checkpoint) after this many minutes. */
+  budgetMinutes?: number;
+  checkpointEverySec: number;
+  /** How the run was started, for the card. */
+  command: string;
+  signal?: AbortSignal;
+  onProgress?: (p: TrainProgress) => void;
+  onLog?: (message: string) => void;
+}
+
+export interface TrainProgress {
+  epoch: number;
+  epochs: number;
+  step: number;
+  steps: number;
+  samplesSeen: number;
+  loss: number;
+  /** Samples per second in this run. */
+  rate: number;
+  etaMs: number | null;
+}
+
+export interface TrainResult {
+  status: 'finished' | 'stopped';
+  epochsDone: number;
+  modelDir: string | null;
+  card: ModelCard | null;
+}
+
+interface CheckpointState {
+  config: { architecture: string; data: string[]; batchSize: number; seed: number; samplesPerEpoch: number | null };
+  epoch: number;
+  step: number;
+  samplesSeen: number;
+  epochLossSum: number;
+  epochLossCount: number;
+  trainSeconds: number;
+  history: ModelCard['history'];
+}
+
+function sameConfig(a: CheckpointState['config'], b: CheckpointState['config']): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function makeBatch(ds: Dataset, indices: ArrayLike<number>, random: (() => number) | null): tf.Tensor4D {
+  const s = ds.inputSize;
+  const size = s * s * 3;
+  const out = new Float32Array(indices.length * size);
+  for (let b = 0; b < indices.length; b++) {
+    const base = indices[b]! * size;
+    const flip = random !== null && random() < 0.5;
+    for (let y = 0; y < s; y++) {
+      for (let x = 0; x < s; x++) {
+        const src = base + (y * s + (flip ? s - 1 - x : x)) * 3;
+        const dst = b * size + (y * s + x) * 3;
+        out[dst] = ds.pixels[src]! / 255;
+        out[dst + 1] = ds.pixels[src + 1]! / 255;
+        out[dst + 2] = ds.pixels[src + 2]! / 255;
+      }
+    }
+  }
+  return tf.tensor4d(out, [indices.length, s, s, 3]);
+}
+
+function evaluate(model: tf.LayersModel, ds: Dataset, indices: Uint32Array): number {
+  let sum = 0;
+  for (let i = 0; i < indices.length; i += 64) {
+    const chunk = indices.subarray(i, i + 64);
+    sum += tf.tidy(() => {
+      const x = makeBatch(ds, chunk, null);
+      return tf.losses.meanSquaredError(x, model.predict(x) as tf.Tensor).dataSync()[0]! * chunk.length;
+    });
+  }
+  return sum / indices.length;
+}
+
+export async function train(opts: TrainOptions): Promise<TrainResult> {
+  const log = opts.onLog ?? (() => undefined);
+  const arch = ARCHITECTURES[opts.architecture];
+  if (!arch) throw new Error(`Unknown architecture "${opts.architecture}" (known: ${Object.keys(ARCHITECTURES).join(', ')})`);
+  const backend = await initBackend();
+  log(`backend: ${backend}`);
+  fs.mkdirSync(opts.checkpointDir, { recursive: true });
+
+  log(`loading images from ${opts.data.join(', ')}`);
+  const ds = await loadDataset(opts.data, arch.inputSize, opts.checkpointDir, (done, total) =>
+    log(`decoded ${done}/${total} images`),
+  );
+  const order = shuffled(ds.count, opts.seed);
+  const valCount = Math.min(opts.maxValidation, Math.max(1, Math.round(ds.count * opts.validationFraction)));
+  const valIdx = order.subarray(ds.count - valCount);
+  const trainIdx = order.subarray(0, ds.count - valCount);
+  log(`${ds.count} images (${ds.skipped} unreadable skipped): ${trainIdx.length} train, ${valIdx.length} validation`);
+
+  const config: CheckpointState['config'] = {
+    architecture: arch.id,
+    data: opts.data.map((d) => path.resolve(d)),
+    batchSize: opts.batchSize,
+    seed: opts.seed,
+    samplesPerEpoch: opts.samplesPerEpoch ?? null,
+  };
+  const model = arch.build();
+  const optimizer = tf.train.adam(opts.learningRate);
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const stateFile = path.join(opts.checkpointDir, 'state.json');
+  let state: CheckpointState = {
+    config,
+    epoch: 0,
+    step: 0,
+    samplesSeen: 0,
+    epochLossSum: 0,
+    epochLossCount: 0,
+    trainSeconds: 0,
+    history: [],
+  };
+  if (!opts.fresh && fs.existsSync(stateFile)) {
+    const saved = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as CheckpointState;
+    if (!sameConfig(saved.config, config)) {
+      throw new Error(`The checkpoint in ${opts.checkpointDir} belongs to a different run; pass --fresh to start over`);
+    }
+    state = saved;
+    model.setWeights(loadTensors(path.join(opts.checkpointDir, 'weights.bin')).map((t) => t.tensor));
+    const slots = loadTensors(path.join(opts.checkpointDir, 'optimizer.bin'));
+    if (slots.length > 0) await optimizer.setWeights(slots);
+    log(`resumed at epoch ${state.epoch + 1}, step ${state.step} (${state.samplesSeen} samples seen)`);
+  }
+
+  const checkpoint = async (): Promise<void> => {
+    saveTensors(
+      path.join(opts.checkpointDir, 'weights.bin'),
+      model.getWeights().map((tensor, i) => ({ name: `w${i}`, tensor })),
+    );
+    saveTensors(path.join(opts.checkpointDir, 'optimizer.bin'), await optimizer.getWeights());
+    writeFileAtomic(stateFile, JSON.stringify(state, null, 1));
+  };
+
+  const perEpoch = Math.min(opts.samplesPerEpoch ?? trainIdx.length, trainIdx.length);
+  const steps = Math.ceil(perEpoch / opts.batchSize);
+  const started = Date.now();
+  const deadline = opts.budgetMinutes !== undefined ? started + opts.budgetMinutes * 60_000 : Infinity;
+  let lastCheckpoint = Date.now();
+  let lastReport = 0;
+  let samplesThisRun = 0;
+  let card: ModelCard | null = null;
+  const modelDir = path.join(opts.modelsDir, opts.name);
+
+  while (state.epoch < opts.epochs) {
+    const epochOrder = shuffled(trainIdx.length, opts.seed * 1000 + state.epoch + 1);
+    while (state.step < steps) {
+      if (opts.signal?.aborted || Date.now() >= deadline) {
+        state.trainSeconds += (Date.now() - lastCheckpoint) / 1000;
+        lastCheckpoint = Date.now();
+        await checkpoint();
+        log(`stopped at epoch ${state.epoch + 1}, step ${state.step}; run again to resume`);
+        return { status: 'stopped', epochsDone: state.epoch, modelDir: card ? modelDir : null, card };
+      }
+      const from = state.step * opts.batchSize;
+      const idx = epochOrder.subarray(from, Math.min(from + opts.batchSize, perEpoch)).map((i) => trainIdx[i]!);
+      const random = rng(opts.seed * 7919 + state.epoch * 100_003 + state.step);
+      const loss = tf.tidy(() => {
+        const x = makeBatch(ds, idx, random);
+        const value = optimizer.minimize(
+          () => tf.losses.meanSquaredError(x, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+          true,
+          vars,
+        );
+        return value!.dataSync()[0]!;
+      });
+      state.epochLossSum += loss * idx.length;
+      state.epochLossCount += idx.length;
+      state.samplesSeen += idx.length;
+      samplesThisRun += idx.length;
+      state.step++;
+      const now = Date.now();
+      if (now - lastReport > 2000 || state.step === steps) {
+        lastReport = now;
+        const rate = samplesThisRun / Math.max(1e-3, (now - started) / 1000);
+        const left = (opts.epochs - state.epoch - 1) * perEpoch + (perEpoch - Math.min(perEpoch, from + idx.length));
+        opts.onProgress?.({
+          epoch: state.epoch + 1,
+          epochs: opts.epochs,
+          step: state.step,
+          steps,
+          samplesSeen: state.samplesSeen,
+          loss: state.epochLossSum / state.epochLossCount,
+          rate,
+          etaMs: rate > 0 ? (left / rate) * 1000 : null,
+        });
+      }
+      if (now - lastCheckpoint > opts.checkpointEverySec * 1000) {
+        state.trainSeconds += (now - lastCheckpoint) / 1000;
+        lastCheckpoint = now;
+        await checkpoint();
+      }
+    }
+    const trainMse = state.epochLossSum / Math.max(1, state.epochLossCount);
+    const validationMse = evaluate(model, ds, valIdx);
+    state.history.push({ epoch: state.epoch + 1, samplesSeen: state.samplesSeen, trainMse, validationMse });
+    log(`epoch ${state.epoch + 1}/${opts.epochs}: train MSE ${trainMse.toFixed(5)}, validation MSE ${validationMse.toFixed(5)}`);
+    state.epoch++;
+    state.step = 0;
+    state.epochLossSum = 0;
+    state.epochLossCount = 0;
+    state.trainSeconds += (Date.now() - lastCheckpoint) / 1000;
+    lastCheckpoint = Date.now();
+    await checkpoint();
+    card = await exportModel(model, modelDir, {
+      name: opts.name,
+      architecture: { id: arch.id, description: arch.description },
+      inputSize: arch.inputSize,
+      codeShape: (model.getLayer('code').outputShape as number[]).slice(1),
+      dim: (model.getLayer('code').outputShape as number[]).slice(1).reduce((a, b) => a * b, 1),
+      data: {
+        folders: opts.data,
+        images: ds.count,
+        trainImages: trainIdx.length,
+        validationImages: valIdx.length,
+      },
+      training: {
+        epochs: state.epoch,
+        samplesSeen: state.samplesSeen,
+        batchSize: opts.batchSize,
+        learningRate: opts.learningRate,
+        augmentation: 'random horizontal flip',
+        backend,
+        trainSeconds: Math.round(state.trainSeconds),
+      },
+      losses: { trainMse, validationMse },
+      history: state.history,
+      command: opts.command,
+      createdAt: new Date().toISOString(),
+    });
+    log(`exported ${modelDir}`);
+  }
+  return { status: 'finished', epochsDone: state.epoch, modelDir, card };
+}
+
+async function exportModel(model: tf.LayersModel, dir: string, card: ModelCard): Promise<ModelCard> {
+  await saveLayersModel(model, dir);
+  writeFileAtomic(path.join(dir, 'card.json'), JSON.stringify(card, null, 2) + '\n');
+  writeFileAtomic(path.join(dir, 'CARD.md'), renderCard(card));
+  return card;
+}
+
+export function renderCard(card: ModelCard): string {
+  const f = (v: number | null): string => (v === null ? 'n/a' : v.toFixed(5));
+  const rows = card.history
+    .map((h) => `| ${h.epoch} | ${h.samplesSeen} | ${h.trainMse.toFixed(5)} | ${h.validationMse.toFixed(5)} |`)
+    .join('\n');
+  return `# Model card: ${card.name}
+
+- **Architecture** (\`${card.architecture.id}\`): ${card.architecture.description}
+- **Input**: ${card.inputSize}x${card.inputSize} RGB on [0,1]; **code**: ${card.codeShape.join('x')} = ${card.dim}-d vector
+- **Data**: ${card.data.folders.join(', ')} — ${card.data.images} images, ${card.data.trainImages} for training, ${card.data.validationImages} held out for validation
+- **Training**: ${card.training.epochs} epoch(s), ${card.training.samplesSeen} samples seen, batch ${card.training.batchSize}, Adam lr ${card.training.learningRate}, augmentation: ${card.training.augmentation}; backend ${card.training.backend}; ${card.training.trainSeconds} s of training
+- **Losses** (MSE on [0,1] pixels): train ${f(card.losses.trainMse)}, validation ${f(card.losses.validationMse)}
+- **Date**: ${card.createdAt}
+- **Command**: \`${card.command}\`
+
+| epoch | samples seen | train MSE | validation MSE |
+|---|---|---|---|
+${rows}
+`;
+}

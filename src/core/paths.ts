@@ -1,0 +1,46 @@
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const APP_NAME = 'Doppel';
+
+/**
+ * The per-user data folder, the same one Electron's `app.getPath('userData')` gives the desktop app
+ * (productName "Doppel"), so the CLI and the app share one library by default.
+ */
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
+  if (env.DOPPEL_HOME) return path.resolve(env.DOPPEL_HOME);
+  const home = os.homedir();
+  if (platform === 'win32') return path.join(env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), APP_NAME);
+  if (platform === 'darwin') return path.join(home, 'Library', 'Application Support', APP_NAME);
+  return path.join(env.XDG_CONFIG_HOME ?? path.join(home, '.config'), APP_NAME);
+}
+
+export function defaultDbPath(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(defaultDataDir(env), 'library.sqlite');
+}
+
+/** Thumbnails are cached beside the database they belong to. */
+export function thumbnailDirFor(dbPath: string): string {
+  return dbPath === ':memory:' ? path.join(os.tmpdir(), 'doppel-thumbs') : path.join(path.dirname(dbPath), 'thumbnails');
+}
+
+/**
+ * The project root (where `models/` lives), found by walking up from this module: it works from the
+ * TypeScript sources, from the bundled CLI in out/cli and from the packaged app's resources.
+ */
+export function findProjectRoot(start = path.dirname(fileURLToPath(import.meta.url))): string {
+  let dir = start;
+  for (;;) {
+    if (fsExists(path.join(dir, 'models')) && fsExists(path.join(dir, 'package.json'))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) return process.cwd();
+    dir = parent;
+  }
+}
+
+export function defaultModelsDir(): string {
+  return process.env.DOPPEL_MODELS ? path.resolve(process.env.DOPPEL_MODELS) : path.join(findProjectRoot(), 'models');
+}
+
+import { existsSync as fsExists } from 'node:fs';

@@ -1,0 +1,164 @@
+// Exact cosine k-nearest-neighbour search over L2-normalised vectors held in one growable Float32Array.
+// Cosine similarity of normalised vectors is their dot product.
+
+export interface Neighbour {
+  id: number;
+  score: number;
+}
+
+export function normalise(vector: ArrayLike<number>): Float32Array {
+  let sum = 0;
+  for (let i = 0; i < vector.length; i++) sum += vector[i]! * vector[i]!;
+  const norm = Math.sqrt(sum);
+  const out = new Float32Array(vector.length);
+  if (norm === 0) return out;
+  for (let i = 0; i < vector.length; i++) out[i] = vector[i]! / norm;
+  return out;
+}
+
+/** A bounded min-heap keeping the k best (highest score) candidates seen. */
+class TopK {
+  private readonly ids: Int32Array;
+  private readonly scores: Float64Array;
+  size = 0;
+  constructor(private readonly k: number) {
+    this.ids = new Int32Array(k);
+    this.scores = new Float64Array(k);
+  }
+  /** The score a candidate must beat to enter. */
+  get floor(): number {
+    return this.size < this.k ? -Infinity : this.scores[0]!;
+  }
+  push(id: number, score: number): void {
+    if (this.k === 0) return;
+    if (this.size < this.k) {
+      let i = this.size++;
+      while (i > 0) {
+        const p = (i - 1) >> 1;
+        if (this.scores[p]! <= score) break;
+        this.scores[i] = this.scores[p]!;
+        this.ids[i] = this.ids[p]!;
+        i = p;
+      }
+      this.scores[i] = score;
+      this.ids[i] = id;
+    } else if (score > this.scores[0]!) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= this.k) break;
+        const r = l + 1;
+        const c = r < this.k && this.scores[r]! < this.scores[l]! ? r : l;
+        if (this.scores[c]! >= score) break;
+        this.scores[i] = this.scores[c]!;
+        this.ids[i] = this.ids[c]!;
+        i = c;
+      }
+      this.scores[i] = score;
+      this.ids[i] = id;
+    }
+  }
+  /** Best first; ties broken by the smaller id, so results are deterministic. */
+  sorted(): Neighbour[] {
+    const out: Neighbour[] = [];
+    for (let i = 0; i < this.size; i++) out.push({ id: this.ids[i]!, score: this.scores[i]! });
+    return out.sort((a, b) => b.score - a.score || a.id - b.id);
+  }
+}
+
+export class VectorIndex {
+  private data: Float32Array;
+  private ids: Int32Array;
+  private readonly rowOf = new Map<number, number>();
+  private count = 0;
+
+  constructor(
+    readonly dim: number,
+    capacity = 1024,
+  ) {
+    this.data = new Float32Array(capacity * dim);
+    this.ids = new Int32Array(capacity);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  has(id: number): boolean {
+    return this.rowOf.has(id);
+  }
+
+  private grow(min: number): void {
+    const capacity = Math.max(min, this.ids.length * 2);
+    const data = new Float32Array(capacity * this.dim);
+    data.set(this.data.subarray(0, this.count * this.dim));
+    const ids = new Int32Array(capacity);
+    ids.set(this.ids.subarray(0, this.count));
+    this.data = data;
+    this.ids = ids;
+  }
+
+  /** Adds or replaces the vector of `id` (normalised on the way in). */
+  upsert(id: number, vector: ArrayLike<number>): void {
+    if (vector.length !== this.dim) throw new Error(`Vector of length ${vector.length}, index expects ${this.dim}`);
+    let row = this.rowOf.get(id);
+    if (row === undefined) {
+      if (this.count === this.ids.length) this.grow(this.count + 1);
+      row = this.count++;
+      this.rowOf.set(id, row);
+      this.ids[row] = id;
+    }
+    this.data.set(normalise(vector), row * this.dim);
+  }
+
+  remove(id: number): boolean {
+    const row = this.rowOf.get(id);
+    if (row === undefined) return false;
+    const last = this.count - 1;
+    if (row !== last) {
+      // Move the last row into the hole.
+      this.data.copyWithin(row * this.dim, last * this.dim, (last + 1) * this.dim);
+      const movedId = this.ids[last]!;
+      this.ids[row] = movedId;
+      this.rowOf.set(movedId, row);
+    }
+    this.rowOf.delete(id);
+    this.count--;
+    return true;
+  }
+
+  /** The stored (normalised) vector of `id`. */
+  get(id: number): Float32Array | undefined {
+    const row = this.rowOf.get(id);
+    return row === undefined ? undefined : this.data.slice(row * this.dim, (row + 1) * this.dim);
+  }
+
+  /** The k most similar vectors to `query` (any length-dim vector; normalised here), best first. */
+  search(query: ArrayLike<number>, k: number, exclude?: ReadonlySet<number>): Neighbour[] {
+    const q = normalise(query);
+    const top = new TopK(Math.min(k + (exclude?.size ?? 0), this.count));
+    const { data, dim } = this;
+    for (let row = 0; row < this.count; row++) {
+      const base = row * dim;
+      let dot = 0;
+      for (let j = 0; j < dim; j++) dot += q[j]! * data[base + j]!;
+      if (dot > top.floor) top.push(this.ids[row]!, dot);
+    }
+    const result = top.sorted();
+    return (exclude ? result.filter((n) => !exclude.has(n.id)) : result).slice(0, k);
+  }
+
+  /** Every vector whose similarity to `query` is at least `threshold`, best first. */
+  within(query: ArrayLike<number>, threshold: number): Neighbour[] {
+    const q = normalise(query);
+    const { data, dim } = this;
+    const out: Neighbour[] = [];
+    for (let row = 0; row < this.count; row++) {
+      const base = row * dim;
+      let dot = 0;
+      for (let j = 0; j < dim; j++) dot += q[j]! * data[base + j]!;
+      if (dot >= threshold) out.push({ id: this.ids[row]!, score: dot });
+    }
+    return out.sort((a, b) => b.score - a.score || a.id - b.id);
+  }
+}

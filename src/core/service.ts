@@ -1,0 +1,224 @@
+// DoppelService: the engine behind every front door (Electron IPC, CLI, loopback bridge).
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  DoppelError,
+  type DoppelApi,
+  type DoppelEvents,
+  type DuplicateGroup,
+  type DuplicateQuery,
+  type FileError,
+  type FolderInfo,
+  type IndexSummary,
+  type LibraryInfo,
+  type PhotoPage,
+  type PhotoQuery,
+  type Reconstruction,
+  type SimilarResult,
+} from '../shared/api.js';
+import { imageToModelInput, rgbToPng } from './imaging/analyze.js';
+import { indexFolders, type IndexOptions } from './indexer/indexer.js';
+import { Autoencoder } from './model/autoencoder.js';
+import { thumbnailDirFor } from './paths.js';
+import { findDuplicateGroups } from './search/duplicates.js';
+import { VectorIndex } from './search/vector-index.js';
+import { Store } from './store/repository.js';
+
+export interface ServiceOptions {
+  dbPath: string;
+  modelsDir: string;
+  /** Model name in modelsDir; the default model when omitted. */
+  model?: string;
+}
+
+type Listener<K extends keyof DoppelEvents> = (payload: DoppelEvents[K]) => void;
+
+/** Thresholds used when neither the query nor the model card gives any. */
+const FALLBACK_THRESHOLDS = { near: 0.97, similar: 0.9 };
+
+export class DoppelService implements DoppelApi {
+  private index: VectorIndex | null = null;
+  private readonly modelId: number;
+  private readonly listeners = new Map<keyof DoppelEvents, Set<(payload: never) => void>>();
+  private indexing: Promise<IndexSummary> | null = null;
+
+  private constructor(
+    readonly store: Store,
+    readonly model: Autoencoder,
+    readonly dbPath: string,
+  ) {
+    this.modelId = store.ensureModel({ name: model.name, dim: model.dim, inputSize: model.inputSize });
+  }
+
+  static async open(opts: ServiceOptions): Promise<DoppelService> {
+    const model = await Autoencoder.load(opts.modelsDir, opts.model);
+    const dbPath = opts.dbPath === ':memory:' ? opts.dbPath : path.resolve(opts.dbPath);
+    const store = Store.open(dbPath);
+    return new DoppelService(store, model, dbPath);
+  }
+
+  async close(): Promise<void> {
+    await this.indexing?.catch(() => undefined);
+    this.store.close();
+    this.model.dispose();
+  }
+
+  on<K extends keyof DoppelEvents>(event: K, listener: Listener<K>): () => void {
+    let set = this.listeners.get(event);
+    if (!set) this.listeners.set(event, (set = new Set()));
+    set.add(listener as (payload: never) => void);
+    return () => set.delete(listener as (payload: never) => void);
+  }
+
+  private emit<K extends keyof DoppelEvents>(event: K, payload: DoppelEvents[K]): void {
+    for (const listener of this.listeners.get(event) ?? []) (listener as Listener<K>)(payload);
+  }
+
+  /** The in-memory search index, loaded from SQLite on first use and kept in sync by indexing. */
+  private vectors(): VectorIndex {
+    if (!this.index) {
+      const set = this.store.allVectors(this.modelId);
+      const index = new VectorIndex(this.model.dim, Math.max(1024, set.ids.length));
+      for (let i = 0; i < set.ids.length; i++) {
+        index.upsert(set.ids[i]!, set.vectors.subarray(i * set.dim, (i + 1) * set.dim));
+      }
+      this.index = index;
+    }
+    return this.index;
+  }
+
+  async info(): Promise<LibraryInfo> {
+    return {
+      photos: this.store.countPhotos({ status: 'indexed' }),
+      errors: this.store.countPhotos({ status: 'error' }),
+      folders: this.store.listFolders().length,
+      model: {
+        name: this.model.name,
+        dim: this.model.dim,
+        inputSize: this.model.inputSize,
+        backend: this.model.backend,
+      },
+      dbPath: this.dbPath,
+    };
+  }
+
+  async listFolders(): Promise<FolderInfo[]> {
+    return this.store.listFolders();
+  }
+
+  async addFolder(folder: string): Promise<FolderInfo> {
+    const abs = path.resolve(folder);
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(abs);
+    } catch {
+      throw new DoppelError('not-found', `Folder not found: ${abs}`);
+    }
+    if (!stat.isDirectory()) throw new DoppelError('invalid-argument', `Not a folder: ${abs}`);
+    return this.store.addFolder(fs.realpathSync(abs));
+  }
+
+  async removeFolder(id: number): Promise<void> {
+    const removed = this.store.photosInFolder(id).map((p) => p.id);
+    if (!this.store.removeFolder(id)) throw new DoppelError('not-found', `No folder with id ${id}`);
+    for (const photoId of removed) this.index?.remove(photoId);
+    this.emit('libraryChanged', { added: 0, updated: 0, removed: removed.length });
+  }
+
+  async indexAll(): Promise<IndexSummary> {
+    return this.indexFolders(this.store.listFolders());
+  }
+
+  /** Indexes some folders (all registered ones by default); one indexing run at a time. */
+  async indexFolders(
+    folders: readonly FolderInfo[],
+    opts: Pick<IndexOptions, 'exclude' | 'followSymlinks' | 'signal'> = {},
+  ): Promise<IndexSummary> {
+    while (this.indexing) await this.indexing.catch(() => undefined);
+    const run = indexFolders(this.store, this.model, folders, {
+      ...opts,
+      thumbnailDir: thumbnailDirFor(this.dbPath),
+      onProgress: (p) => this.emit('progress', p),
+      onBatch: ({ upserted, removed }) => {
+        if (!this.index) return; // loaded fresh from SQLite on first use
+        for (const id of removed) this.index.remove(id);
+        for (const { id, vector } of upserted) this.index.upsert(id, vector);
+      },
+    });
+    this.indexing = run;
+    try {
+      const summary = await run;
+      this.emit('libraryChanged', { added: summary.added, updated: summary.updated, removed: summary.removed });
+      return summary;
+    } finally {
+      this.indexing = null;
+    }
+  }
+
+  async listPhotos(query: PhotoQuery): Promise<PhotoPage> {
+    return this.store.listPhotos(query);
+  }
+
+  async listErrors(): Promise<FileError[]> {
+    return this.store.listErrors();
+  }
+
+  private toResults(neighbours: { id: number; score: number }[]): SimilarResult[] {
+    return neighbours.flatMap(({ id, score }) => {
+      const photo = this.store.getPhoto(id);
+      return photo ? [{ photo: { id, path: photo.path, width: photo.width, height: photo.height }, score }] : [];
+    });
+  }
+
+  async similarToPhoto(photoId: number, k: number): Promise<SimilarResult[]> {
+    const vector = this.vectors().get(photoId);
+    if (!vector) throw new DoppelError('not-found', `Photo ${photoId} is not indexed`);
+    return this.toResults(this.vectors().search(vector, k, new Set([photoId])));
+  }
+
+  async similarToImage(image: Uint8Array, k: number): Promise<SimilarResult[]> {
+    const [results] = await this.similarToImages([image], k);
+    return results!;
+  }
+
+  /** Many query images at once: decoded one by one, encoded in batches. */
+  async similarToImages(images: readonly Uint8Array[], k: number): Promise<SimilarResult[][]> {
+    const inputs = await Promise.all(images.map((img) => imageToModelInput(img, this.model.inputSize)));
+    const codes = this.model.encode(inputs);
+    const index = this.vectors();
+    return codes.map((code) => this.toResults(index.search(code, k)));
+  }
+
+  async reconstructPhoto(photoId: number): Promise<Reconstruction> {
+    const photo = this.store.getPhoto(photoId);
+    if (!photo) throw new DoppelError('not-found', `No photo with id ${photoId}`);
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(photo.path);
+    } catch {
+      throw new DoppelError('io', `Cannot read ${photo.path}`);
+    }
+    return this.reconstructImage(bytes);
+  }
+
+  async reconstructImage(image: Uint8Array, scale = 1): Promise<Reconstruction> {
+    const s = this.model.inputSize;
+    const input = await imageToModelInput(image, s);
+    const { output, mse } = this.model.reconstruct(input);
+    const [inPng, outPng] = await Promise.all([rgbToPng(input, s, s, { scale }), rgbToPng(output, s, s, { scale })]);
+    return { input: new Uint8Array(inPng), output: new Uint8Array(outPng), mse };
+  }
+
+  thresholds(): { near: number; similar: number } {
+    return { ...FALLBACK_THRESHOLDS, ...(this.model.card.thresholds ?? {}) };
+  }
+
+  async findDuplicates(query: DuplicateQuery): Promise<DuplicateGroup[]> {
+    const t = this.thresholds();
+    return findDuplicateGroups(this.store, this.vectors(), {
+      kinds: query.kinds ?? ['exact', 'near'],
+      near: query.nearThreshold ?? t.near,
+      similar: query.similarThreshold ?? t.similar,
+    });
+  }
+}

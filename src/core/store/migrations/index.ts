@@ -1,0 +1,40 @@
+import type { Database } from 'better-sqlite3';
+import { DoppelError } from '../../../shared/api.js';
+import { initial } from './0010-initial.js';
+
+export interface Migration {
+  /** Becomes PRAGMA user_version once applied; numbered in steps of 10. */
+  version: number;
+  name: string;
+  up(db: Database): void;
+}
+
+/** Every migration, oldest first. Never edit one that has shipped: add a new one. */
+export const MIGRATIONS: readonly Migration[] = [initial];
+
+export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+export function schemaVersion(db: Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/** Brings the schema up to date, one transaction per migration. */
+export function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS): void {
+  const current = schemaVersion(db);
+  const latest = migrations.length ? migrations[migrations.length - 1]!.version : 0;
+  if (current > latest) {
+    throw new DoppelError(
+      'database',
+      `This library was created by a newer version of Doppel (schema ${current}); ` +
+        `this version understands schema ${latest} at most. Update Doppel or use a different library file.`,
+    );
+  }
+  for (const m of migrations) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      m.up(db);
+      // PRAGMA takes no bound parameters; version is a number we own.
+      db.pragma(`user_version = ${Math.trunc(m.version)}`);
+    })();
+  }
+}

@@ -1,0 +1,402 @@
+import nodePath from 'node:path';
+import type { Database, Statement } from 'better-sqlite3';
+import { DoppelError } from '../../shared/api.js';
+import type { FileError, FolderInfo, PhotoInfo, PhotoPage, PhotoStatus } from '../../shared/api.js';
+import { openDatabase } from './db.js';
+
+/** A photo row as the indexer needs it: the public fields plus the file identity used to spot moves and hard links. */
+export interface StoredPhoto extends PhotoInfo {
+  dev: number | null;
+  ino: number | null;
+  indexedAt: number;
+}
+
+/** What the indexer writes for one file; upserted by path. */
+export interface PhotoRecord {
+  folderId: number;
+  path: string;
+  size: number;
+  mtimeMs: number;
+  dev?: number | null;
+  ino?: number | null;
+  hash: string | null;
+  width: number | null;
+  height: number | null;
+  format: string | null;
+  takenAt: string | null;
+  orientation: number | null;
+  status: PhotoStatus;
+  error: string | null;
+  /** Defaults to now. */
+  indexedAt?: number;
+}
+
+export interface ModelSpec {
+  name: string;
+  dim: number;
+  inputSize: number;
+}
+
+export interface VectorSet {
+  dim: number;
+  /** Photo ids, ascending; row i of `vectors` belongs to ids[i]. */
+  ids: Int32Array;
+  /** Row-major, ids.length * dim. */
+  vectors: Float32Array;
+}
+
+export interface HashGroup {
+  hash: string;
+  /** Ascending photo ids, at least two. */
+  ids: number[];
+}
+
+export type PhotoSort = 'name' | 'date' | 'path';
+
+interface FolderRow {
+  id: number;
+  path: string;
+  added_at: number;
+  status: 'online' | 'offline';
+}
+
+interface PhotoRow {
+  id: number;
+  folder_id: number;
+  path: string;
+  size: number;
+  mtime_ms: number;
+  dev: number | null;
+  ino: number | null;
+  hash: string | null;
+  width: number | null;
+  height: number | null;
+  format: string | null;
+  taken_at: string | null;
+  orientation: number | null;
+  status: PhotoStatus;
+  error: string | null;
+  indexed_at: number;
+}
+
+const toFolder = (r: FolderRow): FolderInfo => ({ id: r.id, path: r.path, addedAt: r.added_at, status: r.status });
+
+const toPhoto = (r: PhotoRow): PhotoInfo => ({
+  id: r.id,
+  folderId: r.folder_id,
+  path: r.path,
+  size: r.size,
+  mtimeMs: r.mtime_ms,
+  hash: r.hash,
+  width: r.width,
+  height: r.height,
+  format: r.format,
+  takenAt: r.taken_at,
+  orientation: r.orientation,
+  status: r.status,
+  error: r.error,
+});
+
+const toStoredPhoto = (r: PhotoRow): StoredPhoto => ({
+  ...toPhoto(r),
+  dev: r.dev,
+  ino: r.ino,
+  indexedAt: r.indexed_at,
+});
+
+// Sort keys for listPhotos. 'date' uses the EXIF capture date and falls back to the file's mtime (UTC).
+const ORDER_BY: Record<PhotoSort, string> = {
+  name: 'doppel_basename(path) COLLATE NOCASE, path, id',
+  date: `COALESCE(taken_at, strftime('%Y-%m-%dT%H:%M:%S', mtime_ms / 1000, 'unixepoch')), path, id`,
+  path: 'path, id',
+};
+
+const PHOTO_UPSERT = `
+  INSERT INTO photos (folder_id, path, size, mtime_ms, dev, ino, hash, width, height, format, taken_at,
+                      orientation, status, error, indexed_at)
+  VALUES (@folderId, @path, @size, @mtimeMs, @dev, @ino, @hash, @width, @height, @format, @takenAt,
+          @orientation, @status, @error, @indexedAt)
+  ON CONFLICT(path) DO UPDATE SET
+    folder_id = excluded.folder_id, size = excluded.size, mtime_ms = excluded.mtime_ms, dev = excluded.dev,
+    ino = excluded.ino, hash = excluded.hash, width = excluded.width, height = excluded.height,
+    format = excluded.format, taken_at = excluded.taken_at, orientation = excluded.orientation,
+    status = excluded.status, error = excluded.error, indexed_at = excluded.indexed_at
+  RETURNING id`;
+
+/** Float32Array <-> BLOB without sharing memory with SQLite's buffers (whose alignment is not guaranteed). */
+function vectorToBlob(v: Float32Array): Buffer {
+  return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+}
+function blobToVector(blob: Buffer): Float32Array {
+  const out = new Float32Array(blob.byteLength / 4);
+  new Uint8Array(out.buffer).set(blob);
+  return out;
+}
+
+/** Prepared once per connection. Statements used with pluck() return the first column only. */
+function prepareStatements(db: Database) {
+  const prepare = (sql: string) => db.prepare(sql);
+  return {
+    folderInsert: prepare('INSERT INTO folders (path, added_at) VALUES (?, ?) ON CONFLICT(path) DO NOTHING'),
+    folderByPath: prepare('SELECT * FROM folders WHERE path = ?'),
+    folderById: prepare('SELECT * FROM folders WHERE id = ?'),
+    folderList: prepare('SELECT * FROM folders ORDER BY path'),
+    folderDelete: prepare('DELETE FROM folders WHERE id = ?'),
+    folderStatus: prepare('UPDATE folders SET status = ? WHERE id = ?'),
+    photoById: prepare('SELECT * FROM photos WHERE id = ?'),
+    photoByPath: prepare('SELECT * FROM photos WHERE path = ?'),
+    photosInFolder: prepare('SELECT * FROM photos WHERE folder_id = ? ORDER BY path'),
+    photoUpsert: prepare(PHOTO_UPSERT),
+    photoMissing: prepare("UPDATE photos SET status = 'missing' WHERE id = ?"),
+    photoDelete: prepare('DELETE FROM photos WHERE id = ?'),
+    photoCount: prepare('SELECT count(*) FROM photos').pluck(),
+    photoCountStatus: prepare('SELECT count(*) FROM photos WHERE status = ?').pluck(),
+    errors: prepare("SELECT path, error FROM photos WHERE status = 'error' ORDER BY path"),
+    hashGroups: prepare(`
+      SELECT hash, id FROM photos
+      WHERE status = 'indexed' AND hash IN (
+        SELECT hash FROM photos WHERE status = 'indexed' AND hash IS NOT NULL GROUP BY hash HAVING count(*) >= 2)
+      ORDER BY hash, id`),
+    modelByName: prepare('SELECT id, dim, input_size FROM models WHERE name = ?'),
+    modelById: prepare('SELECT dim FROM models WHERE id = ?').pluck(),
+    modelInsert: prepare('INSERT INTO models (name, dim, input_size, created_at) VALUES (?, ?, ?, ?) RETURNING id'),
+    modelUpdate: prepare('UPDATE models SET dim = ?, input_size = ? WHERE id = ?'),
+    vectorPut: prepare('INSERT OR REPLACE INTO vectors (photo_id, model_id, vector) VALUES (?, ?, ?)'),
+    vectorGet: prepare('SELECT vector FROM vectors WHERE photo_id = ? AND model_id = ?').pluck(),
+    vectorCount: prepare(`
+      SELECT count(*) FROM vectors v JOIN photos p ON p.id = v.photo_id
+      WHERE v.model_id = ? AND p.status = 'indexed'`).pluck(),
+    vectorAll: prepare(`
+      SELECT v.photo_id, v.vector FROM vectors v JOIN photos p ON p.id = v.photo_id
+      WHERE v.model_id = ? AND p.status = 'indexed' ORDER BY v.photo_id`),
+    vectorDeleteModel: prepare('DELETE FROM vectors WHERE model_id = ?'),
+    settingGet: prepare('SELECT value FROM settings WHERE key = ?').pluck(),
+    settingSet: prepare(
+      'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+    ),
+  };
+}
+
+/** Typed access to a library database. Every SQL statement of the app lives in this folder. */
+export class Store {
+  readonly db: Database;
+  private readonly s: ReturnType<typeof prepareStatements>;
+  private readonly listStmts = new Map<PhotoSort, Statement>();
+  private readonly modelDims = new Map<number, number>();
+
+  static open(file: string): Store {
+    return new Store(openDatabase(file));
+  }
+
+  constructor(db: Database) {
+    this.db = db;
+    db.function('doppel_basename', { deterministic: true }, (p: unknown) =>
+      typeof p === 'string' ? nodePath.basename(p) : null,
+    );
+    this.s = prepareStatements(db);
+  }
+
+  /** The database file (':memory:' for an in-memory one). */
+  get path(): string {
+    return this.db.name;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  /** Runs fn in one transaction (nested calls become savepoints). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  // ---- folders
+
+  /** Adds a folder, or returns the existing one with that exact path. */
+  addFolder(path: string): FolderInfo {
+    this.s.folderInsert.run(path, Date.now());
+    return toFolder(this.s.folderByPath.get(path) as FolderRow);
+  }
+
+  listFolders(): FolderInfo[] {
+    return (this.s.folderList.all() as FolderRow[]).map(toFolder);
+  }
+
+  getFolder(id: number): FolderInfo | null {
+    const row = this.s.folderById.get(id) as FolderRow | undefined;
+    return row ? toFolder(row) : null;
+  }
+
+  getFolderByPath(path: string): FolderInfo | null {
+    const row = this.s.folderByPath.get(path) as FolderRow | undefined;
+    return row ? toFolder(row) : null;
+  }
+
+  /** Removes a folder with its photos and their vectors. Returns whether it existed. */
+  removeFolder(id: number): boolean {
+    return this.s.folderDelete.run(id).changes > 0;
+  }
+
+  setFolderStatus(id: number, status: FolderInfo['status']): void {
+    this.s.folderStatus.run(status, id);
+  }
+
+  // ---- photos
+
+  getPhoto(id: number): PhotoInfo | null {
+    const row = this.s.photoById.get(id) as PhotoRow | undefined;
+    return row ? toPhoto(row) : null;
+  }
+
+  getPhotoByPath(path: string): StoredPhoto | null {
+    const row = this.s.photoByPath.get(path) as PhotoRow | undefined;
+    return row ? toStoredPhoto(row) : null;
+  }
+
+  /** Every photo of a folder, whatever its status, by path. */
+  photosInFolder(folderId: number): StoredPhoto[] {
+    return (this.s.photosInFolder.all(folderId) as PhotoRow[]).map(toStoredPhoto);
+  }
+
+  /** Inserts the photo or updates the row with the same path (keeping its id); returns the id. */
+  upsertPhoto(rec: PhotoRecord): number {
+    const row = this.s.photoUpsert.get({
+      ...rec,
+      dev: rec.dev ?? null,
+      ino: rec.ino ?? null,
+      indexedAt: rec.indexedAt ?? Date.now(),
+    }) as { id: number };
+    return row.id;
+  }
+
+  markMissing(ids: readonly number[]): void {
+    this.transaction(() => ids.forEach((id) => this.s.photoMissing.run(id)));
+  }
+
+  /** Deletes photos and (by cascade) their vectors. */
+  deletePhotos(ids: readonly number[]): void {
+    this.transaction(() => ids.forEach((id) => this.s.photoDelete.run(id)));
+  }
+
+  countPhotos(query: { status?: PhotoStatus } = {}): number {
+    return (query.status ? this.s.photoCountStatus.get(query.status) : this.s.photoCount.get()) as number;
+  }
+
+  /** A page of indexed photos. 'name' sorts by file name (case-insensitive), 'date' by capture date then mtime. */
+  listPhotos(query: { offset?: number; limit?: number; sort?: PhotoSort } = {}): PhotoPage {
+    const sort = query.sort ?? 'path';
+    const offset = Math.max(0, Math.trunc(query.offset ?? 0));
+    const limit = Math.max(0, Math.trunc(query.limit ?? 100));
+    let stmt = this.listStmts.get(sort);
+    if (!stmt) {
+      const order = ORDER_BY[sort];
+      if (!order) throw new DoppelError('invalid-argument', `Unknown sort order: ${String(sort)}`);
+      stmt = this.db.prepare(`SELECT * FROM photos WHERE status = 'indexed' ORDER BY ${order} LIMIT ? OFFSET ?`);
+      this.listStmts.set(sort, stmt);
+    }
+    return this.transaction(() => ({
+      total: this.countPhotos({ status: 'indexed' }),
+      photos: (stmt.all(limit, offset) as PhotoRow[]).map(toPhoto),
+    }));
+  }
+
+  listErrors(): FileError[] {
+    return (this.s.errors.all() as { path: string; error: string | null }[]).map((r) => ({
+      path: r.path,
+      reason: r.error ?? 'Unknown error',
+    }));
+  }
+
+  /** Groups of indexed photos with identical content hashes (exact duplicates), by hash. */
+  photosByHash(): HashGroup[] {
+    const groups: HashGroup[] = [];
+    for (const { hash, id } of this.s.hashGroups.iterate() as Iterable<{ hash: string; id: number }>) {
+      const last = groups[groups.length - 1];
+      if (last?.hash === hash) last.ids.push(id);
+      else groups.push({ hash, ids: [id] });
+    }
+    return groups;
+  }
+
+  // ---- models and vectors
+
+  /**
+   * Returns the id of the named model, creating it if needed. If the stored model has a different shape
+   * its vectors are from an incompatible network: they are deleted and the shape updated.
+   */
+  ensureModel(spec: ModelSpec): number {
+    return this.transaction(() => {
+      const row = this.s.modelByName.get(spec.name) as { id: number; dim: number; input_size: number } | undefined;
+      let id: number;
+      if (!row) {
+        id = (this.s.modelInsert.get(spec.name, spec.dim, spec.inputSize, Date.now()) as { id: number }).id;
+      } else {
+        id = row.id;
+        if (row.dim !== spec.dim || row.input_size !== spec.inputSize) {
+          this.s.vectorDeleteModel.run(id);
+          this.s.modelUpdate.run(spec.dim, spec.inputSize, id);
+        }
+      }
+      this.modelDims.set(id, spec.dim);
+      return id;
+    });
+  }
+
+  private modelDim(modelId: number): number {
+    let dim = this.modelDims.get(modelId);
+    if (dim === undefined) {
+      dim = this.s.modelById.get(modelId) as number | undefined;
+      if (dim === undefined) throw new DoppelError('not-found', `No model with id ${modelId}`);
+      this.modelDims.set(modelId, dim);
+    }
+    return dim;
+  }
+
+  putVector(photoId: number, modelId: number, vector: Float32Array): void {
+    const dim = this.modelDim(modelId);
+    if (vector.length !== dim) {
+      throw new DoppelError('invalid-argument', `Vector has ${vector.length} values; the model expects ${dim}`);
+    }
+    this.s.vectorPut.run(photoId, modelId, vectorToBlob(vector));
+  }
+
+  getVector(photoId: number, modelId: number): Float32Array | null {
+    const blob = this.s.vectorGet.get(photoId, modelId) as Buffer | undefined;
+    return blob ? blobToVector(blob) : null;
+  }
+
+  /** Every vector of indexed photos for a model, packed for brute-force search. */
+  allVectors(modelId: number): VectorSet {
+    const dim = this.modelDim(modelId);
+    return this.transaction(() => {
+      const n = this.s.vectorCount.get(modelId) as number;
+      const ids = new Int32Array(n);
+      const vectors = new Float32Array(n * dim);
+      const bytes = new Uint8Array(vectors.buffer);
+      let i = 0;
+      for (const row of this.s.vectorAll.iterate(modelId) as Iterable<{ photo_id: number; vector: Buffer }>) {
+        if (row.vector.byteLength !== dim * 4) {
+          throw new DoppelError('database', `Stored vector of photo ${row.photo_id} has the wrong length`);
+        }
+        ids[i] = row.photo_id;
+        bytes.set(row.vector, i * dim * 4);
+        i++;
+      }
+      return { dim, ids, vectors };
+    });
+  }
+
+  deleteVectorsForModel(modelId: number): void {
+    this.s.vectorDeleteModel.run(modelId);
+  }
+
+  // ---- settings
+
+  getSetting(key: string): string | null {
+    return (this.s.settingGet.get(key) as string | undefined) ?? null;
+  }
+
+  setSetting(key: string, value: string): void {
+    this.s.settingSet.run(key, value);
+  }
+}

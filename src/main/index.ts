@@ -1,0 +1,128 @@
+// Electron main process: one hardened window, one engine. Every IPC handler delegates to the same DoppelService
+// that the CLI and the loopback bridge use; keep this file thin.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { app, BrowserWindow, dialog, ipcMain, session } from 'electron';
+import { defaultDataDir, defaultModelsDir } from '../core/paths.js';
+import { DoppelService } from '../core/service.js';
+import { registerIpc } from './ipc.js';
+import { CONTENT_SECURITY_POLICY, createSenderCheck } from './security.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const preloadPath = path.join(here, '../preload/index.cjs');
+const indexHtml = path.join(here, '../renderer/index.html');
+const devServerUrl = app.isPackaged ? undefined : process.env['ELECTRON_RENDERER_URL'];
+
+let mainWindow: BrowserWindow | null = null;
+let service: DoppelService | null = null;
+
+function showMainWindow(): void {
+  if (!mainWindow) return;
+  if (mainWindow.isMinimized()) mainWindow.restore();
+  mainWindow.show();
+  mainWindow.focus();
+}
+
+function createWindow(): BrowserWindow {
+  const win = new BrowserWindow({
+    width: 1280,
+    height: 840,
+    minWidth: 720,
+    minHeight: 480,
+    show: false,
+    title: 'Doppel',
+    webPreferences: {
+      preload: preloadPath,
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      webviewTag: false,
+      spellcheck: false,
+    },
+  });
+  win.once('ready-to-show', () => win.show());
+  win.on('closed', () => {
+    if (mainWindow === win) mainWindow = null;
+  });
+  if (devServerUrl) void win.loadURL(devServerUrl);
+  else void win.loadFile(indexHtml);
+  return win;
+}
+
+/** No navigation, no new windows, no webviews, no permissions, for every web contents the app ever creates. */
+function hardenWebContents(): void {
+  app.on('web-contents-created', (_event, contents) => {
+    contents.on('will-navigate', (event) => event.preventDefault());
+    contents.on('will-redirect', (event) => event.preventDefault());
+    contents.on('will-attach-webview', (event) => event.preventDefault());
+    contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  });
+}
+
+function hardenSession(): void {
+  const ses = session.defaultSession;
+  ses.webRequest.onHeadersReceived((details, callback) => {
+    callback({
+      responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] },
+    });
+  });
+  ses.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  ses.setPermissionCheckHandler(() => false);
+}
+
+/** In a packaged app the models are unpacked next to app.asar (see electron-builder.yml's asarUnpack). */
+function modelsDir(): string {
+  const dir = defaultModelsDir();
+  return app.isPackaged ? dir.replace(/app\.asar(?=[\\/]|$)/, 'app.asar.unpacked') : dir;
+}
+
+async function start(): Promise<void> {
+  await app.whenReady();
+  hardenSession();
+  const dbPath = path.join(app.getPath('userData'), 'library.sqlite');
+  try {
+    service = await DoppelService.open({ dbPath, modelsDir: modelsDir() });
+  } catch (err) {
+    console.error('doppel: could not open the library', err);
+    dialog.showErrorBox('Doppel could not start', `Opening ${dbPath} failed: ${String(err)}`);
+    app.exit(1);
+    return;
+  }
+  registerIpc(ipcMain, service, createSenderCheck({ devServerUrl, indexHtml }));
+  mainWindow = createWindow();
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) mainWindow = createWindow();
+  });
+}
+
+// The same per-user folder the CLI uses (DOPPEL_HOME overrides both), so they share one library. Set before the
+// single-instance lock, which lives in this folder: two different DOPPEL_HOMEs may run side by side.
+app.setPath('userData', defaultDataDir());
+app.enableSandbox();
+
+// One library, one writer: a second launch focuses the first window instead.
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  hardenWebContents();
+  app.on('second-instance', showMainWindow);
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  app.on('will-quit', (event) => {
+    const open = service;
+    if (!open) return;
+    service = null;
+    event.preventDefault();
+    open
+      .close()
+      .catch((err: unknown) => console.error('doppel: closing the library failed', err))
+      .finally(() => app.quit());
+  });
+  start().catch((err: unknown) => {
+    console.error('doppel: start-up failed', err);
+    app.exit(1);
+  });
+}

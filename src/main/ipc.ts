@@ -1,0 +1,114 @@
+// One ipcMain handler per DoppelApi member. Each handler checks who is calling, validates its arguments with a
+// zod schema and answers with data (IpcResult): a rejected invoke would lose the error's kind on the way.
+// Deliberately free of runtime electron imports so it runs under plain Node in tests.
+import { z } from 'zod';
+import { API_MEMBERS, DoppelError, type DoppelApi, type DoppelErrorData } from '../shared/api.js';
+import { channelFor, type ApiMember, type IpcResult } from '../shared/ipc.js';
+
+/** The part of Electron's WebFrameMain that the sender check needs. */
+export interface SenderFrame {
+  readonly url: string;
+}
+
+/** The part of Electron's IpcMainInvokeEvent that the handlers use. */
+export interface InvokeEvent {
+  readonly senderFrame: SenderFrame | null;
+}
+
+/** The part of Electron's ipcMain that registerIpc uses; the real ipcMain satisfies it. */
+export interface IpcMainLike {
+  handle(channel: string, listener: (event: InvokeEvent, ...args: unknown[]) => Promise<IpcResult<unknown>>): void;
+}
+
+export type SenderCheck = (frame: SenderFrame | null) => boolean;
+
+/** Upper bounds that keep one request from asking for unbounded work or memory. */
+export const IPC_LIMITS = {
+  maxK: 10_000,
+  maxPageSize: 10_000,
+  maxImageBytes: 256 * 1024 * 1024,
+  maxPathLength: 32_767,
+} as const;
+
+const id = z.number().int().positive();
+const k = z.number().int().min(1).max(IPC_LIMITS.maxK);
+const folderPath = z.string().min(1).max(IPC_LIMITS.maxPathLength);
+const image = z
+  .instanceof(Uint8Array)
+  .refine((bytes) => bytes.byteLength > 0, 'image is empty')
+  .refine((bytes) => bytes.byteLength <= IPC_LIMITS.maxImageBytes, 'image is too large');
+const similarity = z.number().min(-1).max(1);
+const photoQuery = z.strictObject({
+  offset: z.number().int().min(0).optional(),
+  limit: z.number().int().min(1).max(IPC_LIMITS.maxPageSize).optional(),
+  sort: z.enum(['name', 'date', 'path']).optional(),
+});
+const duplicateQuery = z.strictObject({
+  kinds: z.array(z.enum(['exact', 'near', 'similar'])).optional(),
+  nearThreshold: similarity.optional(),
+  similarThreshold: similarity.optional(),
+});
+
+interface Handler<K extends keyof DoppelApi> {
+  /** The member's whole argument list as a tuple; extra or missing arguments fail. */
+  readonly args: z.ZodType<Parameters<DoppelApi[K]>>;
+  readonly call: (service: DoppelApi, args: Parameters<DoppelApi[K]>) => ReturnType<DoppelApi[K]>;
+}
+
+/** Typed by DoppelApi's keys, so a member without a handler (or a handler without a member) fails typecheck. */
+const handlers: { readonly [K in keyof DoppelApi]: Handler<K> } = {
+  info: { args: z.tuple([]), call: (s) => s.info() },
+  listFolders: { args: z.tuple([]), call: (s) => s.listFolders() },
+  addFolder: { args: z.tuple([folderPath]), call: (s, [path]) => s.addFolder(path) },
+  removeFolder: { args: z.tuple([id]), call: (s, [folderId]) => s.removeFolder(folderId) },
+  indexAll: { args: z.tuple([]), call: (s) => s.indexAll() },
+  listPhotos: { args: z.tuple([photoQuery]), call: (s, [query]) => s.listPhotos(query) },
+  listErrors: { args: z.tuple([]), call: (s) => s.listErrors() },
+  similarToPhoto: { args: z.tuple([id, k]), call: (s, [photoId, n]) => s.similarToPhoto(photoId, n) },
+  similarToImage: { args: z.tuple([image, k]), call: (s, [bytes, n]) => s.similarToImage(bytes, n) },
+  reconstructPhoto: { args: z.tuple([id]), call: (s, [photoId]) => s.reconstructPhoto(photoId) },
+  findDuplicates: { args: z.tuple([duplicateQuery]), call: (s, [query]) => s.findDuplicates(query) },
+};
+
+function failure(error: DoppelErrorData): IpcResult<never> {
+  return { ok: false, error };
+}
+
+function describeIssues(member: string, error: z.ZodError): string {
+  const issues = error.issues.map((issue) => {
+    const where = issue.path.length > 0 ? `argument ${issue.path.map(String).join('.')}` : 'arguments';
+    return `${where}: ${issue.message}`;
+  });
+  return `${member}: ${issues.join('; ')}`;
+}
+
+function toErrorData(member: string, err: unknown): DoppelErrorData {
+  if (err instanceof DoppelError) return err.toData();
+  // Unexpected failures keep their detail in the log; the renderer gets the message only.
+  console.error(`doppel: ${member} failed`, err);
+  return { kind: 'internal', message: err instanceof Error ? err.message : String(err) };
+}
+
+/** Registers exactly one `doppel:<member>` handler per member of DoppelApi, each delegating to `service`. */
+export function registerIpc(ipcMain: IpcMainLike, service: DoppelApi, isTrustedSender: SenderCheck): void {
+  function register<K extends ApiMember>(member: K): void {
+    const handler: Handler<K> = handlers[member];
+    ipcMain.handle(channelFor(member), async (event, ...raw) => {
+      if (!isTrustedSender(event.senderFrame)) {
+        console.warn(`doppel: refused ${member} from untrusted sender ${event.senderFrame?.url ?? '(no frame)'}`);
+        return failure({
+          kind: 'invalid-argument',
+          message: `${member}: refused, the sender is not the Doppel window`,
+        });
+      }
+      const parsed = handler.args.safeParse(raw);
+      if (!parsed.success) return failure({ kind: 'invalid-argument', message: describeIssues(member, parsed.error) });
+      try {
+        return { ok: true, value: await handler.call(service, parsed.data) };
+      } catch (err) {
+        return failure(toErrorData(member, err));
+      }
+    });
+  }
+  for (const member of API_MEMBERS) register(member);
+}

@@ -1,0 +1,366 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DoppelError } from '../../src/shared/api.js';
+import { openDatabase } from '../../src/core/store/db.js';
+import { LATEST_VERSION, MIGRATIONS, migrate } from '../../src/core/store/migrations/index.js';
+import { Store, type PhotoRecord } from '../../src/core/store/repository.js';
+
+const columns = (db: BetterSqlite3.Database, table: string) =>
+  (db.pragma(`table_info(${table})`) as { name: string; type: string; notnull: number; pk: number }[]).map(
+    (c) => `${c.name} ${c.type}${c.notnull ? ' NOT NULL' : ''}${c.pk ? ` PK${c.pk}` : ''}`,
+  );
+
+function photo(folderId: number, p: string, over: Partial<PhotoRecord> = {}): PhotoRecord {
+  return {
+    folderId,
+    path: p,
+    size: 1234,
+    mtimeMs: 1_700_000_000_123.5,
+    dev: 2049,
+    ino: 77,
+    hash: `hash-${p}`,
+    width: 640,
+    height: 480,
+    format: 'jpeg',
+    takenAt: null,
+    orientation: 1,
+    status: 'indexed',
+    error: null,
+    indexedAt: 1_700_000_001_000,
+    ...over,
+  };
+}
+
+let tmp: string;
+beforeEach(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'doppel-store-'));
+});
+afterEach(() => {
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('migrations', () => {
+  it('are numbered in steps of 10, ascending', () => {
+    MIGRATIONS.forEach((m, i) => expect(m.version).toBe((i + 1) * 10));
+    expect(LATEST_VERSION).toBe(MIGRATIONS.at(-1)!.version);
+  });
+
+  it('create the expected schema on :memory: and set user_version', () => {
+    const db = openDatabase(':memory:');
+    expect(db.pragma('user_version', { simple: true })).toBe(LATEST_VERSION);
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
+    expect(tables).toEqual(['folders', 'models', 'photos', 'settings', 'vectors']);
+    expect(columns(db, 'folders')).toEqual([
+      'id INTEGER PK1',
+      'path TEXT NOT NULL',
+      'added_at INTEGER NOT NULL',
+      'status TEXT NOT NULL',
+    ]);
+    expect(columns(db, 'photos')).toEqual([
+      'id INTEGER PK1',
+      'folder_id INTEGER NOT NULL',
+      'path TEXT NOT NULL',
+      'size INTEGER NOT NULL',
+      'mtime_ms REAL NOT NULL',
+      'dev INTEGER',
+      'ino INTEGER',
+      'hash TEXT',
+      'width INTEGER',
+      'height INTEGER',
+      'format TEXT',
+      'taken_at TEXT',
+      'orientation INTEGER',
+      'status TEXT NOT NULL',
+      'error TEXT',
+      'indexed_at INTEGER NOT NULL',
+    ]);
+    expect(columns(db, 'models')).toEqual([
+      'id INTEGER PK1',
+      'name TEXT NOT NULL',
+      'dim INTEGER NOT NULL',
+      'input_size INTEGER NOT NULL',
+      'created_at INTEGER NOT NULL',
+    ]);
+    expect(columns(db, 'vectors')).toEqual([
+      'photo_id INTEGER NOT NULL PK1',
+      'model_id INTEGER NOT NULL PK2',
+      'vector BLOB NOT NULL',
+    ]);
+    expect(columns(db, 'settings')).toEqual(['key TEXT PK1', 'value TEXT NOT NULL']);
+    const indexes = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'photos' AND sql IS NOT NULL")
+      .pluck()
+      .all();
+    expect(indexes).toEqual(expect.arrayContaining(['photos_hash', 'photos_folder', 'photos_status']));
+    db.close();
+  });
+
+  it('apply each pending migration once and are idempotent', () => {
+    const db = new BetterSqlite3(':memory:');
+    const applied: number[] = [];
+    const ms = [
+      { version: 10, name: 'a', up: (d: BetterSqlite3.Database) => (d.exec('CREATE TABLE a (x)'), applied.push(10)) },
+      { version: 20, name: 'b', up: (d: BetterSqlite3.Database) => (d.exec('CREATE TABLE b (x)'), applied.push(20)) },
+    ];
+    migrate(db, ms.slice(0, 1));
+    migrate(db, ms);
+    migrate(db, ms);
+    expect(applied).toEqual([10, 20]);
+    expect(db.pragma('user_version', { simple: true })).toBe(20);
+    db.close();
+  });
+
+  it('roll back a failing migration, including its user_version', () => {
+    const db = new BetterSqlite3(':memory:');
+    const bad = {
+      version: 10,
+      name: 'bad',
+      up: (d: BetterSqlite3.Database) => {
+        d.exec('CREATE TABLE half (x)');
+        throw new Error('boom');
+      },
+    };
+    expect(() => migrate(db, [bad])).toThrow('boom');
+    expect(db.pragma('user_version', { simple: true })).toBe(0);
+    expect(db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'half'").pluck().get()).toBe(0);
+    db.close();
+  });
+
+  it('refuse a database from a newer Doppel', () => {
+    const file = path.join(tmp, 'future.sqlite');
+    const raw = new BetterSqlite3(file);
+    raw.pragma(`user_version = ${LATEST_VERSION + 10}`);
+    raw.close();
+    let error: unknown;
+    try {
+      openDatabase(file);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(DoppelError);
+    expect((error as DoppelError).kind).toBe('database');
+    expect((error as DoppelError).message).toMatch(
+      new RegExp(`^This library was created by a newer version of Doppel \\(schema ${LATEST_VERSION + 10}\\); `),
+    );
+  });
+});
+
+describe('openDatabase', () => {
+  it('opens a file in WAL mode with foreign keys on, creating the parent folder', () => {
+    const file = path.join(tmp, 'nested', 'deeper', 'library.sqlite');
+    const db = openDatabase(file);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);
+    expect(db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
+    db.close();
+    expect(fs.existsSync(file)).toBe(true);
+    // Reopening an up-to-date file is a no-op.
+    openDatabase(file).close();
+  });
+});
+
+describe('Store', () => {
+  let store: Store;
+  beforeEach(() => {
+    store = Store.open(':memory:');
+  });
+  afterEach(() => store.close());
+
+  it('adds folders idempotently, lists, updates and removes them', () => {
+    const a = store.addFolder('/photos/a');
+    expect(a).toEqual({ id: a.id, path: '/photos/a', addedAt: expect.any(Number), status: 'online' });
+    expect(store.addFolder('/photos/a')).toEqual(a);
+    const b = store.addFolder('/photos/b');
+    store.setFolderStatus(b.id, 'offline');
+    expect(store.listFolders()).toEqual([a, { ...b, status: 'offline' }]);
+    expect(store.getFolder(b.id)).toEqual({ ...b, status: 'offline' });
+    expect(store.getFolder(999)).toBeNull();
+    expect(store.removeFolder(a.id)).toBe(true);
+    expect(store.removeFolder(a.id)).toBe(false);
+    expect(store.listFolders()).toEqual([{ ...b, status: 'offline' }]);
+    expect(store.path).toBe(':memory:');
+  });
+
+  it('upserts photos by path and reads them back whole', () => {
+    const f = store.addFolder('/p');
+    const id = store.upsertPhoto(photo(f.id, '/p/x.jpg', { takenAt: '2008-05-30T15:56:01' }));
+    const expected = {
+      id,
+      folderId: f.id,
+      path: '/p/x.jpg',
+      size: 1234,
+      mtimeMs: 1_700_000_000_123.5,
+      hash: 'hash-/p/x.jpg',
+      width: 640,
+      height: 480,
+      format: 'jpeg',
+      takenAt: '2008-05-30T15:56:01',
+      orientation: 1,
+      status: 'indexed',
+      error: null,
+    };
+    expect(store.getPhoto(id)).toEqual(expected);
+    expect(store.getPhotoByPath('/p/x.jpg')).toEqual({ ...expected, dev: 2049, ino: 77, indexedAt: 1_700_000_001_000 });
+
+    // Same path: same id, new values.
+    const again = store.upsertPhoto(
+      photo(f.id, '/p/x.jpg', {
+        size: 1,
+        hash: null,
+        width: null,
+        height: null,
+        format: null,
+        orientation: null,
+        status: 'error',
+        error: 'Empty file (0 bytes)',
+        dev: null,
+        ino: null,
+      }),
+    );
+    expect(again).toBe(id);
+    expect(store.photosInFolder(f.id)).toEqual([
+      {
+        ...expected,
+        size: 1,
+        hash: null,
+        width: null,
+        height: null,
+        format: null,
+        takenAt: null,
+        orientation: null,
+        status: 'error',
+        error: 'Empty file (0 bytes)',
+        dev: null,
+        ino: null,
+        indexedAt: 1_700_000_001_000,
+      },
+    ]);
+    expect(store.listErrors()).toEqual([{ path: '/p/x.jpg', reason: 'Empty file (0 bytes)' }]);
+    expect(store.getPhoto(12345)).toBeNull();
+    expect(store.getPhotoByPath('/nope')).toBeNull();
+  });
+
+  it('counts, pages and sorts indexed photos', () => {
+    const f = store.addFolder('/p');
+    const ids = {
+      c: store.upsertPhoto(photo(f.id, '/p/a/c.jpg', { takenAt: '2001-01-01T00:00:00' })),
+      b: store.upsertPhoto(photo(f.id, '/p/z/B.jpg', { takenAt: null, mtimeMs: Date.UTC(1999, 0, 1) })),
+      a: store.upsertPhoto(photo(f.id, '/p/m/a.jpg', { takenAt: '2010-06-01T12:00:00' })),
+      err: store.upsertPhoto(photo(f.id, '/p/e.jpg', { status: 'error', error: 'bad' })),
+      gone: store.upsertPhoto(photo(f.id, '/p/g.jpg')),
+    };
+    store.markMissing([ids.gone]);
+    expect(store.countPhotos()).toBe(5);
+    expect(store.countPhotos({ status: 'indexed' })).toBe(3);
+    expect(store.countPhotos({ status: 'missing' })).toBe(1);
+    expect(store.countPhotos({ status: 'error' })).toBe(1);
+
+    const order = (sort: 'name' | 'date' | 'path') => store.listPhotos({ sort }).photos.map((p) => p.id);
+    expect(order('name')).toEqual([ids.a, ids.b, ids.c]);
+    expect(order('date')).toEqual([ids.b, ids.c, ids.a]);
+    expect(order('path')).toEqual([ids.c, ids.a, ids.b]);
+
+    const page = store.listPhotos({ sort: 'path', offset: 1, limit: 1 });
+    expect(page.total).toBe(3);
+    expect(page.photos).toEqual([store.getPhoto(ids.a)]);
+
+    store.deletePhotos([ids.err, ids.gone]);
+    expect(store.countPhotos()).toBe(3);
+    expect(store.listErrors()).toEqual([]);
+  });
+
+  it('groups exact duplicates by hash, indexed photos only', () => {
+    const f = store.addFolder('/p');
+    const a = store.upsertPhoto(photo(f.id, '/p/a.jpg', { hash: 'h1' }));
+    const b = store.upsertPhoto(photo(f.id, '/p/b.jpg', { hash: 'h1' }));
+    store.upsertPhoto(photo(f.id, '/p/c.jpg', { hash: 'h2' }));
+    const d = store.upsertPhoto(photo(f.id, '/p/d.jpg', { hash: 'h2' }));
+    store.markMissing([d]);
+    const e = store.upsertPhoto(photo(f.id, '/p/e.jpg', { hash: 'h0' }));
+    const g = store.upsertPhoto(photo(f.id, '/p/g.jpg', { hash: 'h0' }));
+    const h = store.upsertPhoto(photo(f.id, '/p/h.jpg', { hash: 'h0' }));
+    store.upsertPhoto(photo(f.id, '/p/n1.jpg', { hash: null }));
+    store.upsertPhoto(photo(f.id, '/p/n2.jpg', { hash: null }));
+    expect(store.photosByHash()).toEqual([
+      { hash: 'h0', ids: [e, g, h] },
+      { hash: 'h1', ids: [a, b] },
+    ]);
+  });
+
+  it('round-trips vectors bit-exactly and packs them for search', () => {
+    const f = store.addFolder('/p');
+    const m = store.ensureModel({ name: 'ae-v1', dim: 4, inputSize: 32 });
+    expect(store.ensureModel({ name: 'ae-v1', dim: 4, inputSize: 32 })).toBe(m);
+    const p1 = store.upsertPhoto(photo(f.id, '/p/1.jpg'));
+    const p2 = store.upsertPhoto(photo(f.id, '/p/2.jpg'));
+    const p3 = store.upsertPhoto(photo(f.id, '/p/3.jpg'));
+    // Awkward values: NaN payload, -0, subnormal, extremes.
+    const v1 = new Float32Array([Number.NaN, -0, 1.4e-45, 3.4028234663852886e38]);
+    const bytes = new Uint8Array(v1.buffer).slice();
+    const v2 = new Float32Array([0.1, 0.2, 0.3, 0.4]);
+    store.putVector(p1, m, v1);
+    store.putVector(p2, m, v2);
+    store.putVector(p3, m, v2);
+    store.markMissing([p3]);
+
+    expect(new Uint8Array(store.getVector(p1, m)!.buffer)).toEqual(bytes);
+    expect(store.getVector(p2, m)).toEqual(v2);
+    expect(store.getVector(p1, m + 1)).toBeNull();
+
+    const all = store.allVectors(m);
+    expect(all.dim).toBe(4);
+    expect(Array.from(all.ids)).toEqual([p1, p2]);
+    expect(new Uint8Array(all.vectors.buffer)).toEqual(new Uint8Array([...bytes, ...new Uint8Array(v2.buffer)]));
+
+    expect(() => store.putVector(p1, m, new Float32Array(3))).toThrow(DoppelError);
+
+    // A model whose shape changed loses its stale vectors.
+    expect(store.ensureModel({ name: 'ae-v1', dim: 8, inputSize: 32 })).toBe(m);
+    expect(store.allVectors(m)).toEqual({ dim: 8, ids: new Int32Array(0), vectors: new Float32Array(0) });
+
+    store.putVector(p1, m, new Float32Array(8).fill(1));
+    store.deleteVectorsForModel(m);
+    expect(store.getVector(p1, m)).toBeNull();
+  });
+
+  it('removing a folder cascades to its photos and their vectors', () => {
+    const keep = store.addFolder('/keep');
+    const drop = store.addFolder('/drop');
+    const m = store.ensureModel({ name: 'm', dim: 2, inputSize: 32 });
+    const kp = store.upsertPhoto(photo(keep.id, '/keep/1.jpg'));
+    const dp = store.upsertPhoto(photo(drop.id, '/drop/1.jpg'));
+    store.putVector(kp, m, new Float32Array([1, 2]));
+    store.putVector(dp, m, new Float32Array([3, 4]));
+    store.removeFolder(drop.id);
+    expect(store.getPhoto(dp)).toBeNull();
+    expect(store.photosInFolder(drop.id)).toEqual([]);
+    expect(store.db.prepare('SELECT photo_id FROM vectors').pluck().all()).toEqual([kp]);
+  });
+
+  it('stores settings and runs transactions', () => {
+    expect(store.getSetting('k')).toBeNull();
+    store.setSetting('k', 'v1');
+    store.setSetting('k', 'v2');
+    expect(store.getSetting('k')).toBe('v2');
+    expect(() =>
+      store.transaction(() => {
+        store.setSetting('k', 'v3');
+        throw new Error('rollback');
+      }),
+    ).toThrow('rollback');
+    expect(store.getSetting('k')).toBe('v2');
+    expect(store.transaction(() => 42)).toBe(42);
+  });
+
+  it('looks photos up by path and by hash through indexes', () => {
+    const plan = (sql: string) =>
+      (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all('x') as { detail: string }[]).map((r) => r.detail).join('\n');
+    expect(plan('SELECT * FROM photos WHERE path = ?')).toMatch(/USING (COVERING )?INDEX sqlite_autoindex_photos_/);
+    expect(plan('SELECT * FROM photos WHERE hash = ?')).toMatch(/USING (COVERING )?INDEX photos_hash/);
+    expect(plan('SELECT id FROM photos WHERE folder_id = ?')).toMatch(/USING (COVERING )?INDEX photos_folder/);
+  });
+});

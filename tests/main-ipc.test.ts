@@ -1,0 +1,204 @@
+// registerIpc under plain Node: a fake ipcMain records the handlers, a fake service records the calls.
+import { describe, expect, it, vi } from 'vitest';
+import { registerIpc, type InvokeEvent, type IpcMainLike, type SenderFrame } from '../src/main/ipc.js';
+import {
+  API_MEMBERS,
+  DoppelError,
+  type DoppelApi,
+  type FolderInfo,
+  type LibraryInfo,
+  type SimilarResult,
+} from '../src/shared/api.js';
+import { channelFor, type IpcResult } from '../src/shared/ipc.js';
+
+type Listener = (event: InvokeEvent, ...args: unknown[]) => Promise<IpcResult<unknown>>;
+
+class FakeIpcMain implements IpcMainLike {
+  readonly handlers = new Map<string, Listener>();
+  handle(channel: string, listener: Listener): void {
+    if (this.handlers.has(channel)) throw new Error(`second handler for ${channel}`);
+    this.handlers.set(channel, listener);
+  }
+  invoke(channel: string, event: InvokeEvent, ...args: unknown[]): Promise<IpcResult<unknown>> {
+    const listener = this.handlers.get(channel);
+    if (!listener) throw new Error(`no handler for ${channel}`);
+    return listener(event, ...args);
+  }
+}
+
+const folder: FolderInfo = { id: 1, path: '/photos', addedAt: 1_700_000_000_000, status: 'online' };
+const info: LibraryInfo = {
+  photos: 3,
+  errors: 0,
+  folders: 1,
+  model: { name: 'conv-ae-64', dim: 64, inputSize: 64, backend: 'wasm' },
+  dbPath: '/tmp/library.sqlite',
+};
+const similar: SimilarResult[] = [{ photo: { id: 2, path: '/photos/b.jpg', width: 10, height: 10 }, score: 0.98 }];
+
+/** Implements every member; records each call as [member, ...args]. */
+class FakeService implements DoppelApi {
+  readonly calls: unknown[][] = [];
+  private record(member: keyof DoppelApi, ...args: unknown[]): void {
+    this.calls.push([member, ...args]);
+  }
+  async info() {
+    this.record('info');
+    return info;
+  }
+  async listFolders() {
+    this.record('listFolders');
+    return [folder];
+  }
+  async addFolder(path: string) {
+    this.record('addFolder', path);
+    return { ...folder, path };
+  }
+  async removeFolder(id: number) {
+    this.record('removeFolder', id);
+    if (id === 404) throw new DoppelError('not-found', 'no folder 404');
+  }
+  async indexAll() {
+    this.record('indexAll');
+    return {
+      scanned: 0,
+      added: 0,
+      updated: 0,
+      unchanged: 0,
+      removed: 0,
+      errors: [],
+      offlineFolders: [],
+      durationMs: 1,
+    };
+  }
+  async listPhotos(query: Parameters<DoppelApi['listPhotos']>[0]) {
+    this.record('listPhotos', query);
+    return { total: 0, photos: [] };
+  }
+  async listErrors() {
+    this.record('listErrors');
+    return [];
+  }
+  async similarToPhoto(photoId: number, k: number) {
+    this.record('similarToPhoto', photoId, k);
+    return similar;
+  }
+  async similarToImage(image: Uint8Array, k: number) {
+    this.record('similarToImage', image, k);
+    return similar;
+  }
+  async reconstructPhoto(photoId: number) {
+    this.record('reconstructPhoto', photoId);
+    if (photoId === 500) throw new Error('tensor shape mismatch');
+    return { input: new Uint8Array([1]), output: new Uint8Array([2]), mse: 0.01 };
+  }
+  async findDuplicates(query: Parameters<DoppelApi['findDuplicates']>[0]) {
+    this.record('findDuplicates', query);
+    return [];
+  }
+}
+
+const trustedFrame: SenderFrame = { url: 'file:///app/out/renderer/index.html' };
+const trusted: InvokeEvent = { senderFrame: trustedFrame };
+
+function setup() {
+  const ipcMain = new FakeIpcMain();
+  const service = new FakeService();
+  registerIpc(ipcMain, service, (frame) => frame === trustedFrame);
+  return { ipcMain, service };
+}
+
+describe('registerIpc', () => {
+  it('registers one doppel:<member> handler for every API member and nothing else', () => {
+    const { ipcMain } = setup();
+    expect([...ipcMain.handlers.keys()].sort()).toEqual(API_MEMBERS.map((m) => `doppel:${m}`).sort());
+    expect(channelFor('similarToPhoto')).toBe('doppel:similarToPhoto');
+  });
+
+  it('passes a valid call through to the service and wraps the value', async () => {
+    const { ipcMain, service } = setup();
+    expect(await ipcMain.invoke('doppel:similarToPhoto', trusted, 7, 5)).toEqual({ ok: true, value: similar });
+    expect(await ipcMain.invoke('doppel:addFolder', trusted, '/photos/new')).toEqual({
+      ok: true,
+      value: { ...folder, path: '/photos/new' },
+    });
+    expect(await ipcMain.invoke('doppel:info', trusted)).toEqual({ ok: true, value: info });
+    expect(service.calls).toEqual([['similarToPhoto', 7, 5], ['addFolder', '/photos/new'], ['info']]);
+  });
+
+  it('passes image bytes and query objects through unchanged', async () => {
+    const { ipcMain, service } = setup();
+    const image = new Uint8Array([0xff, 0xd8, 0xff]);
+    expect((await ipcMain.invoke('doppel:similarToImage', trusted, image, 3)).ok).toBe(true);
+    expect(await ipcMain.invoke('doppel:listPhotos', trusted, { offset: 0, limit: 50, sort: 'date' })).toEqual({
+      ok: true,
+      value: { total: 0, photos: [] },
+    });
+    expect(service.calls).toEqual([
+      ['similarToImage', image, 3],
+      ['listPhotos', { offset: 0, limit: 50, sort: 'date' }],
+    ]);
+    expect(service.calls[0]?.[1]).toBe(image);
+  });
+
+  it.each([
+    ['similarToPhoto', ['x', 5]],
+    ['similarToPhoto', [7]],
+    ['similarToPhoto', [7, 0]],
+    ['similarToPhoto', [1.5, 5]],
+    ['addFolder', [42]],
+    ['addFolder', ['']],
+    ['addFolder', []],
+    ['info', ['extra']],
+    ['removeFolder', [-1]],
+    ['similarToImage', ['not bytes', 5]],
+    ['similarToImage', [new Uint8Array(0), 5]],
+    ['listPhotos', [{ limit: 'all' }]],
+    ['listPhotos', [{ sort: 'size' }]],
+    ['listPhotos', [{ unknown: true }]],
+    ['findDuplicates', [{ kinds: ['exact', 'fuzzy'] }]],
+    ['findDuplicates', [{ nearThreshold: 2 }]],
+  ] as const)('refuses %s(%j) as invalid-argument without calling the service', async (member, args) => {
+    const { ipcMain, service } = setup();
+    const result = await ipcMain.invoke(`doppel:${member}`, trusted, ...args);
+    expect(result).toEqual({
+      ok: false,
+      error: { kind: 'invalid-argument', message: expect.stringContaining(member) },
+    });
+    expect(service.calls).toEqual([]);
+  });
+
+  it('refuses a call from a foreign sender without calling the service', async () => {
+    const { ipcMain, service } = setup();
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    for (const senderFrame of [{ url: 'https://evil.example/' }, null]) {
+      const result = await ipcMain.invoke('doppel:listFolders', { senderFrame });
+      expect(result).toEqual({
+        ok: false,
+        error: { kind: 'invalid-argument', message: expect.stringMatching(/sender/) },
+      });
+    }
+    expect(service.calls).toEqual([]);
+    expect(warn).toHaveBeenCalledTimes(2);
+    warn.mockRestore();
+  });
+
+  it('returns a DoppelError from the service as data with its kind', async () => {
+    const { ipcMain } = setup();
+    expect(await ipcMain.invoke('doppel:removeFolder', trusted, 404)).toEqual({
+      ok: false,
+      error: { kind: 'not-found', message: 'no folder 404' },
+    });
+  });
+
+  it('returns any other failure as an internal error with its message', async () => {
+    const { ipcMain } = setup();
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    expect(await ipcMain.invoke('doppel:reconstructPhoto', trusted, 500)).toEqual({
+      ok: false,
+      error: { kind: 'internal', message: 'tensor shape mismatch' },
+    });
+    expect(logged).toHaveBeenCalledWith('doppel: reconstructPhoto failed', new Error('tensor shape mismatch'));
+    logged.mockRestore();
+  });
+});
