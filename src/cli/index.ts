@@ -120,7 +120,9 @@ export function buildProgram(): Command {
       .command('dupes')
       .description('groups of duplicate photos in the library')
       .addOption(
-        new Option('--tier <tier...>', 'which tiers to list').choices(['exact', 'near', 'similar']).default(['exact', 'near']),
+        new Option('--tier <tier...>', 'which tiers to list')
+          .choices(['exact', 'near', 'similar'])
+          .default(['exact', 'near']),
       ),
   ).action(async (o: Common & { tier: DuplicateKind[] }) => {
     await withService(o, async (service) => {

@@ -22,7 +22,9 @@ export function defaultDbPath(env: NodeJS.ProcessEnv = process.env): string {
 
 /** Thumbnails are cached beside the database they belong to. */
 export function thumbnailDirFor(dbPath: string): string {
-  return dbPath === ':memory:' ? path.join(os.tmpdir(), 'doppel-thumbs') : path.join(path.dirname(dbPath), 'thumbnails');
+  return dbPath === ':memory:'
+    ? path.join(os.tmpdir(), 'doppel-thumbs')
+    : path.join(path.dirname(dbPath), 'thumbnails');
 }
 
 /**

@@ -1,5 +1,3 @@
-/// <reference types="svelte" />
-/// <reference types="vite/client" />
 import type { DoppelApi } from '../shared/api.js';
 
 declare global {

@@ -159,14 +159,7 @@ export interface DoppelEvents {
 }
 
 export type DoppelErrorKind =
-  | 'invalid-argument'
-  | 'not-found'
-  | 'decode-failed'
-  | 'io'
-  | 'model'
-  | 'database'
-  | 'cancelled'
-  | 'internal';
+  'invalid-argument' | 'not-found' | 'decode-failed' | 'io' | 'model' | 'database' | 'cancelled' | 'internal';
 
 /** Errors cross process boundaries as plain data. */
 export interface DoppelErrorData {

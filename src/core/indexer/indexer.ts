@@ -4,7 +4,13 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DoppelError, type FileError, type FolderInfo, type IndexProgress, type IndexSummary } from '../../shared/api.js';
+import {
+  DoppelError,
+  type FileError,
+  type FolderInfo,
+  type IndexProgress,
+  type IndexSummary,
+} from '../../shared/api.js';
 import { analyzeImage } from '../imaging/analyze.js';
 import { fsReason, scanFolder } from '../library/scan.js';
 import type { Autoencoder } from '../model/autoencoder.js';

@@ -92,7 +92,10 @@ export class Autoencoder {
     const data = new Float32Array(inputs.length * size);
     inputs.forEach((input, i) => {
       if (input.length !== size) {
-        throw new DoppelError('invalid-argument', `Model input must be ${s}x${s} RGB (${size} bytes), got ${input.length}`);
+        throw new DoppelError(
+          'invalid-argument',
+          `Model input must be ${s}x${s} RGB (${size} bytes), got ${input.length}`,
+        );
       }
       for (let j = 0; j < size; j++) data[i * size + j] = input[j]! / 255;
     });

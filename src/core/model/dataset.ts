@@ -58,7 +58,11 @@ export async function loadDataset(
 ): Promise<Dataset> {
   const files = await listImages(folders);
   if (files.length === 0) throw new Error(`No images found in ${folders.join(', ')}`);
-  const key = crypto.createHash('sha1').update(`${inputSize}\n${files.join('\n')}`).digest('hex').slice(0, 16);
+  const key = crypto
+    .createHash('sha1')
+    .update(`${inputSize}\n${files.join('\n')}`)
+    .digest('hex')
+    .slice(0, 16);
   const cache = path.join(cacheDir, `dataset-${inputSize}-${key}.u8`);
   const size = inputSize * inputSize * 3;
   if (fs.existsSync(cache)) {

@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 
-type Backend = Parameters<KernelFunc>[0]['backend'];
+// Kernels receive the backend as `{}`; what these kernels need of it is this one method.
+type Backend = Parameters<KernelFunc>[0]['backend'] & { disposeData(dataId: object): boolean };
 type Attrs = Record<string, unknown>;
 
 function run(name: string, backend: Backend, inputs: Record<string, TensorInfo>, attrs: Attrs): TensorInfo {
@@ -25,14 +26,24 @@ function convInfo(
   pad: tf.backend_util.ExplicitPadding | 'valid' | 'same' | number,
   dimRoundingMode: 'floor' | 'round' | 'ceil' | undefined,
 ): tf.backend_util.Conv2DInfo {
-  return tf.backend_util.computeConv2DInfo(xShape, filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+  return tf.backend_util.computeConv2DInfo(
+    xShape,
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    'channelsLast',
+  );
 }
 
 function assertNhwc(dataFormat: unknown, kernel: string): void {
   if (dataFormat !== 'NHWC') throw new Error(`${kernel} on wasm supports NHWC only, got ${String(dataFormat)}`);
 }
 
-const conv2dBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
+const conv2dBackpropFilter: KernelFunc = ({ inputs, backend: b, attrs }) => {
+  const backend = b as Backend;
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
   const a = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
   assertNhwc(a.dataFormat, 'Conv2DBackpropFilter');
@@ -79,7 +90,8 @@ const conv2dBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
 
 function makeConv2dBackpropInput(fallback: KernelFunc | undefined): KernelFunc {
   return (args) => {
-    const { inputs, backend, attrs } = args;
+    const { inputs, attrs } = args;
+    const backend = args.backend as Backend;
     const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
     const a = attrs as unknown as tf.Conv2DBackpropInputAttrs;
     assertNhwc(a.dataFormat, 'Conv2DBackpropInput');

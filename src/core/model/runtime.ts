@@ -9,8 +9,10 @@ let ready: Promise<BackendName> | undefined;
 
 async function tryNative(): Promise<boolean> {
   try {
-    // Optional dependency: absent, or present without its libtensorflow, on many machines.
-    await import('@tensorflow/tfjs-node');
+    // Optional dependency: absent, or present without its libtensorflow, on many machines. The
+    // specifier is a variable so that neither TypeScript nor a bundler insists on resolving it.
+    const nativePackage = '@tensorflow/tfjs-node';
+    await import(nativePackage);
     return tf.findBackend('tensorflow') !== null && (await tf.setBackend('tensorflow'));
   } catch {
     return false;

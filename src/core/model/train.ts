@@ -30,6 +30,8 @@ export interface TrainOptions {
   /** Stop (with a checkpoint) after this many minutes. */
   budgetMinutes?: number;
   checkpointEverySec: number;
+  /** Stop (with a checkpoint) after this many steps in this run. */
+  stopAfterSteps?: number;
   /** How the run was started, for the card. */
   command: string;
   signal?: AbortSignal;
@@ -106,7 +108,8 @@ function evaluate(model: tf.LayersModel, ds: Dataset, indices: Uint32Array): num
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const log = opts.onLog ?? (() => undefined);
   const arch = ARCHITECTURES[opts.architecture];
-  if (!arch) throw new Error(`Unknown architecture "${opts.architecture}" (known: ${Object.keys(ARCHITECTURES).join(', ')})`);
+  if (!arch)
+    throw new Error(`Unknown architecture "${opts.architecture}" (known: ${Object.keys(ARCHITECTURES).join(', ')})`);
   const backend = await initBackend();
   log(`backend: ${backend}`);
   fs.mkdirSync(opts.checkpointDir, { recursive: true });
@@ -170,13 +173,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   let lastCheckpoint = Date.now();
   let lastReport = 0;
   let samplesThisRun = 0;
+  let stepsThisRun = 0;
   let card: ModelCard | null = null;
   const modelDir = path.join(opts.modelsDir, opts.name);
 
   while (state.epoch < opts.epochs) {
     const epochOrder = shuffled(trainIdx.length, opts.seed * 1000 + state.epoch + 1);
     while (state.step < steps) {
-      if (opts.signal?.aborted || Date.now() >= deadline) {
+      if (opts.signal?.aborted || Date.now() >= deadline || stepsThisRun >= (opts.stopAfterSteps ?? Infinity)) {
         state.trainSeconds += (Date.now() - lastCheckpoint) / 1000;
         lastCheckpoint = Date.now();
         await checkpoint();
@@ -199,6 +203,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       state.epochLossCount += idx.length;
       state.samplesSeen += idx.length;
       samplesThisRun += idx.length;
+      stepsThisRun++;
       state.step++;
       const now = Date.now();
       if (now - lastReport > 2000 || state.step === steps) {
@@ -225,7 +230,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const trainMse = state.epochLossSum / Math.max(1, state.epochLossCount);
     const validationMse = evaluate(model, ds, valIdx);
     state.history.push({ epoch: state.epoch + 1, samplesSeen: state.samplesSeen, trainMse, validationMse });
-    log(`epoch ${state.epoch + 1}/${opts.epochs}: train MSE ${trainMse.toFixed(5)}, validation MSE ${validationMse.toFixed(5)}`);
+    log(
+      `epoch ${state.epoch + 1}/${opts.epochs}: train MSE ${trainMse.toFixed(5)}, validation MSE ${validationMse.toFixed(5)}`,
+    );
     state.epoch++;
     state.step = 0;
     state.epochLossSum = 0;

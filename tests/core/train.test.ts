@@ -1,0 +1,65 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Autoencoder } from '../../src/core/model/autoencoder.js';
+import { train, type TrainOptions } from '../../src/core/model/train.js';
+
+const DATA = path.resolve(import.meta.dirname, '../../../shared/data/photos/CSet14');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'doppel-train-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function options(over: Partial<TrainOptions>): TrainOptions {
+  return {
+    name: 'tiny',
+    modelsDir: path.join(tmp, 'models'),
+    architecture: 'seed-conv-ae-32',
+    data: [DATA],
+    epochs: 1,
+    samplesPerEpoch: 8,
+    batchSize: 4,
+    learningRate: 1e-3,
+    validationFraction: 0.2,
+    maxValidation: 4,
+    seed: 3,
+    checkpointDir: path.join(tmp, 'ckpt'),
+    fresh: false,
+    checkpointEverySec: 3600,
+    command: 'test',
+    ...over,
+  };
+}
+
+describe('train', () => {
+  it('stops with a checkpoint mid-epoch and resumes where it stopped, then exports a loadable model', async () => {
+    const stopped = await train(options({ epochs: 2, stopAfterSteps: 1 }));
+    expect(stopped).toMatchObject({ status: 'stopped', epochsDone: 0, modelDir: null });
+    const state = JSON.parse(fs.readFileSync(path.join(tmp, 'ckpt', 'state.json'), 'utf8')) as {
+      epoch: number;
+      step: number;
+      samplesSeen: number;
+    };
+    expect(state).toMatchObject({ epoch: 0, step: 1, samplesSeen: 4 });
+
+    const logs: string[] = [];
+    const done = await train(options({ epochs: 2, onLog: (m) => logs.push(m) }));
+    expect(logs.some((l) => l.includes('resumed at epoch 1, step 1 (4 samples seen)'))).toBe(true);
+    expect(done.status).toBe('finished');
+    expect(done.epochsDone).toBe(2);
+    // 2 epochs of 8 samples in all: the resumed run did not repeat the first step.
+    expect(done.card!.training.samplesSeen).toBe(16);
+    expect(done.card!.history.map((h) => h.epoch)).toEqual([1, 2]);
+    expect(done.card).toMatchObject({ inputSize: 32, dim: 512, codeShape: [8, 8, 8] });
+    for (const f of ['model.json', 'weights.bin', 'card.json', 'CARD.md']) {
+      expect(fs.existsSync(path.join(tmp, 'models', 'tiny', f))).toBe(true);
+    }
+    const model = await Autoencoder.load(path.join(tmp, 'models'), 'tiny');
+    expect(model.dim).toBe(512);
+    expect(model.encode([new Uint8Array(32 * 32 * 3).fill(128)])[0]).toHaveLength(512);
+    model.dispose();
+  }, 120_000);
+
+  it('refuses to resume a checkpoint of a different run', async () => {
+    await expect(train(options({ epochs: 3, batchSize: 2 }))).rejects.toThrow(/different run/);
+  }, 60_000);
+});

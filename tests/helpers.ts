@@ -1,0 +1,64 @@
+// Shared test helpers: real photos from ../shared/data, temporary folders, image statistics.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const DATA = path.resolve(import.meta.dirname, '../../shared/data');
+export const PHOTOS = path.join(DATA, 'photos');
+export const REPO = path.resolve(import.meta.dirname, '..');
+
+export function tempDir(prefix = 'doppel-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** The first `n` files (sorted) of a photos sub-folder. */
+export function photos(folder: string, n: number): string[] {
+  const dir = path.join(PHOTOS, folder);
+  return fs
+    .readdirSync(dir)
+    .sort()
+    .slice(0, n)
+    .map((f) => path.join(dir, f));
+}
+
+export function copyInto(files: readonly string[], dir: string): string[] {
+  fs.mkdirSync(dir, { recursive: true });
+  return files.map((f) => {
+    const dest = path.join(dir, path.basename(f));
+    fs.copyFileSync(f, dest);
+    return dest;
+  });
+}
+
+/** Pearson correlation of two equally long byte arrays. */
+export function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = a.length;
+  let ma = 0;
+  let mb = 0;
+  for (let i = 0; i < n; i++) {
+    ma += a[i]!;
+    mb += b[i]!;
+  }
+  ma /= n;
+  mb /= n;
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < n; i++) {
+    const da = a[i]! - ma;
+    const db = b[i]! - mb;
+    sab += da * db;
+    saa += da * da;
+    sbb += db * db;
+  }
+  return sab / Math.sqrt(saa * sbb);
+}
+
+export function std(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m += a[i]!;
+  m /= a.length;
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i]! - m) ** 2;
+  return Math.sqrt(s / a.length);
+}
