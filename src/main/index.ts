@@ -1,5 +1,6 @@
 // Electron main process: one hardened window, one engine. Every IPC handler delegates to the same DoppelService
 // that the CLI and the loopback bridge use; keep this file thin.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, session } from 'electron';
@@ -78,10 +79,21 @@ function modelsDir(): string {
   return app.isPackaged ? dir.replace(/app\.asar(?=[\\/]|$)/, 'app.asar.unpacked') : dir;
 }
 
+/**
+ * Unpackaged runs use the Electron-ABI build of better-sqlite3 that scripts/electron-native.mjs made
+ * (packaged apps get theirs from electron-builder's rebuild).
+ */
+function useElectronSqliteBinding(): void {
+  if (app.isPackaged || process.env.DOPPEL_SQLITE_BINDING) return;
+  const binding = path.join(here, '../native', `electron-${process.versions.electron}`, 'better_sqlite3.node');
+  if (existsSync(binding)) process.env.DOPPEL_SQLITE_BINDING = binding;
+}
+
 async function start(): Promise<void> {
   await app.whenReady();
   hardenSession();
   const dbPath = path.join(app.getPath('userData'), 'library.sqlite');
+  useElectronSqliteBinding();
   try {
     service = await DoppelService.open({ dbPath, modelsDir: modelsDir() });
   } catch (err) {

@@ -13,7 +13,9 @@ export function openDatabase(file: string): Database {
   if (!memory) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   let db: Database;
   try {
-    db = new BetterSqlite3(file);
+    // The Electron main process runs with another ABI than Node and points at its own build.
+    const nativeBinding = process.env.DOPPEL_SQLITE_BINDING;
+    db = new BetterSqlite3(file, nativeBinding ? { nativeBinding } : {});
   } catch (err) {
     throw new DoppelError('database', `Cannot open the library database ${file}: ${(err as Error).message}`, {
       cause: err,
