@@ -10,6 +10,7 @@ import { defaultDbPath, defaultModelsDir } from '../core/paths.js';
 import { DoppelService } from '../core/service.js';
 import { intOption } from './options.js';
 import { bar, formatDuration, printJson, StatusLine } from './output.js';
+import { registerEval } from './eval.js';
 import { registerTrain } from './train.js';
 
 interface Common {
@@ -181,6 +182,7 @@ export function buildProgram(): Command {
   });
 
   registerTrain(program);
+  registerEval(program);
   return program;
 }
 

@@ -1,0 +1,126 @@
+// `doppel eval`: the retrieval benchmark (src/core/eval). A readable table on stderr, the JSON report on stdout.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { DoppelError } from '../shared/api.js';
+import { runRetrievalBenchmark, type EvalReport, type ThresholdReport } from '../core/eval/benchmark.js';
+import { Autoencoder, listModels, readModelsIndex } from '../core/model/autoencoder.js';
+import { defaultModelsDir, findProjectRoot } from '../core/paths.js';
+import { bar, printJson, StatusLine } from './output.js';
+import { intOption } from './options.js';
+
+/** The benchmark photos live beside the project (see ../shared/data/README.md). */
+const dataDir = (): string => path.resolve(findProjectRoot(), '..', 'shared', 'data');
+
+/** The default model, plus the seed baseline 'seed-ae32' when it is there. */
+export function defaultEvalModels(modelsDir: string): string[] {
+  const names: string[] = [];
+  if (fs.existsSync(path.join(modelsDir, 'models.json'))) names.push(readModelsIndex(modelsDir).default);
+  if (listModels(modelsDir).includes('seed-ae32')) names.push('seed-ae32');
+  return [...new Set(names)];
+}
+
+const fmt = (v: number | null | undefined, digits = 3): string =>
+  v === null || v === undefined ? '-' : v.toFixed(digits);
+
+function thresholdCell(kind: 'model' | 'hash', t: ThresholdReport | undefined): string {
+  if (!t) return '-';
+  const value = t.value === null ? 'none' : kind === 'hash' ? `<=${t.value}` : `>=${fmt(t.value, 4)}`;
+  return `${value} P${fmt(t.precision, 3)} R${fmt(t.recall, 3)}`;
+}
+
+/** Rows = attacks + mean, columns = methods (R@1 and R@k), then the threshold and speed rows. */
+export function formatEvalTable(r: EvalReport): string {
+  const first = 22;
+  const col = 30;
+  const pad = (s: string, n: number): string => (s.length >= n ? `${s} ` : s.padEnd(n));
+  const lines: string[] = [];
+  lines.push(
+    `library: ${r.library} photos (${r.originals} originals + ${r.distractors} distractors); ` +
+      `${r.queries} queries (${r.attacks.length} attacks); pairs: ${r.pairs.positive} positive, ${r.pairs.negative} negative`,
+  );
+  lines.push(pad('attack', first) + r.methods.map((m) => pad(m.method, col)).join(''));
+  lines.push(pad('', first) + r.methods.map(() => pad(`R@1    R@${r.k}`, col)).join(''));
+  const row = (label: string, values: string[]): void => {
+    lines.push(pad(label, first) + values.map((v) => pad(v, col)).join(''));
+  };
+  for (const a of r.attacks) {
+    row(
+      a,
+      r.methods.map((m) => `${fmt(m.recallAt1.perAttack[a])}  ${fmt(m.recallAt10.perAttack[a])}`),
+    );
+  }
+  row(
+    'mean',
+    r.methods.map((m) => `${fmt(m.recallAt1.mean)}  ${fmt(m.recallAt10.mean)}`),
+  );
+  row(
+    `threshold (P>=${r.minPrecision})`,
+    r.methods.map((m) => thresholdCell(m.kind, m.threshold)),
+  );
+  row(
+    'card / default thr.',
+    r.methods.map((m) => thresholdCell(m.kind, m.referenceThreshold)),
+  );
+  row(
+    'encode rate',
+    r.methods.map((m) => (m.encodeRate === undefined ? '-' : `${m.encodeRate.toFixed(0)} img/s`)),
+  );
+  if (r.errors.length) lines.push(`${r.errors.length} file(s) skipped: ${r.errors.map((e) => e.path).join(', ')}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function registerEval(program: Command): void {
+  program
+    .command('eval')
+    .description(
+      'retrieval benchmark: attacked copies of originals among distractors; recall@1/@10 and duplicate-threshold ' +
+        'precision/recall per model, with dHash and pHash baselines (table on stderr, JSON on stdout)',
+    )
+    .option('--originals <dir>', 'folder of original photos', path.join(dataDir(), 'photos'))
+    .option('--distractors <dir>', 'folder of distractor photos', path.join(dataDir(), 'imagenette', 'train'))
+    .option('--distractors-limit <n>', 'use the first N distractors in sorted order', intOption, 2000)
+    .option('--model <name...>', 'models to evaluate (default: the default model and seed-ae32 when present)')
+    .option('--models <dir>', 'models folder', defaultModelsDir())
+    .option('--no-hashes', 'skip the dHash and pHash baselines')
+    .option('--out <file>', 'also write the JSON report to this file')
+    .action(
+      async (o: {
+        originals: string;
+        distractors: string;
+        distractorsLimit: number;
+        model?: string[];
+        models: string;
+        hashes: boolean;
+        out?: string;
+      }) => {
+        const modelsDir = path.resolve(o.models);
+        const names = [...new Set(o.model ?? defaultEvalModels(modelsDir))];
+        if (names.length === 0 && !o.hashes) throw new DoppelError('model', `No models found in ${modelsDir}`);
+        const status = new StatusLine();
+        if (names.length === 0) status.done(`no models found in ${modelsDir}: hashes only`);
+        const models: Autoencoder[] = [];
+        try {
+          for (const name of names) models.push(await Autoencoder.load(modelsDir, name));
+          const report = await runRetrievalBenchmark({
+            originals: path.resolve(o.originals),
+            distractors: path.resolve(o.distractors),
+            distractorsLimit: o.distractorsLimit,
+            models,
+            hashes: o.hashes,
+            onLog: (m) => status.done(m),
+            onProgress: (p) => status.update(`${p.phase} ${bar(p.done, p.total)} ${p.done}/${p.total}`),
+          });
+          status.done();
+          process.stderr.write(formatEvalTable(report));
+          if (o.out) {
+            fs.mkdirSync(path.dirname(path.resolve(o.out)), { recursive: true });
+            fs.writeFileSync(o.out, `${JSON.stringify(report, null, 2)}\n`);
+          }
+          printJson(report);
+        } finally {
+          for (const m of models) m.dispose();
+        }
+      },
+    );
+}

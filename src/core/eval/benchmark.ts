@@ -1,0 +1,410 @@
+// The retrieval benchmark behind `doppel eval`. A library of originals + distractors is indexed; every attacked copy
+// of every original (made in memory, see attacks.ts) is a query whose right answer is its original. Reported per
+// method (each model, and the dHash/pHash baselines): recall@1 and recall@k per attack, and how well one duplicate
+// threshold separates original/copy pairs from distinct pairs. Everything but the date and the rates is a pure
+// function of the input files: files are visited in sorted order, rankings break ties by the smaller library id.
+import fs from 'node:fs';
+import os from 'node:os';
+import { DoppelError } from '../../shared/api.js';
+import { imageToModelInput } from '../imaging/analyze.js';
+import { scanFolder } from '../library/scan.js';
+import type { Autoencoder } from '../model/autoencoder.js';
+import { normalise, VectorIndex } from '../search/vector-index.js';
+import { ATTACKS, decodeOriginal, type Attack } from './attacks.js';
+import { HammingIndex, imageHashes, type ImageHashes } from './hashes.js';
+
+export interface EvalProgress {
+  phase: 'library' | 'queries' | 'encode' | 'search';
+  done: number;
+  total: number;
+}
+
+export interface EvalOptions {
+  /** Folder of originals (searched recursively); every one is attacked and queried. */
+  originals: string;
+  /** Folder of distractors (searched recursively), of which the first `distractorsLimit` in sorted order are used. */
+  distractors: string;
+  distractorsLimit: number;
+  models: Autoencoder[];
+  /** Also evaluate the dHash and pHash baselines. */
+  hashes: boolean;
+  /** Depth of the recall@k measure (default 10). */
+  k?: number;
+  /** Precision the calibrated threshold must keep (default 0.99). */
+  minPrecision?: number;
+  attacks?: readonly Attack[];
+  /** Images decoded at once (default: 2 to 4, by core count). */
+  concurrency?: number;
+  onLog?: (message: string) => void;
+  onProgress?: (p: EvalProgress) => void;
+}
+
+export interface RecallSummary {
+  perAttack: Record<string, number>;
+  /** Mean over the attacks. */
+  mean: number;
+}
+
+export interface ThresholdReport {
+  /** Cosine similarity (a duplicate scores >= value) for models; Hamming distance (<= value) for hashes. */
+  value: number | null;
+  /** Null when no pair is called a duplicate at this threshold. */
+  precision: number | null;
+  recall: number;
+}
+
+export interface MethodReport {
+  method: string;
+  kind: 'model' | 'hash';
+  recallAt1: RecallSummary;
+  recallAt10: RecallSummary;
+  /** The threshold with the highest recall whose precision is at least minPrecision (value null when none is). */
+  threshold: ThresholdReport;
+  /** Precision and recall at the model card's near-duplicate threshold, or at imagededup's default of 10 bits. */
+  referenceThreshold?: ThresholdReport & { source: 'card' | 'imagededup-default' };
+  /** Model inputs encoded per second by this model in this run (decoding excluded). */
+  encodeRate?: number;
+}
+
+export interface EvalReport {
+  originals: number;
+  distractors: number;
+  library: number;
+  queries: number;
+  attacks: string[];
+  attackLabels: Record<string, string>;
+  k: number;
+  minPrecision: number;
+  /** Positive pairs (copy, its original) and negative pairs (copy or original, its best-ranked other photo). */
+  pairs: { positive: number; negative: number };
+  methods: MethodReport[];
+  models: { name: string; architecture: string }[];
+  /** Files that could not be read or decoded; they take no part. */
+  errors: { path: string; reason: string }[];
+  date: string;
+  durationMs: number;
+}
+
+/** imagededup's default max_distance_threshold for its hash methods. */
+export const IMAGEDEDUP_DEFAULT_DISTANCE = 10;
+
+interface LibraryItem {
+  id: number;
+  path: string;
+  original: boolean;
+}
+
+async function listImages(root: string, limit: number, onError: (path: string, reason: string) => void) {
+  const out: string[] = [];
+  if (limit <= 0) return out;
+  for await (const e of scanFolder(root)) {
+    if (e.type === 'error') onError(e.path, e.reason);
+    else out.push(e.path);
+    if (out.length >= limit) break;
+  }
+  return out;
+}
+
+async function forEachPool<T>(
+  items: readonly T[],
+  concurrency: number,
+  fn: (item: T, index: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
+}
+
+const reason = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+
+/** Features of one image for every method: a model input per distinct input size, and the two hashes. */
+interface Features {
+  inputs: Map<number, Uint8Array>;
+  hashes?: ImageHashes;
+}
+
+async function features(bytes: Uint8Array, sizes: readonly number[], withHashes: boolean): Promise<Features> {
+  const inputs = new Map<number, Uint8Array>();
+  for (const s of sizes) inputs.set(s, await imageToModelInput(bytes, s));
+  return { inputs, hashes: withHashes ? await imageHashes(bytes) : undefined };
+}
+
+/** A scored neighbour; for hashes the score is minus the Hamming distance, so higher is better everywhere. */
+interface Hit {
+  id: number;
+  score: number;
+}
+
+/** What the evaluation needs from a method, over library ids and query indices. */
+interface Ranker {
+  search(query: number, k: number): Hit[];
+  score(query: number, id: number): number;
+  /** The library photo nearest to library photo `id`, other than itself. */
+  nearestOther(id: number): Hit | undefined;
+}
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let j = 0; j < a.length; j++) s += a[j]! * b[j]!;
+  return s;
+}
+
+function vectorRanker(index: VectorIndex, queries: Float32Array[]): Ranker {
+  const normalised = queries.map((q) => normalise(q));
+  return {
+    search: (q, k) => index.search(queries[q]!, k),
+    // The same arithmetic (normalised float32 vectors, one double sum in order) as VectorIndex.search.
+    score: (q, id) => dot(normalised[q]!, index.get(id)!),
+    nearestOther: (id) => index.search(index.get(id)!, 1, new Set([id]))[0],
+  };
+}
+
+function hashRanker(index: HammingIndex, library: Map<number, bigint>, queries: bigint[]): Ranker {
+  const hit = (h: { id: number; distance: number }): Hit => ({ id: h.id, score: -h.distance });
+  return {
+    search: (q, k) => index.search(queries[q]!, k).map(hit),
+    score: (q, id) => -index.distance(id, queries[q]!)!,
+    nearestOther: (id) => index.search(library.get(id)!, 1, new Set([id])).map(hit)[0],
+  };
+}
+
+/** Precision and recall of "score >= t" on the pairs. */
+export function precisionRecallAt(positives: readonly number[], negatives: readonly number[], t: number) {
+  const tp = positives.filter((s) => s >= t).length;
+  const fp = negatives.filter((s) => s >= t).length;
+  return { precision: tp + fp > 0 ? tp / (tp + fp) : null, recall: positives.length ? tp / positives.length : 0 };
+}
+
+/**
+ * The threshold t ("score >= t" is a duplicate) with the highest recall whose precision is at least `minPrecision`;
+ * among thresholds of equal recall, the highest. Candidates are the observed scores. Null when no threshold has
+ * that precision.
+ */
+export function calibrateThreshold(
+  positives: readonly number[],
+  negatives: readonly number[],
+  minPrecision: number,
+): { value: number | null; precision: number | null; recall: number } {
+  const pairs = [...positives.map((s) => ({ s, pos: true })), ...negatives.map((s) => ({ s, pos: false }))].sort(
+    (a, b) => b.s - a.s,
+  );
+  let best: { value: number | null; precision: number | null; recall: number } = {
+    value: null,
+    precision: null,
+    recall: 0,
+  };
+  let tp = 0;
+  let fp = 0;
+  for (let i = 0; i < pairs.length;) {
+    const s = pairs[i]!.s;
+    for (; i < pairs.length && pairs[i]!.s === s; i++) {
+      if (pairs[i]!.pos) tp++;
+      else fp++;
+    }
+    const precision = tp / (tp + fp);
+    const recall = positives.length ? tp / positives.length : 0;
+    if (precision >= minPrecision && recall > best.recall) best = { value: s, precision, recall };
+  }
+  return best;
+}
+
+export async function runRetrievalBenchmark(opts: EvalOptions): Promise<EvalReport> {
+  const started = Date.now();
+  const k = opts.k ?? 10;
+  const minPrecision = opts.minPrecision ?? 0.99;
+  const attacks = opts.attacks ?? ATTACKS;
+  const concurrency = opts.concurrency ?? Math.max(2, Math.min(4, os.availableParallelism()));
+  const log = opts.onLog ?? (() => {});
+  const progress = opts.onProgress ?? (() => {});
+  const errors: { path: string; reason: string }[] = [];
+  const onError = (p: string, r: string): void => {
+    errors.push({ path: p, reason: r });
+    log(`skipped ${p}: ${r}`);
+  };
+  if (opts.models.length === 0 && !opts.hashes) {
+    throw new DoppelError('invalid-argument', 'Nothing to evaluate: no model and no hashes');
+  }
+
+  const originalPaths = await listImages(opts.originals, Infinity, onError);
+  const distractorPaths = await listImages(opts.distractors, opts.distractorsLimit, onError);
+  if (originalPaths.length === 0) throw new DoppelError('not-found', `No images in ${opts.originals}`);
+  const candidates = [
+    ...originalPaths.map((p) => ({ path: p, original: true })),
+    ...distractorPaths.map((p) => ({ path: p, original: false })),
+  ];
+  const sizes = [...new Set(opts.models.map((m) => m.inputSize))].sort((a, b) => a - b);
+  log(
+    `library: ${originalPaths.length} originals + ${distractorPaths.length} distractors; ` +
+      `${attacks.length} attacks; methods: ${[...opts.models.map((m) => m.name), ...(opts.hashes ? ['dHash', 'pHash'] : [])].join(', ')}`,
+  );
+
+  // 1. Library features, one decode per input size (the indexer's own path) and one for the hashes.
+  const libFeatures: (Features | undefined)[] = new Array(candidates.length);
+  let done = 0;
+  await forEachPool(candidates, concurrency, async (c, i) => {
+    try {
+      libFeatures[i] = await features(fs.readFileSync(c.path), sizes, opts.hashes);
+    } catch (err) {
+      onError(c.path, reason(err));
+    }
+    progress({ phase: 'library', done: ++done, total: candidates.length });
+  });
+  const library: LibraryItem[] = [];
+  const libFeat: Features[] = [];
+  candidates.forEach((c, i) => {
+    const f = libFeatures[i];
+    if (!f) return;
+    library.push({ id: library.length, path: c.path, original: c.original });
+    libFeat.push(f);
+  });
+  const originals = library.filter((l) => l.original);
+  const nDistractors = library.length - originals.length;
+  if (originals.length === 0) throw new DoppelError('decode-failed', 'No original could be decoded');
+
+  // 2. Queries: every attack of every original, made in memory and run through the same preprocessing.
+  const nQueries = originals.length * attacks.length;
+  const queryFeat: Features[] = new Array(nQueries);
+  const queryOriginal: number[] = new Array(nQueries);
+  const queryAttack: number[] = new Array(nQueries);
+  done = 0;
+  await forEachPool(originals, concurrency, async (o, oi) => {
+    const raw = await decodeOriginal(fs.readFileSync(o.path));
+    for (let a = 0; a < attacks.length; a++) {
+      const q = oi * attacks.length + a;
+      const copy = await attacks[a]!.apply(raw);
+      queryFeat[q] = await features(copy, sizes, opts.hashes);
+      queryOriginal[q] = o.id;
+      queryAttack[q] = a;
+    }
+    progress({ phase: 'queries', done: ++done, total: originals.length });
+  });
+
+  // 3. Rankers: a vector index per model (encoding timed), a Hamming index per hash.
+  const rankers: { method: string; kind: 'model' | 'hash'; ranker: Ranker; model?: Autoencoder; rate?: number }[] = [];
+  for (const model of opts.models) {
+    const encodeAll = (feats: Features[]): { vectors: Float32Array[]; ms: number } => {
+      const vectors: Float32Array[] = [];
+      let ms = 0;
+      const CHUNK = 256;
+      for (let s = 0; s < feats.length; s += CHUNK) {
+        const chunk = feats.slice(s, s + CHUNK).map((f) => f.inputs.get(model.inputSize)!);
+        const t0 = performance.now();
+        vectors.push(...model.encode(chunk));
+        ms += performance.now() - t0;
+        progress({ phase: 'encode', done: Math.min(s + CHUNK, feats.length), total: feats.length });
+      }
+      return { vectors, ms };
+    };
+    log(`encoding with ${model.name}`);
+    // One untimed batch first: the backend compiles its kernels on first use.
+    if (libFeat[0]) model.encode([libFeat[0].inputs.get(model.inputSize)!]);
+    const lib = encodeAll(libFeat);
+    const qs = encodeAll(queryFeat);
+    const index = new VectorIndex(model.dim, library.length);
+    lib.vectors.forEach((v, id) => index.upsert(id, v));
+    const rate = (lib.vectors.length + qs.vectors.length) / ((lib.ms + qs.ms) / 1000);
+    rankers.push({ method: model.name, kind: 'model', ranker: vectorRanker(index, qs.vectors), model, rate });
+  }
+  if (opts.hashes) {
+    for (const which of ['dHash', 'pHash'] as const) {
+      const index = new HammingIndex();
+      const hashes = new Map<number, bigint>();
+      libFeat.forEach((f, id) => {
+        const h = f.hashes![which];
+        index.add(id, h);
+        hashes.set(id, h);
+      });
+      rankers.push({
+        method: which,
+        kind: 'hash',
+        ranker: hashRanker(
+          index,
+          hashes,
+          queryFeat.map((f) => f.hashes![which]),
+        ),
+      });
+    }
+  }
+
+  // 4. Rankings, recall and the pairs for the duplicate threshold.
+  const methods: MethodReport[] = [];
+  let pairs = { positive: 0, negative: 0 };
+  for (const r of rankers) {
+    log(`searching: ${r.method}`);
+    const hits1 = new Array<number>(attacks.length).fill(0);
+    const hitsK = new Array<number>(attacks.length).fill(0);
+    const perAttack = new Array<number>(attacks.length).fill(0);
+    const positives: number[] = [];
+    const negatives: number[] = [];
+    for (let q = 0; q < nQueries; q++) {
+      const target = queryOriginal[q]!;
+      const a = queryAttack[q]!;
+      perAttack[a]!++;
+      const hits = r.ranker.search(q, k + 1);
+      const rank = hits.findIndex((h) => h.id === target);
+      if (rank === 0) hits1[a]!++;
+      if (rank >= 0 && rank < k) hitsK[a]!++;
+      positives.push(rank >= 0 ? hits[rank]!.score : r.ranker.score(q, target));
+      const hardest = hits.find((h) => h.id !== target);
+      if (hardest) negatives.push(hardest.score);
+      if (q % 200 === 0) progress({ phase: 'search', done: q, total: nQueries });
+    }
+    for (const o of originals) {
+      const n = r.ranker.nearestOther(o.id);
+      if (n) negatives.push(n.score);
+    }
+    pairs = { positive: positives.length, negative: negatives.length };
+
+    const summary = (hits: number[]): RecallSummary => {
+      const per: Record<string, number> = {};
+      attacks.forEach((at, i) => (per[at.id] = perAttack[i]! ? hits[i]! / perAttack[i]! : 0));
+      const values = Object.values(per);
+      return { perAttack: per, mean: values.reduce((x, y) => x + y, 0) / values.length };
+    };
+    const calibrated = calibrateThreshold(positives, negatives, minPrecision);
+    const sign = r.kind === 'hash' ? -1 : 1; // hash scores are minus distances
+    const report: MethodReport = {
+      method: r.method,
+      kind: r.kind,
+      recallAt1: summary(hits1),
+      recallAt10: summary(hitsK),
+      threshold: { ...calibrated, value: calibrated.value === null ? null : sign * calibrated.value },
+    };
+    if (r.kind === 'hash') {
+      report.referenceThreshold = {
+        value: IMAGEDEDUP_DEFAULT_DISTANCE,
+        ...precisionRecallAt(positives, negatives, -IMAGEDEDUP_DEFAULT_DISTANCE),
+        source: 'imagededup-default',
+      };
+    } else {
+      const near = r.model?.card.thresholds?.near;
+      if (near !== undefined) {
+        report.referenceThreshold = { value: near, ...precisionRecallAt(positives, negatives, near), source: 'card' };
+      }
+      report.encodeRate = r.rate;
+    }
+    methods.push(report);
+  }
+
+  return {
+    originals: originals.length,
+    distractors: nDistractors,
+    library: library.length,
+    queries: nQueries,
+    attacks: attacks.map((a) => a.id),
+    attackLabels: Object.fromEntries(attacks.map((a) => [a.id, a.label])),
+    k,
+    minPrecision,
+    pairs,
+    methods,
+    models: opts.models.map((m) => ({ name: m.name, architecture: m.card.architecture.id })),
+    errors,
+    date: new Date().toISOString(),
+    durationMs: Date.now() - started,
+  };
+}
