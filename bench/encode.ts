@@ -20,7 +20,7 @@ try {
 const model = await Autoencoder.load(defaultModelsDir(), modelName);
 const files = fs.readdirSync(photosDir).sort().slice(0, 64);
 const thumbs = await Promise.all(
-  files.map((f) => imageToModelInput(fs.readFileSync(path.join(photosDir, f)), model.inputSize)),
+  files.map((f) => imageToModelInput(fs.readFileSync(path.join(photosDir, f)), model.inputSpec)),
 );
 const inputs = Array.from({ length: 512 }, (_, i) => thumbs[i % thumbs.length]!);
 model.encode(inputs.slice(0, 64)); // warm-up

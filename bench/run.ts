@@ -1,11 +1,14 @@
 // `npm run bench`: Doppel's speed figures as JSON on stdout (progress on stderr).
 // Sections: index (photos/s on ../shared/data/photos, and the unchanged re-run), encode (thumbnails/s
-// per backend, each in its own process). `npm run bench -- --only encode` runs one section.
+// per backend, each in its own process), dupes (the duplicate scan over synthetic vectors of the model's
+// dimension). `npm run bench -- --only encode` runs one section.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { groupDuplicates, type GroupingPhoto } from '../src/core/duplicates/grouping.js';
 import { defaultModelsDir } from '../src/core/paths.js';
+import { VectorIndex } from '../src/core/search/vector-index.js';
 import { DoppelService } from '../src/core/service.js';
 
 const PHOTOS = path.resolve(import.meta.dirname, '../../shared/data/photos');
@@ -58,10 +61,150 @@ function encodeBench(): Record<string, unknown>[] {
   });
 }
 
+/** mulberry32: a small seeded generator, so every run scans the same library. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The default model's vector length (its card), 512 when it cannot be read. */
+function modelDim(): number {
+  try {
+    const dir = defaultModelsDir();
+    const { default: name } = JSON.parse(fs.readFileSync(path.join(dir, 'models.json'), 'utf8')) as { default: string };
+    const card = JSON.parse(fs.readFileSync(path.join(dir, name, 'card.json'), 'utf8')) as { dim: number };
+    return card.dim;
+  } catch {
+    return 512;
+  }
+}
+
+/**
+ * A synthetic library of n photos: non-negative vectors like the autoencoder's (distinct photos at cosine ~0.75),
+ * 5% of them with 1-4 near copies (cosine ~0.99 to their original) and 1% of them exact copies (same hash).
+ */
+function syntheticLibrary(
+  n: number,
+  dim: number,
+): { photos: GroupingPhoto[]; index: VectorIndex; planted: string[][] } {
+  const rand = rng(n);
+  const index = new VectorIndex(dim, n);
+  const photos: GroupingPhoto[] = [];
+  /** Paths of each original with its near copies. */
+  const planted: string[][] = [];
+  const v = new Float32Array(dim);
+  const add = (vector: Float32Array, hash: string): void => {
+    const id = photos.length + 1;
+    index.upsert(id, vector);
+    photos.push({
+      id,
+      path: `/library/${String(id % 100).padStart(2, '0')}/photo-${id}.jpg`,
+      hash,
+      size: 100_000 + Math.floor(rand() * 4_000_000),
+      mtimeMs: 1.6e12 + rand() * 1e11,
+      width: 4000,
+      height: 3000,
+      format: 'jpeg',
+      takenAt: null,
+      orientation: null,
+      referenceFolder: false,
+    });
+  };
+  while (photos.length < n) {
+    for (let j = 0; j < dim; j++) v[j] = rand();
+    const original = Float32Array.from(v);
+    add(original, `h${photos.length}`);
+    const r = rand();
+    if (r < 0.05) {
+      const copies = 1 + Math.floor(rand() * 4);
+      const cluster = [photos[photos.length - 1]!.path];
+      for (let c = 0; c < copies && photos.length < n; c++) {
+        for (let j = 0; j < dim; j++) v[j] = Math.max(0, original[j]! + (rand() - 0.5) * 0.12);
+        add(Float32Array.from(v), `h${photos.length}`);
+        cluster.push(photos[photos.length - 1]!.path);
+      }
+      if (cluster.length > 1) planted.push(cluster);
+    } else if (r < 0.06 && photos.length < n) add(original, photos[photos.length - 1]!.hash!);
+  }
+  return { photos, index, planted };
+}
+
+/**
+ * The duplicate scan (all three tiers) over synthetic libraries. The scan runs one exact kNN query per photo,
+ * O(n^2 * dim) in all: it runs in full up to 10,000 photos; at 100,000 a sample of the queries is timed and the
+ * full scan extrapolated from it (reported as such).
+ */
+function dupesBench(): Record<string, unknown> {
+  const dim = modelDim();
+  const opts = { kinds: ['exact', 'near', 'similar'] as const, near: 0.98, similar: 0.9 };
+  const runs: Record<string, unknown>[] = [];
+  for (const n of [1_000, 10_000]) {
+    const { photos, index, planted } = syntheticLibrary(n, dim);
+    const t0 = performance.now();
+    const groups = groupDuplicates({ photos, vectors: index }, { ...opts, kinds: [...opts.kinds] });
+    const seconds = (performance.now() - t0) / 1000;
+    const count = (kind: string): number => groups.filter((g) => g.kind === kind).length;
+    // A sanity figure, not a quality one: planted clusters found as exactly one near group each.
+    const near = new Set(
+      groups
+        .filter((g) => g.kind === 'near')
+        .map((g) =>
+          g.members
+            .map((m) => m.path)
+            .sort()
+            .join('|'),
+        ),
+    );
+    const recovered = planted.filter((c) => near.has([...c].sort().join('|'))).length;
+    runs.push({
+      photos: n,
+      measured: 'full scan',
+      seconds: Number(seconds.toFixed(2)),
+      groups: { exact: count('exact'), near: count('near'), similar: count('similar') },
+      plantedNearClusters: planted.length,
+      recoveredExactly: recovered,
+    });
+    log(`dupes: ${n} photos in ${seconds.toFixed(1)} s, ${groups.length} groups`);
+  }
+  const n = 100_000;
+  const sample = 256;
+  const { photos, index } = syntheticLibrary(n, dim);
+  const queries = photos.slice(0, sample).map((p) => index.get(p.id)!);
+  const t0 = performance.now();
+  index.searchMany(
+    queries,
+    32,
+    photos.slice(0, sample).map((p) => new Set([p.id])),
+  );
+  const perQuery = (performance.now() - t0) / sample;
+  const estimate = (perQuery * n) / 1000;
+  runs.push({
+    photos: n,
+    measured: `${sample} kNN queries, extrapolated to ${n}`,
+    msPerQuery: Number(perQuery.toFixed(2)),
+    estimatedSeconds: Math.round(estimate),
+  });
+  log(`dupes: ${n} photos: ${perQuery.toFixed(1)} ms per kNN query, full scan ~${Math.round(estimate)} s (estimate)`);
+  return { dim, thresholds: { near: opts.near, similar: opts.similar }, candidates: 32, runs };
+}
+
 const report: Record<string, unknown> = {
   date: new Date().toISOString(),
-  machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', node: process.version },
+  machine: {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    // Other work on the machine slows every figure; the 1-minute load average at the start says how busy it was.
+    loadAverage: Number(os.loadavg()[0]!.toFixed(2)),
+  },
 };
 if (!only || only === 'index') report.index = await indexBench();
 if (!only || only === 'encode') report.encode = encodeBench();
+if (!only || only === 'dupes') report.dupes = dupesBench();
 process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -7,6 +7,7 @@ import {
   type DoppelApi,
   type FolderInfo,
   type LibraryInfo,
+  type Settings,
   type SimilarResult,
 } from '../src/shared/api.js';
 import { channelFor, type IpcResult } from '../src/shared/ipc.js';
@@ -26,7 +27,16 @@ class FakeIpcMain implements IpcMainLike {
   }
 }
 
-const folder: FolderInfo = { id: 1, path: '/photos', addedAt: 1_700_000_000_000, status: 'online' };
+const folder: FolderInfo = { id: 1, path: '/photos', addedAt: 1_700_000_000_000, status: 'online', reference: false };
+const settings: Settings = {
+  nearThreshold: 0.97,
+  similarThreshold: 0.9,
+  keeperRules: ['resolution', 'file-size'],
+  formatPreference: ['png', 'jpeg'],
+  preferredFolders: [],
+  defaults: { nearThreshold: 0.97, similarThreshold: 0.9 },
+  sources: { nearThreshold: 'fallback', similarThreshold: 'fallback' },
+};
 const info: LibraryInfo = {
   photos: 3,
   errors: 0,
@@ -96,6 +106,36 @@ class FakeService implements DoppelApi {
     this.record('findDuplicates', query);
     return [];
   }
+  async exportDuplicates(...args: Parameters<DoppelApi['exportDuplicates']>) {
+    this.record('exportDuplicates', ...args);
+    return 'group,kind\r\n';
+  }
+  async setReferenceFolder(folderId: number, reference: boolean) {
+    this.record('setReferenceFolder', folderId, reference);
+    return { ...folder, id: folderId, reference };
+  }
+  async markNotDuplicate(a: number, b: number) {
+    this.record('markNotDuplicate', a, b);
+  }
+  async clearNotDuplicate(a: number, b: number) {
+    this.record('clearNotDuplicate', a, b);
+  }
+  async trashPhotos(...args: Parameters<DoppelApi['trashPhotos']>) {
+    this.record('trashPhotos', ...args);
+    return { actionId: null, dryRun: true, files: [], skipped: [], undoable: true, undoNote: null };
+  }
+  async undoLastAction() {
+    this.record('undoLastAction');
+    return { actionId: 1, restored: [], failed: [], reindexed: 0 };
+  }
+  async getSettings() {
+    this.record('getSettings');
+    return settings;
+  }
+  async updateSettings(update: Parameters<DoppelApi['updateSettings']>[0]) {
+    this.record('updateSettings', update);
+    return settings;
+  }
 }
 
 const trustedFrame: SenderFrame = { url: 'file:///app/out/renderer/index.html' };
@@ -158,6 +198,18 @@ describe('registerIpc', () => {
     ['listPhotos', [{ unknown: true }]],
     ['findDuplicates', [{ kinds: ['exact', 'fuzzy'] }]],
     ['findDuplicates', [{ nearThreshold: 2 }]],
+    ['exportDuplicates', [{}, 'xml']],
+    ['exportDuplicates', [{}]],
+    ['setReferenceFolder', [1, 'yes']],
+    ['markNotDuplicate', [1]],
+    ['markNotDuplicate', [1, -2]],
+    ['trashPhotos', [[1, 'two'], {}]],
+    ['trashPhotos', [[1], { dryRun: 'no' }]],
+    ['trashPhotos', [[1], { force: true }]],
+    ['undoLastAction', [1]],
+    ['updateSettings', [{ nearThreshold: 1.5 }]],
+    ['updateSettings', [{ keeperRules: ['biggest'] }]],
+    ['updateSettings', [{ theme: 'dark' }]],
   ] as const)('refuses %s(%j) as invalid-argument without calling the service', async (member, args) => {
     const { ipcMain, service } = setup();
     const result = await ipcMain.invoke(`doppel:${member}`, trusted, ...args);
@@ -166,6 +218,24 @@ describe('registerIpc', () => {
       error: { kind: 'invalid-argument', message: expect.stringContaining(member) },
     });
     expect(service.calls).toEqual([]);
+  });
+
+  it('passes the duplicate review calls through with their arguments', async () => {
+    const { ipcMain, service } = setup();
+    const calls: [string, unknown[]][] = [
+      ['exportDuplicates', [{ kinds: ['near'] }, 'csv']],
+      ['setReferenceFolder', [3, true]],
+      ['markNotDuplicate', [4, 5]],
+      ['clearNotDuplicate', [4, 5]],
+      ['trashPhotos', [[7, 8], { dryRun: true }]],
+      ['undoLastAction', []],
+      ['getSettings', []],
+      ['updateSettings', [{ nearThreshold: 0.99, similarThreshold: null, keeperRules: ['format'] }]],
+    ];
+    for (const [member, args] of calls) {
+      expect((await ipcMain.invoke(`doppel:${member}`, trusted, ...args)).ok).toBe(true);
+    }
+    expect(service.calls).toEqual(calls.map(([member, args]) => [member, ...args]));
   });
 
   it('refuses a call from a foreign sender without calling the service', async () => {

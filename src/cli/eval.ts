@@ -83,6 +83,7 @@ export function registerEval(program: Command): void {
     .option('--model <name...>', 'models to evaluate (default: the default model and seed-ae32 when present)')
     .option('--models <dir>', 'models folder', defaultModelsDir())
     .option('--no-hashes', 'skip the dHash and pHash baselines')
+    .option('--retrieval-steps', 'also evaluate each model with border trimming and mirror-invariant vectors', false)
     .option('--out <file>', 'also write the JSON report to this file')
     .action(
       async (o: {
@@ -92,6 +93,7 @@ export function registerEval(program: Command): void {
         model?: string[];
         models: string;
         hashes: boolean;
+        retrievalSteps: boolean;
         out?: string;
       }) => {
         const modelsDir = path.resolve(o.models);
@@ -101,7 +103,13 @@ export function registerEval(program: Command): void {
         if (names.length === 0) status.done(`no models found in ${modelsDir}: hashes only`);
         const models: Autoencoder[] = [];
         try {
-          for (const name of names) models.push(await Autoencoder.load(modelsDir, name));
+          for (const name of names) {
+            const model = await Autoencoder.load(modelsDir, name);
+            models.push(model);
+            if (o.retrievalSteps) {
+              models.push(model.withPreprocess({ trimBorders: true, mirrorInvariant: true }, `${name}+steps`));
+            }
+          }
           const report = await runRetrievalBenchmark({
             originals: path.resolve(o.originals),
             distractors: path.resolve(o.distractors),

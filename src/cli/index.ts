@@ -2,12 +2,13 @@
 // 2 on wrong usage.
 import fs from 'node:fs';
 import path from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
-import { DoppelError, type DuplicateKind } from '../shared/api.js';
+import { Command, CommanderError } from 'commander';
+import { DoppelError } from '../shared/api.js';
 import { imageToModelInput, sideBySidePng } from '../core/imaging/analyze.js';
 import { Autoencoder } from '../core/model/autoencoder.js';
 import { defaultDbPath, defaultModelsDir } from '../core/paths.js';
 import { DoppelService } from '../core/service.js';
+import { registerDupes } from './dupes.js';
 import { intOption } from './options.js';
 import { bar, formatDuration, printJson, StatusLine } from './output.js';
 import { registerEval } from './eval.js';
@@ -116,28 +117,7 @@ export function buildProgram(): Command {
     });
   });
 
-  withCommon(
-    program
-      .command('dupes')
-      .description('groups of duplicate photos in the library')
-      .addOption(
-        new Option('--tier <tier...>', 'which tiers to list')
-          .choices(['exact', 'near', 'similar'])
-          .default(['exact', 'near']),
-      ),
-  ).action(async (o: Common & { tier: DuplicateKind[] }) => {
-    await withService(o, async (service) => {
-      const groups = await service.findDuplicates({ kinds: o.tier });
-      for (const g of groups) {
-        if (o.json) printJson(g);
-        else {
-          process.stdout.write(`${g.kind} (keep ${g.keeper})\n`);
-          for (const m of g.members) process.stdout.write(`  ${(m.score * 100).toFixed(2).padStart(6)}%  ${m.path}\n`);
-        }
-      }
-      if (!o.json) process.stdout.write(`${groups.length} group(s)\n`);
-    });
-  });
+  registerDupes(program, { withCommon, withService });
 
   withCommon(
     program
@@ -149,7 +129,7 @@ export function buildProgram(): Command {
     false,
   ).action(async (image: string, o: Common & { out: string; scale: number }) => {
     const model = await Autoencoder.load(path.resolve(o.models), o.model);
-    const input = await imageToModelInput(readImage(image), model.inputSize);
+    const input = await imageToModelInput(readImage(image), model.inputSpec);
     const { output, mse } = model.reconstruct(input);
     const png = await sideBySidePng(input, output, model.inputSize, Math.max(1, o.scale));
     fs.mkdirSync(path.dirname(path.resolve(o.out)), { recursive: true });

@@ -7,6 +7,7 @@ import {
   type DoppelEvents,
   type DuplicateGroup,
   type DuplicateQuery,
+  type ExportFormat,
   type FileError,
   type FolderInfo,
   type IndexSummary,
@@ -14,13 +15,22 @@ import {
   type PhotoPage,
   type PhotoQuery,
   type Reconstruction,
+  type Settings,
+  type SettingsUpdate,
   type SimilarResult,
+  type TrashOptions,
+  type TrashReport,
+  type UndoReport,
 } from '../shared/api.js';
+import { trashPhotos, undoLastAction } from './duplicates/actions.js';
+import { exportGroups } from './duplicates/export.js';
+import { groupDuplicates, type GroupingPhoto } from './duplicates/grouping.js';
+import { keeperOptionsOf, readSettings, updateSettings, type ThresholdDefaults } from './duplicates/settings.js';
+import { systemTrasher, type Trasher } from './duplicates/trash.js';
 import { imageToModelInput, rgbToPng } from './imaging/analyze.js';
 import { indexFolders, type IndexOptions } from './indexer/indexer.js';
 import { Autoencoder } from './model/autoencoder.js';
 import { thumbnailDirFor } from './paths.js';
-import { findDuplicateGroups } from './search/duplicates.js';
 import { VectorIndex } from './search/vector-index.js';
 import { Store } from './store/repository.js';
 
@@ -29,6 +39,8 @@ export interface ServiceOptions {
   modelsDir: string;
   /** Model name in modelsDir; the default model when omitted. */
   model?: string;
+  /** Where trashPhotos moves files (default: this platform's trash; the Electron app passes shell.trashItem's). */
+  trasher?: Trasher;
 }
 
 type Listener<K extends keyof DoppelEvents> = (payload: DoppelEvents[K]) => void;
@@ -46,6 +58,7 @@ export class DoppelService implements DoppelApi {
     readonly store: Store,
     readonly model: Autoencoder,
     readonly dbPath: string,
+    readonly trasher: Trasher,
   ) {
     this.modelId = store.ensureModel({ name: model.name, dim: model.dim, inputSize: model.inputSize });
   }
@@ -54,7 +67,7 @@ export class DoppelService implements DoppelApi {
     const model = await Autoencoder.load(opts.modelsDir, opts.model);
     const dbPath = opts.dbPath === ':memory:' ? opts.dbPath : path.resolve(opts.dbPath);
     const store = Store.open(dbPath);
-    return new DoppelService(store, model, dbPath);
+    return new DoppelService(store, model, dbPath, opts.trasher ?? systemTrasher());
   }
 
   async close(): Promise<void> {
@@ -183,7 +196,7 @@ export class DoppelService implements DoppelApi {
 
   /** Many query images at once: decoded one by one, encoded in batches. */
   async similarToImages(images: readonly Uint8Array[], k: number): Promise<SimilarResult[][]> {
-    const inputs = await Promise.all(images.map((img) => imageToModelInput(img, this.model.inputSize)));
+    const inputs = await Promise.all(images.map((img) => imageToModelInput(img, this.model.inputSpec)));
     const codes = this.model.encode(inputs);
     const index = this.vectors();
     return codes.map((code) => this.toResults(index.search(code, k)));
@@ -203,22 +216,99 @@ export class DoppelService implements DoppelApi {
 
   async reconstructImage(image: Uint8Array, scale = 1): Promise<Reconstruction> {
     const s = this.model.inputSize;
-    const input = await imageToModelInput(image, s);
+    const input = await imageToModelInput(image, this.model.inputSpec);
     const { output, mse } = this.model.reconstruct(input);
     const [inPng, outPng] = await Promise.all([rgbToPng(input, s, s, { scale }), rgbToPng(output, s, s, { scale })]);
     return { input: new Uint8Array(inPng), output: new Uint8Array(outPng), mse };
   }
 
+  /** The thresholds used while the settings set none: the model card's, else Doppel's fallback. */
+  thresholdDefaults(): ThresholdDefaults {
+    const card = this.model.card.thresholds;
+    return { ...FALLBACK_THRESHOLDS, ...(card ?? {}), fromModelCard: card !== undefined };
+  }
+
+  /** The thresholds in force: the settings' for this model, else the defaults. */
   thresholds(): { near: number; similar: number } {
-    return { ...FALLBACK_THRESHOLDS, ...(this.model.card.thresholds ?? {}) };
+    const s = this.settings();
+    return { near: s.nearThreshold, similar: s.similarThreshold };
+  }
+
+  private settings(): Settings {
+    return readSettings(this.store, this.model.name, this.thresholdDefaults());
+  }
+
+  async getSettings(): Promise<Settings> {
+    return this.settings();
+  }
+
+  async updateSettings(update: SettingsUpdate): Promise<Settings> {
+    return updateSettings(this.store, this.model.name, this.thresholdDefaults(), update);
   }
 
   async findDuplicates(query: DuplicateQuery): Promise<DuplicateGroup[]> {
-    const t = this.thresholds();
-    return findDuplicateGroups(this.store, this.vectors(), {
-      kinds: query.kinds ?? ['exact', 'near'],
-      near: query.nearThreshold ?? t.near,
-      similar: query.similarThreshold ?? t.similar,
-    });
+    const settings = this.settings();
+    const reference = new Map(this.store.listFolders().map((f) => [f.id, f.reference]));
+    const total = this.store.countPhotos({ status: 'indexed' });
+    const photos: GroupingPhoto[] = this.store
+      .listPhotos({ limit: total, sort: 'path' })
+      .photos.map((p) => ({ ...p, referenceFolder: reference.get(p.folderId) ?? false }));
+    return groupDuplicates(
+      { photos, vectors: this.vectors(), notDuplicates: this.store.notDuplicatePairs() },
+      {
+        kinds: query.kinds ?? ['exact', 'near'],
+        near: query.nearThreshold ?? settings.nearThreshold,
+        similar: query.similarThreshold ?? settings.similarThreshold,
+        keeper: keeperOptionsOf(settings),
+      },
+    );
+  }
+
+  async exportDuplicates(query: DuplicateQuery, format: ExportFormat): Promise<string> {
+    return exportGroups(await this.findDuplicates(query), format);
+  }
+
+  async setReferenceFolder(folderId: number, reference: boolean): Promise<FolderInfo> {
+    const folder = this.store.setFolderReference(folderId, reference);
+    if (!folder) throw new DoppelError('not-found', `No folder with id ${folderId}`);
+    return folder;
+  }
+
+  /** The content hashes of two different library photos, for "not a duplicate" answers. */
+  private hashPair(photoA: number, photoB: number): [string, string] {
+    if (photoA === photoB) throw new DoppelError('invalid-argument', 'A photo cannot be "not a duplicate" of itself');
+    return [photoA, photoB].map((id) => {
+      const photo = this.store.getPhoto(id);
+      if (!photo) throw new DoppelError('not-found', `No photo with id ${id}`);
+      if (!photo.hash)
+        throw new DoppelError('invalid-argument', `${photo.path} has no content hash (it could not be read)`);
+      return photo.hash;
+    }) as [string, string];
+  }
+
+  async markNotDuplicate(photoA: number, photoB: number): Promise<void> {
+    this.store.addNotDuplicate(...this.hashPair(photoA, photoB));
+  }
+
+  async clearNotDuplicate(photoA: number, photoB: number): Promise<void> {
+    this.store.removeNotDuplicate(...this.hashPair(photoA, photoB));
+  }
+
+  async trashPhotos(photoIds: number[], opts: TrashOptions): Promise<TrashReport> {
+    // Not while indexing: the indexer could write back a photo that is on its way to the trash.
+    while (this.indexing) await this.indexing.catch(() => undefined);
+    const { removedIds, ...report } = await trashPhotos(this.store, this.trasher, photoIds, opts);
+    for (const id of removedIds) this.index?.remove(id);
+    if (removedIds.length > 0) this.emit('libraryChanged', { added: 0, updated: 0, removed: removedIds.length });
+    return report;
+  }
+
+  async undoLastAction(): Promise<UndoReport> {
+    while (this.indexing) await this.indexing.catch(() => undefined);
+    const outcome = await undoLastAction(this.store, this.trasher);
+    const folders = outcome.folderIds.flatMap((id) => this.store.getFolder(id) ?? []);
+    if (folders.length > 0) await this.indexFolders(folders);
+    const reindexed = outcome.restored.filter((p) => this.store.getPhotoByPath(p)?.status === 'indexed').length;
+    return { actionId: outcome.actionId, restored: outcome.restored, failed: outcome.failed, reindexed };
   }
 }

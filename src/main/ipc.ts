@@ -2,7 +2,7 @@
 // zod schema and answers with data (IpcResult): a rejected invoke would lose the error's kind on the way.
 // Deliberately free of runtime electron imports so it runs under plain Node in tests.
 import { z } from 'zod';
-import { API_MEMBERS, DoppelError, type DoppelApi, type DoppelErrorData } from '../shared/api.js';
+import { API_MEMBERS, DoppelError, KEEPER_RULES, type DoppelApi, type DoppelErrorData } from '../shared/api.js';
 import { channelFor, type ApiMember, type IpcResult } from '../shared/ipc.js';
 
 /** The part of Electron's WebFrameMain that the sender check needs. */
@@ -28,6 +28,10 @@ export const IPC_LIMITS = {
   maxPageSize: 10_000,
   maxImageBytes: 256 * 1024 * 1024,
   maxPathLength: 32_767,
+  /** Photos one trash request may move. */
+  maxTrashIds: 100_000,
+  /** Entries of a settings list (formats, folders). */
+  maxListLength: 1_000,
 } as const;
 
 const id = z.number().int().positive();
@@ -47,6 +51,16 @@ const duplicateQuery = z.strictObject({
   kinds: z.array(z.enum(['exact', 'near', 'similar'])).optional(),
   nearThreshold: similarity.optional(),
   similarThreshold: similarity.optional(),
+});
+const exportFormat = z.enum(['csv', 'json']);
+const photoIds = z.array(id).max(IPC_LIMITS.maxTrashIds);
+const trashOptions = z.strictObject({ dryRun: z.boolean().optional() });
+const settingsUpdate = z.strictObject({
+  nearThreshold: similarity.nullable().optional(),
+  similarThreshold: similarity.nullable().optional(),
+  keeperRules: z.array(z.enum(KEEPER_RULES)).max(KEEPER_RULES.length).nullable().optional(),
+  formatPreference: z.array(z.string().min(1).max(64)).max(IPC_LIMITS.maxListLength).nullable().optional(),
+  preferredFolders: z.array(folderPath).max(IPC_LIMITS.maxListLength).nullable().optional(),
 });
 
 interface Handler<K extends keyof DoppelApi> {
@@ -68,6 +82,20 @@ const handlers: { readonly [K in keyof DoppelApi]: Handler<K> } = {
   similarToImage: { args: z.tuple([image, k]), call: (s, [bytes, n]) => s.similarToImage(bytes, n) },
   reconstructPhoto: { args: z.tuple([id]), call: (s, [photoId]) => s.reconstructPhoto(photoId) },
   findDuplicates: { args: z.tuple([duplicateQuery]), call: (s, [query]) => s.findDuplicates(query) },
+  exportDuplicates: {
+    args: z.tuple([duplicateQuery, exportFormat]),
+    call: (s, [query, format]) => s.exportDuplicates(query, format),
+  },
+  setReferenceFolder: {
+    args: z.tuple([id, z.boolean()]),
+    call: (s, [folderId, reference]) => s.setReferenceFolder(folderId, reference),
+  },
+  markNotDuplicate: { args: z.tuple([id, id]), call: (s, [a, b]) => s.markNotDuplicate(a, b) },
+  clearNotDuplicate: { args: z.tuple([id, id]), call: (s, [a, b]) => s.clearNotDuplicate(a, b) },
+  trashPhotos: { args: z.tuple([photoIds, trashOptions]), call: (s, [ids, opts]) => s.trashPhotos(ids, opts) },
+  undoLastAction: { args: z.tuple([]), call: (s) => s.undoLastAction() },
+  getSettings: { args: z.tuple([]), call: (s) => s.getSettings() },
+  updateSettings: { args: z.tuple([settingsUpdate]), call: (s, [update]) => s.updateSettings(update) },
 };
 
 function failure(error: DoppelErrorData): IpcResult<never> {

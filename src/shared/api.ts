@@ -9,6 +9,8 @@ export interface FolderInfo {
   addedAt: number;
   /** 'offline' when the folder could not be reached at the last scan; its photos are kept. */
   status: 'online' | 'offline';
+  /** A reference folder: its photos are never proposed for removal, and a group's keeper comes from it. */
+  reference: boolean;
 }
 
 export interface PhotoInfo {
@@ -98,10 +100,23 @@ export type DuplicateKind = 'exact' | 'near' | 'similar';
 export interface DuplicateMember {
   path: string;
   photoId: number;
-  /** Similarity to the group's reference photo (1 for exact copies). */
+  /** Cosine similarity to the group's reference photo (1 for the reference itself and for exact copies). */
   score: number;
+  /** Kept when the group is acted on: the keeper and every photo in a reference folder. */
+  keep: boolean;
+  /** The photo lies in a reference folder (never proposed for removal). */
+  referenceFolder: boolean;
+  size: number;
+  width: number | null;
+  height: number | null;
+  format: string | null;
 }
 
+/**
+ * A group of duplicates. Every member is within the tier's threshold of `reference` (groups are tight, not
+ * chains); `keeper` is the member the keeper rules suggest keeping. `members` lists every photo of the group,
+ * the reference first.
+ */
 export interface DuplicateGroup {
   kind: DuplicateKind;
   reference: string;
@@ -110,10 +125,93 @@ export interface DuplicateGroup {
 }
 
 export interface DuplicateQuery {
+  /** Tiers to list (default exact and near). */
   kinds?: DuplicateKind[];
-  /** Cosine similarity a near duplicate must reach against its group's reference. */
+  /** Cosine similarity a near duplicate must reach against its group's reference (default: the setting). */
   nearThreshold?: number;
+  /** Cosine similarity a similar photo must reach against its group's reference (default: the setting). */
   similarThreshold?: number;
+}
+
+export type ExportFormat = 'csv' | 'json';
+
+/**
+ * Keeper rules, applied in the order the settings give until one tells two photos apart:
+ * - resolution: more pixels first
+ * - format: earlier in `formatPreference` first (formats not listed come last)
+ * - file-size: bigger file first
+ * - exif: more capture metadata first (capture date, orientation)
+ * - oldest: earlier capture date first (the file's mtime when there is none)
+ * - preferred-folder: inside an earlier entry of `preferredFolders` first
+ * Photos in reference folders always come before the others; the last resort is the shorter, then smaller, path.
+ */
+export type KeeperRule = 'resolution' | 'format' | 'file-size' | 'exif' | 'oldest' | 'preferred-folder';
+
+export const KEEPER_RULES = [
+  'resolution',
+  'format',
+  'file-size',
+  'exif',
+  'oldest',
+  'preferred-folder',
+] as const satisfies readonly KeeperRule[];
+
+/** The library's adjustable settings. Thresholds are per model (cosine scales differ between models). */
+export interface Settings {
+  nearThreshold: number;
+  similarThreshold: number;
+  keeperRules: KeeperRule[];
+  /** Format names as the photos list them ('jpeg', 'png', 'heif', ...), preferred first. */
+  formatPreference: string[];
+  /** Absolute folder paths, preferred first. */
+  preferredFolders: string[];
+  /** What the thresholds are when not set: the model card's calibrated values, else Doppel's fallback. */
+  defaults: { nearThreshold: number; similarThreshold: number };
+  /**
+   * Where each threshold in force comes from. 'fallback' means nobody calibrated it for this model: a review
+   * should say so before acting on near or similar groups.
+   */
+  sources: { nearThreshold: ThresholdSource; similarThreshold: ThresholdSource };
+}
+
+export type ThresholdSource = 'setting' | 'model-card' | 'fallback';
+
+/** A partial update; `null` puts a setting back to its default. */
+export type SettingsUpdate = {
+  [K in Exclude<keyof Settings, 'defaults' | 'sources'>]?: Settings[K] | null;
+};
+
+export interface TrashOptions {
+  /** Report what would be moved and change nothing. */
+  dryRun?: boolean;
+}
+
+export interface TrashedFile {
+  photoId: number;
+  path: string;
+}
+
+export interface TrashReport {
+  /** The action log entry that `undoLastAction` reverts; null for a dry run or when nothing moved. */
+  actionId: number | null;
+  dryRun: boolean;
+  /** Files moved to the trash (in a dry run: that would be moved). */
+  files: TrashedFile[];
+  /** Files left in place, each with the reason. */
+  skipped: FileError[];
+  /** Whether `undoLastAction` can put the files back on this platform; when not, `undoNote` says why. */
+  undoable: boolean;
+  undoNote: string | null;
+}
+
+export interface UndoReport {
+  actionId: number;
+  /** Files put back at their old paths. */
+  restored: string[];
+  /** Files that could not be put back, each with the reason; undo again to retry them. */
+  failed: FileError[];
+  /** Restored files indexed again. */
+  reindexed: number;
 }
 
 export interface Reconstruction {
@@ -151,6 +249,20 @@ export interface DoppelApi {
   similarToImage(image: Uint8Array, k: number): Promise<SimilarResult[]>;
   reconstructPhoto(photoId: number): Promise<Reconstruction>;
   findDuplicates(query: DuplicateQuery): Promise<DuplicateGroup[]>;
+  /** The groups of findDuplicates as CSV (one row per member) or JSON (an array of groups). */
+  exportDuplicates(query: DuplicateQuery, format: ExportFormat): Promise<string>;
+  /** Marks or unmarks a folder as a reference folder. */
+  setReferenceFolder(folderId: number, reference: boolean): Promise<FolderInfo>;
+  /** Remembers that two photos are not duplicates (by content hash: it survives moves and re-indexing). */
+  markNotDuplicate(photoA: number, photoB: number): Promise<void>;
+  /** Forgets a "not a duplicate" answer. */
+  clearNotDuplicate(photoA: number, photoB: number): Promise<void>;
+  /** Moves photos to the system trash (never deletes), removes them from the library and logs the action. */
+  trashPhotos(photoIds: number[], opts: TrashOptions): Promise<TrashReport>;
+  /** Puts the files of the last trash action back and indexes them again. */
+  undoLastAction(): Promise<UndoReport>;
+  getSettings(): Promise<Settings>;
+  updateSettings(update: SettingsUpdate): Promise<Settings>;
 }
 
 export interface DoppelEvents {
@@ -159,7 +271,16 @@ export interface DoppelEvents {
 }
 
 export type DoppelErrorKind =
-  'invalid-argument' | 'not-found' | 'decode-failed' | 'io' | 'model' | 'database' | 'cancelled' | 'internal';
+  | 'invalid-argument'
+  | 'not-found'
+  | 'decode-failed'
+  | 'io'
+  | 'model'
+  | 'database'
+  | 'cancelled'
+  /** The platform cannot do it (e.g. undoing a move to the trash where the trash cannot be read back). */
+  | 'unsupported'
+  | 'internal';
 
 /** Errors cross process boundaries as plain data. */
 export interface DoppelErrorData {
@@ -200,4 +321,12 @@ export const API_MEMBERS = [
   'similarToImage',
   'reconstructPhoto',
   'findDuplicates',
+  'exportDuplicates',
+  'setReferenceFolder',
+  'markNotDuplicate',
+  'clearNotDuplicate',
+  'trashPhotos',
+  'undoLastAction',
+  'getSettings',
+  'updateSettings',
 ] as const satisfies readonly (keyof DoppelApi)[];

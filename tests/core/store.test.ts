@@ -52,12 +52,22 @@ describe('migrations', () => {
     const db = openDatabase(':memory:');
     expect(db.pragma('user_version', { simple: true })).toBe(LATEST_VERSION);
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
-    expect(tables).toEqual(['folders', 'models', 'photos', 'settings', 'vectors']);
+    expect(tables).toEqual([
+      'action_files',
+      'actions',
+      'folders',
+      'models',
+      'not_duplicates',
+      'photos',
+      'settings',
+      'vectors',
+    ]);
     expect(columns(db, 'folders')).toEqual([
       'id INTEGER PK1',
       'path TEXT NOT NULL',
       'added_at INTEGER NOT NULL',
       'status TEXT NOT NULL',
+      'reference INTEGER NOT NULL',
     ]);
     expect(columns(db, 'photos')).toEqual([
       'id INTEGER PK1',
@@ -172,7 +182,7 @@ describe('Store', () => {
 
   it('adds folders idempotently, lists, updates and removes them', () => {
     const a = store.addFolder('/photos/a');
-    expect(a).toEqual({ id: a.id, path: '/photos/a', addedAt: expect.any(Number), status: 'online' });
+    expect(a).toEqual({ id: a.id, path: '/photos/a', addedAt: expect.any(Number), status: 'online', reference: false });
     expect(store.addFolder('/photos/a')).toEqual(a);
     const b = store.addFolder('/photos/b');
     store.setFolderStatus(b.id, 'offline');

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { DoppelError } from '../../shared/api.js';
-import { imageToModelInput } from '../imaging/analyze.js';
+import { imageToModelInput, type ModelInputSpec } from '../imaging/analyze.js';
 import { scanFolder } from '../library/scan.js';
 import type { Autoencoder } from '../model/autoencoder.js';
 import { normalise, VectorIndex } from '../search/vector-index.js';
@@ -122,15 +122,17 @@ async function forEachPool<T>(
 
 const reason = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
 
-/** Features of one image for every method: a model input per distinct input size, and the two hashes. */
+/** Features of one image for every method: a model input per distinct input spec, and the two hashes. */
 interface Features {
-  inputs: Map<number, Uint8Array>;
+  inputs: Map<string, Uint8Array>;
   hashes?: ImageHashes;
 }
 
-async function features(bytes: Uint8Array, sizes: readonly number[], withHashes: boolean): Promise<Features> {
-  const inputs = new Map<number, Uint8Array>();
-  for (const s of sizes) inputs.set(s, await imageToModelInput(bytes, s));
+const specKey = (spec: ModelInputSpec): string => `${spec.size}:${spec.trimBorders ? 'trim' : 'full'}`;
+
+async function features(bytes: Uint8Array, specs: readonly ModelInputSpec[], withHashes: boolean): Promise<Features> {
+  const inputs = new Map<string, Uint8Array>();
+  for (const spec of specs) inputs.set(specKey(spec), await imageToModelInput(bytes, spec));
   return { inputs, hashes: withHashes ? await imageHashes(bytes) : undefined };
 }
 
@@ -237,13 +239,13 @@ export async function runRetrievalBenchmark(opts: EvalOptions): Promise<EvalRepo
     ...originalPaths.map((p) => ({ path: p, original: true })),
     ...distractorPaths.map((p) => ({ path: p, original: false })),
   ];
-  const sizes = [...new Set(opts.models.map((m) => m.inputSize))].sort((a, b) => a - b);
+  const sizes = [...new Map(opts.models.map((m) => [specKey(m.inputSpec), m.inputSpec])).values()];
   log(
     `library: ${originalPaths.length} originals + ${distractorPaths.length} distractors; ` +
       `${attacks.length} attacks; methods: ${[...opts.models.map((m) => m.name), ...(opts.hashes ? ['dHash', 'pHash'] : [])].join(', ')}`,
   );
 
-  // 1. Library features, one decode per input size (the indexer's own path) and one for the hashes.
+  // 1. Library features, one decode per input spec (the indexer's own path) and one for the hashes.
   const libFeatures: (Features | undefined)[] = new Array(candidates.length);
   let done = 0;
   await forEachPool(candidates, concurrency, async (c, i) => {
@@ -292,7 +294,7 @@ export async function runRetrievalBenchmark(opts: EvalOptions): Promise<EvalRepo
       let ms = 0;
       const CHUNK = 256;
       for (let s = 0; s < feats.length; s += CHUNK) {
-        const chunk = feats.slice(s, s + CHUNK).map((f) => f.inputs.get(model.inputSize)!);
+        const chunk = feats.slice(s, s + CHUNK).map((f) => f.inputs.get(specKey(model.inputSpec))!);
         const t0 = performance.now();
         vectors.push(...model.encode(chunk));
         ms += performance.now() - t0;
@@ -302,7 +304,7 @@ export async function runRetrievalBenchmark(opts: EvalOptions): Promise<EvalRepo
     };
     log(`encoding with ${model.name}`);
     // One untimed batch first: the backend compiles its kernels on first use.
-    if (libFeat[0]) model.encode([libFeat[0].inputs.get(model.inputSize)!]);
+    if (libFeat[0]) model.encode([libFeat[0].inputs.get(specKey(model.inputSpec))!]);
     const lib = encodeAll(libFeat);
     const qs = encodeAll(queryFeat);
     const index = new VectorIndex(model.dim, library.length);

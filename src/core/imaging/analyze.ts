@@ -37,6 +37,8 @@ export interface Analysis {
 export interface AnalyzeOptions {
   /** Side of the square model input, e.g. 32. */
   inputSize: number;
+  /** Trim uniform borders before making the model input (see ModelInputSpec). */
+  trimBorders?: boolean;
   /** Longest side of the display thumbnail (default 256). */
   thumbSize?: number;
   /** Images with more pixels are refused (default: sharp's limit). */
@@ -119,9 +121,35 @@ function rawInput(width: number, height: number) {
   return { raw: { width, height, channels: 3 as const } };
 }
 
-async function toModelInput(d: Decoded, inputSize: number): Promise<Uint8Array> {
-  const out = await sharp(d.rgb, rawInput(d.width, d.height))
-    .resize(inputSize, inputSize, { fit: 'fill', kernel: MODEL_RESIZE_KERNEL })
+/** How a model wants its input made: a square side, and whether uniform borders are trimmed first. */
+export interface ModelInputSpec {
+  size: number;
+  /** Remove uniform borders (frames, letterboxing, padding) before squashing to the square. */
+  trimBorders?: boolean;
+}
+
+const TRIM_THRESHOLD = 16;
+
+/** The decoded picture without uniform borders; the picture itself when trimming finds nothing to keep. */
+async function trimmed(d: Decoded): Promise<{ rgb: Buffer; width: number; height: number }> {
+  try {
+    const { data, info } = await sharp(d.rgb, rawInput(d.width, d.height))
+      .trim({ threshold: TRIM_THRESHOLD })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    // A near-uniform picture would trim down to a sliver: keep it whole.
+    if (info.width * 4 < d.width || info.height * 4 < d.height) return d;
+    return { rgb: data, width: info.width, height: info.height };
+  } catch {
+    return d; // libvips cannot find a background (e.g. a single colour): nothing to trim
+  }
+}
+
+async function toModelInput(d: Decoded, spec: number | ModelInputSpec): Promise<Uint8Array> {
+  const { size, trimBorders = false } = typeof spec === 'number' ? { size: spec } : spec;
+  const src = trimBorders ? await trimmed(d) : d;
+  const out = await sharp(src.rgb, rawInput(src.width, src.height))
+    .resize(size, size, { fit: 'fill', kernel: MODEL_RESIZE_KERNEL })
     .raw()
     .toBuffer();
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
@@ -168,7 +196,7 @@ export async function analyzeImage(input: Uint8Array, opts: AnalyzeOptions): Pro
     readTakenAt(buf),
   ]);
   const [modelInput, thumbnail] = await Promise.all([
-    toModelInput(d, opts.inputSize),
+    toModelInput(d, { size: opts.inputSize, trimBorders: opts.trimBorders }),
     sharp(d.rgb, rawInput(d.width, d.height)).webp({ quality: 80 }).toBuffer(),
   ]);
   const orientation = d.meta.orientation ?? null;
@@ -184,8 +212,8 @@ export async function analyzeImage(input: Uint8Array, opts: AnalyzeOptions): Pro
 }
 
 /** The model input for any image (e.g. a query image from outside the library), exactly as analyzeImage makes it. */
-export async function imageToModelInput(input: Uint8Array, inputSize: number): Promise<Uint8Array> {
-  return toModelInput(await decode(asBuffer(input), DEFAULT_THUMB_SIZE, DEFAULT_MAX_PIXELS), inputSize);
+export async function imageToModelInput(input: Uint8Array, spec: number | ModelInputSpec): Promise<Uint8Array> {
+  return toModelInput(await decode(asBuffer(input), DEFAULT_THUMB_SIZE, DEFAULT_MAX_PIXELS), spec);
 }
 
 /** Nearest-neighbour upscaling of packed RGB by an integer factor. */

@@ -88,7 +88,7 @@ async function processFile(entry: FileEntry, model: Autoencoder, opts: IndexOpti
   }
   const hash = contentHash(bytes);
   try {
-    const a = await analyzeImage(bytes, { inputSize: model.inputSize });
+    const a = await analyzeImage(bytes, { inputSize: model.inputSize, trimBorders: model.inputSpec.trimBorders });
     const thumb = thumbnailPath(opts.thumbnailDir, hash);
     if (!fs.existsSync(thumb)) {
       await fs.promises.mkdir(path.dirname(thumb), { recursive: true });

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DoppelError } from '../../shared/api.js';
+import type { ModelInputSpec } from '../imaging/analyze.js';
 import { loadLayersModel } from './files.js';
 import { initBackend, tf, type BackendName } from './runtime.js';
 
@@ -24,6 +25,11 @@ export interface ModelCard {
   losses: { trainMse: number | null; validationMse: number | null };
   history: { epoch: number; samplesSeen: number; trainMse: number; validationMse: number }[];
   eval?: Record<string, unknown>;
+  /**
+   * Retrieval steps around the network: trim uniform borders from the input, and store the sum of the
+   * codes of the image and its mirror image so that a mirrored copy has the same vector.
+   */
+  preprocess?: { trimBorders?: boolean; mirrorInvariant?: boolean };
   /** Cosine similarity thresholds for the duplicate tiers, calibrated on the retrieval benchmark. */
   thresholds?: { near: number; similar: number };
   command: string;
@@ -58,7 +64,14 @@ export class Autoencoder {
     readonly backend: BackendName,
     private readonly full: tf.LayersModel,
     private readonly encoder: tf.LayersModel,
+    /** Variants share their parent's weights and leave disposing them to it. */
+    private readonly ownsWeights = true,
   ) {}
+
+  /** The same network with other retrieval steps around it (for ablations in `doppel eval`). */
+  withPreprocess(preprocess: NonNullable<ModelCard['preprocess']>, name: string): Autoencoder {
+    return new Autoencoder(name, { ...this.card, preprocess }, this.backend, this.full, this.encoder, false);
+  }
 
   get inputSize(): number {
     return this.card.inputSize;
@@ -66,6 +79,11 @@ export class Autoencoder {
 
   get dim(): number {
     return this.card.dim;
+  }
+
+  /** How this model's input is made from an image (pass to imageToModelInput / analyzeImage). */
+  get inputSpec(): ModelInputSpec {
+    return { size: this.card.inputSize, trimBorders: this.card.preprocess?.trimBorders ?? false };
   }
 
   /** Loads `models/<name>` (the default model when name is omitted). */
@@ -108,7 +126,9 @@ export class Autoencoder {
     for (let start = 0; start < inputs.length; start += BATCH) {
       const chunk = inputs.slice(start, start + BATCH);
       const codes = tf.tidy(() => {
-        const y = this.encoder.predict(this.toBatch(chunk)) as tf.Tensor;
+        const x = this.toBatch(chunk);
+        let y = this.encoder.predict(x) as tf.Tensor;
+        if (this.card.preprocess?.mirrorInvariant) y = y.add(this.encoder.predict(x.reverse(2)) as tf.Tensor);
         return y.reshape([chunk.length, -1]).dataSync() as Float32Array;
       });
       for (let i = 0; i < chunk.length; i++) out.push(codes.slice(i * this.dim, (i + 1) * this.dim));
@@ -129,7 +149,7 @@ export class Autoencoder {
   }
 
   dispose(): void {
-    this.full.dispose();
+    if (this.ownsWeights) this.full.dispose();
   }
 }
 

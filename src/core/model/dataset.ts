@@ -3,7 +3,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { imageToModelInput } from '../imaging/analyze.js';
+import { imageToModelInput, type ModelInputSpec } from '../imaging/analyze.js';
 import { scanFolder } from '../library/scan.js';
 import { writeFileAtomic } from './files.js';
 
@@ -52,18 +52,20 @@ export function shuffled(n: number, seed: number): Uint32Array {
 
 export async function loadDataset(
   folders: readonly string[],
-  inputSize: number,
+  spec: ModelInputSpec,
   cacheDir: string,
   onProgress?: (done: number, total: number) => void,
 ): Promise<Dataset> {
   const files = await listImages(folders);
   if (files.length === 0) throw new Error(`No images found in ${folders.join(', ')}`);
+  const inputSize = spec.size;
+  const trim = spec.trimBorders ? '-trim' : '';
   const key = crypto
     .createHash('sha1')
-    .update(`${inputSize}\n${files.join('\n')}`)
+    .update(`${inputSize}${trim}\n${files.join('\n')}`)
     .digest('hex')
     .slice(0, 16);
-  const cache = path.join(cacheDir, `dataset-${inputSize}-${key}.u8`);
+  const cache = path.join(cacheDir, `dataset-${inputSize}${trim}-${key}.u8`);
   const size = inputSize * inputSize * 3;
   if (fs.existsSync(cache)) {
     const pixels = new Uint8Array(fs.readFileSync(cache));
@@ -77,7 +79,7 @@ export async function loadDataset(
     while (next < files.length) {
       const i = next++;
       try {
-        decoded[i] = await imageToModelInput(fs.readFileSync(files[i]!), inputSize);
+        decoded[i] = await imageToModelInput(fs.readFileSync(files[i]!), spec);
       } catch {
         decoded[i] = null;
       }

@@ -7,8 +7,12 @@ import path from 'node:path';
 import { ARCHITECTURES } from './architectures.js';
 import type { ModelCard } from './autoencoder.js';
 import { loadDataset, rng, shuffled, type Dataset } from './dataset.js';
+import { attack, halve } from './augment.js';
 import { loadTensors, saveLayersModel, saveTensors, writeFileAtomic } from './files.js';
 import { initBackend, tf } from './runtime.js';
+
+/** Weight of the (1 - cosine) term between the codes of an image and its attacked copy. */
+const INVARIANCE_WEIGHT = 0.05;
 
 export interface TrainOptions {
   name: string;
@@ -93,12 +97,18 @@ function makeBatch(ds: Dataset, indices: ArrayLike<number>, random: (() => numbe
   return tf.tensor4d(out, [indices.length, s, s, 3]);
 }
 
-function evaluate(model: tf.LayersModel, ds: Dataset, indices: Uint32Array): number {
+/** Clean model inputs: the stored images, or (for invariant training) their 2x2 box-filtered halves. */
+function cleanBatch(ds: Dataset, indices: ArrayLike<number>, inputSize: number, random: (() => number) | null) {
+  const x = makeBatch(ds, indices, random);
+  return ds.inputSize === inputSize ? x : halve(x, inputSize);
+}
+
+function evaluate(model: tf.LayersModel, ds: Dataset, indices: Uint32Array, inputSize: number): number {
   let sum = 0;
   for (let i = 0; i < indices.length; i += 64) {
     const chunk = indices.subarray(i, i + 64);
     sum += tf.tidy(() => {
-      const x = makeBatch(ds, chunk, null);
+      const x = cleanBatch(ds, chunk, inputSize, null);
       return tf.losses.meanSquaredError(x, model.predict(x) as tf.Tensor).dataSync()[0]! * chunk.length;
     });
   }
@@ -115,7 +125,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   fs.mkdirSync(opts.checkpointDir, { recursive: true });
 
   log(`loading images from ${opts.data.join(', ')}`);
-  const ds = await loadDataset(opts.data, arch.inputSize, opts.checkpointDir, (done, total) =>
+  // Invariant training cuts its attacked copies out of images stored at twice the input size.
+  const storeSize = arch.training === 'invariant' ? arch.inputSize * 2 : arch.inputSize;
+  const spec = { size: storeSize, trimBorders: arch.preprocess.trimBorders };
+  const ds = await loadDataset(opts.data, spec, opts.checkpointDir, (done, total) =>
     log(`decoded ${done}/${total} images`),
   );
   const order = shuffled(ds.count, opts.seed);
@@ -132,6 +145,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     samplesPerEpoch: opts.samplesPerEpoch ?? null,
   };
   const model = arch.build();
+  // The same weights with the code as a second output, for the invariance term.
+  const withCode = tf.model({
+    inputs: model.inputs,
+    outputs: [model.outputs[0]!, model.getLayer('code').output as tf.SymbolicTensor],
+  });
   const optimizer = tf.train.adam(opts.learningRate);
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const stateFile = path.join(opts.checkpointDir, 'state.json');
@@ -191,13 +209,35 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const idx = epochOrder.subarray(from, Math.min(from + opts.batchSize, perEpoch)).map((i) => trainIdx[i]!);
       const random = rng(opts.seed * 7919 + state.epoch * 100_003 + state.step);
       const loss = tf.tidy(() => {
-        const x = makeBatch(ds, idx, random);
-        const value = optimizer.minimize(
-          () => tf.losses.meanSquaredError(x, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
-          true,
+        if (arch.training === 'plain') {
+          const x = makeBatch(ds, idx, random);
+          const value = optimizer.minimize(
+            () => tf.losses.meanSquaredError(x, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+            true,
+            vars,
+          );
+          return value!.dataSync()[0]!;
+        }
+        const src = makeBatch(ds, idx, random);
+        const clean = halve(src, arch.inputSize);
+        const x = tf.concat([clean, attack(src, { outSize: arch.inputSize, random })]);
+        const target = tf.concat([clean, clean]);
+        let reconstruction: tf.Scalar | undefined;
+        optimizer.minimize(
+          () => {
+            const [out, code] = withCode.apply(x, { training: true }) as [tf.Tensor, tf.Tensor];
+            const mse = tf.losses.meanSquaredError(target, out) as tf.Scalar;
+            reconstruction = tf.keep(mse);
+            const c = code.reshape([2, idx.length, -1]);
+            const unit = c.div(c.norm('euclidean', 2, true).add(1e-6));
+            const [a, b] = tf.unstack(unit) as [tf.Tensor, tf.Tensor];
+            const invariance = tf.sub(1, a.mul(b).sum(1).mean());
+            return mse.add(invariance.mul(INVARIANCE_WEIGHT)) as tf.Scalar;
+          },
+          false,
           vars,
         );
-        return value!.dataSync()[0]!;
+        return reconstruction!.dataSync()[0]!;
       });
       state.epochLossSum += loss * idx.length;
       state.epochLossCount += idx.length;
@@ -228,7 +268,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       }
     }
     const trainMse = state.epochLossSum / Math.max(1, state.epochLossCount);
-    const validationMse = evaluate(model, ds, valIdx);
+    const validationMse = evaluate(model, ds, valIdx, arch.inputSize);
     state.history.push({ epoch: state.epoch + 1, samplesSeen: state.samplesSeen, trainMse, validationMse });
     log(
       `epoch ${state.epoch + 1}/${opts.epochs}: train MSE ${trainMse.toFixed(5)}, validation MSE ${validationMse.toFixed(5)}`,
@@ -257,11 +297,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         samplesSeen: state.samplesSeen,
         batchSize: opts.batchSize,
         learningRate: opts.learningRate,
-        augmentation: 'random horizontal flip',
+        augmentation:
+          arch.training === 'plain'
+            ? 'random horizontal flip'
+            : 'clean + attacked pairs (crop 65-100% with aspect jitter, rotation up to 10 deg cropped, mirror, ' +
+              'brightness x0.75-1.35, greyscale, blur, caption bar 12-25%, noise); validation on 2x2 box-filtered clean images',
         backend,
         trainSeconds: Math.round(state.trainSeconds),
       },
       losses: { trainMse, validationMse },
+      preprocess: arch.preprocess,
       history: state.history,
       command: opts.command,
       createdAt: new Date().toISOString(),

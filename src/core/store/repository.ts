@@ -53,11 +53,66 @@ export interface HashGroup {
 
 export type PhotoSort = 'name' | 'date' | 'path';
 
+/** One file an action moved to the trash, as the action log keeps it. */
+export interface ActionFile {
+  id: number;
+  actionId: number;
+  /** Null once the folder has left the library. */
+  folderId: number | null;
+  path: string;
+  hash: string | null;
+  size: number;
+  /** Where the trash put the file, when the trash can tell. */
+  trashPath: string | null;
+  /** The freedesktop .trashinfo file that describes it, when there is one. */
+  infoPath: string | null;
+  /** DeletionDate as the trash recorded it. */
+  deletedAt: string | null;
+  restoredAt: number | null;
+}
+
+export interface ActionRecord {
+  id: number;
+  kind: 'trash';
+  /** Name of the Trasher that moved the files. */
+  trasher: string;
+  createdAt: number;
+  undoneAt: number | null;
+  files: ActionFile[];
+}
+
+export interface NotDuplicatePair {
+  hashA: string;
+  hashB: string;
+}
+
 interface FolderRow {
   id: number;
   path: string;
   added_at: number;
   status: 'online' | 'offline';
+  reference: 0 | 1;
+}
+
+interface ActionRow {
+  id: number;
+  kind: 'trash';
+  trasher: string;
+  created_at: number;
+  undone_at: number | null;
+}
+
+interface ActionFileRow {
+  id: number;
+  action_id: number;
+  folder_id: number | null;
+  path: string;
+  hash: string | null;
+  size: number;
+  trash_path: string | null;
+  info_path: string | null;
+  deleted_at: string | null;
+  restored_at: number | null;
 }
 
 interface PhotoRow {
@@ -79,7 +134,29 @@ interface PhotoRow {
   indexed_at: number;
 }
 
-const toFolder = (r: FolderRow): FolderInfo => ({ id: r.id, path: r.path, addedAt: r.added_at, status: r.status });
+const toFolder = (r: FolderRow): FolderInfo => ({
+  id: r.id,
+  path: r.path,
+  addedAt: r.added_at,
+  status: r.status,
+  reference: r.reference === 1,
+});
+
+const toActionFile = (r: ActionFileRow): ActionFile => ({
+  id: r.id,
+  actionId: r.action_id,
+  folderId: r.folder_id,
+  path: r.path,
+  hash: r.hash,
+  size: r.size,
+  trashPath: r.trash_path,
+  infoPath: r.info_path,
+  deletedAt: r.deleted_at,
+  restoredAt: r.restored_at,
+});
+
+/** Not-a-duplicate pairs are stored once, the smaller hash first. */
+const orderedPair = (a: string, b: string): [string, string] => (a <= b ? [a, b] : [b, a]);
 
 const toPhoto = (r: PhotoRow): PhotoInfo => ({
   id: r.id,
@@ -143,6 +220,7 @@ function prepareStatements(db: Database) {
     folderList: prepare('SELECT * FROM folders ORDER BY path'),
     folderDelete: prepare('DELETE FROM folders WHERE id = ?'),
     folderStatus: prepare('UPDATE folders SET status = ? WHERE id = ?'),
+    folderReference: prepare('UPDATE folders SET reference = ? WHERE id = ?'),
     photoById: prepare('SELECT * FROM photos WHERE id = ?'),
     photoByPath: prepare('SELECT * FROM photos WHERE path = ?'),
     photosInFolder: prepare('SELECT * FROM photos WHERE folder_id = ? ORDER BY path'),
@@ -170,7 +248,25 @@ function prepareStatements(db: Database) {
       SELECT v.photo_id, v.vector FROM vectors v JOIN photos p ON p.id = v.photo_id
       WHERE v.model_id = ? AND p.status = 'indexed' ORDER BY v.photo_id`),
     vectorDeleteModel: prepare('DELETE FROM vectors WHERE model_id = ?'),
+    notDuplicateAdd: prepare(
+      'INSERT INTO not_duplicates (hash_a, hash_b, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+    ),
+    notDuplicateDelete: prepare('DELETE FROM not_duplicates WHERE hash_a = ? AND hash_b = ?'),
+    notDuplicateAll: prepare('SELECT hash_a AS hashA, hash_b AS hashB FROM not_duplicates ORDER BY hash_a, hash_b'),
+    actionInsert: prepare('INSERT INTO actions (kind, trasher, created_at) VALUES (?, ?, ?) RETURNING id').pluck(),
+    actionFileInsert: prepare(`
+      INSERT INTO action_files (action_id, folder_id, path, hash, size, trash_path, info_path, deleted_at)
+      VALUES (@actionId, @folderId, @path, @hash, @size, @trashPath, @infoPath, @deletedAt) RETURNING id`).pluck(),
+    actionLastOpen: prepare('SELECT * FROM actions WHERE undone_at IS NULL ORDER BY id DESC LIMIT 1'),
+    actionById: prepare('SELECT * FROM actions WHERE id = ?'),
+    actionFiles: prepare('SELECT * FROM action_files WHERE action_id = ? ORDER BY id'),
+    actionFileRestored: prepare('UPDATE action_files SET restored_at = ? WHERE id = ?'),
+    actionUndone: prepare('UPDATE actions SET undone_at = ? WHERE id = ?'),
+    actionDeleteEmpty: prepare(
+      'DELETE FROM actions WHERE id = ? AND NOT EXISTS (SELECT 1 FROM action_files WHERE action_id = actions.id)',
+    ),
     settingGet: prepare('SELECT value FROM settings WHERE key = ?').pluck(),
+    settingDelete: prepare('DELETE FROM settings WHERE key = ?'),
     settingSet: prepare(
       'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
     ),
@@ -239,6 +335,12 @@ export class Store {
 
   setFolderStatus(id: number, status: FolderInfo['status']): void {
     this.s.folderStatus.run(status, id);
+  }
+
+  /** Marks or unmarks a reference folder; null when there is no such folder. */
+  setFolderReference(id: number, reference: boolean): FolderInfo | null {
+    this.s.folderReference.run(reference ? 1 : 0, id);
+    return this.getFolder(id);
   }
 
   // ---- photos
@@ -390,6 +492,69 @@ export class Store {
     this.s.vectorDeleteModel.run(modelId);
   }
 
+  // ---- "not a duplicate" answers
+
+  /** Remembers that photos with these content hashes are not duplicates of each other (in either order). */
+  addNotDuplicate(hashA: string, hashB: string): void {
+    this.s.notDuplicateAdd.run(...orderedPair(hashA, hashB), Date.now());
+  }
+
+  /** Forgets an answer; returns whether there was one. */
+  removeNotDuplicate(hashA: string, hashB: string): boolean {
+    return this.s.notDuplicateDelete.run(...orderedPair(hashA, hashB)).changes > 0;
+  }
+
+  /** Every answer, hashA <= hashB. */
+  notDuplicatePairs(): NotDuplicatePair[] {
+    return this.s.notDuplicateAll.all() as NotDuplicatePair[];
+  }
+
+  // ---- action log
+
+  /** Starts an action; files are added one by one as they move, so a crash loses at most the file in flight. */
+  beginAction(kind: ActionRecord['kind'], trasher: string): number {
+    return this.s.actionInsert.get(kind, trasher, Date.now()) as number;
+  }
+
+  addActionFile(file: Omit<ActionFile, 'id' | 'restoredAt'>): number {
+    return this.s.actionFileInsert.get(file) as number;
+  }
+
+  /** Deletes an action that ended up moving nothing; returns whether it did. */
+  dropEmptyAction(id: number): boolean {
+    return this.s.actionDeleteEmpty.run(id).changes > 0;
+  }
+
+  getAction(id: number): ActionRecord | null {
+    const row = this.s.actionById.get(id) as ActionRow | undefined;
+    return row ? this.toAction(row) : null;
+  }
+
+  /** The most recent action not yet undone, with its files. */
+  lastOpenAction(): ActionRecord | null {
+    const row = this.s.actionLastOpen.get() as ActionRow | undefined;
+    return row ? this.toAction(row) : null;
+  }
+
+  private toAction(row: ActionRow): ActionRecord {
+    return {
+      id: row.id,
+      kind: row.kind,
+      trasher: row.trasher,
+      createdAt: row.created_at,
+      undoneAt: row.undone_at,
+      files: (this.s.actionFiles.all(row.id) as ActionFileRow[]).map(toActionFile),
+    };
+  }
+
+  markActionFileRestored(fileId: number, at = Date.now()): void {
+    this.s.actionFileRestored.run(at, fileId);
+  }
+
+  markActionUndone(id: number, at = Date.now()): void {
+    this.s.actionUndone.run(at, id);
+  }
+
   // ---- settings
 
   getSetting(key: string): string | null {
@@ -398,5 +563,9 @@ export class Store {
 
   setSetting(key: string, value: string): void {
     this.s.settingSet.run(key, value);
+  }
+
+  deleteSetting(key: string): void {
+    this.s.settingDelete.run(key);
   }
 }

@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { DoppelError } from '../../../shared/api.js';
 import { initial } from './0010-initial.js';
+import { duplicates } from './0020-duplicates.js';
 
 export interface Migration {
   /** Becomes PRAGMA user_version once applied; numbered in steps of 10. */
@@ -10,7 +11,7 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. Never edit one that has shipped: add a new one. */
-export const MIGRATIONS: readonly Migration[] = [initial];
+export const MIGRATIONS: readonly Migration[] = [initial, duplicates];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 

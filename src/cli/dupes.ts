@@ -1,0 +1,281 @@
+// The duplicate review on the command line: `dupes` (list, export, move to the trash), `undo`, `not-dupe`,
+// `reference` (reference folders) and `config` (thresholds and keeper rules).
+import fs from 'node:fs';
+import path from 'node:path';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import {
+  DoppelError,
+  KEEPER_RULES,
+  type DuplicateGroup,
+  type DuplicateKind,
+  type Settings,
+  type SettingsUpdate,
+} from '../shared/api.js';
+import { groupsToCsv, groupsToJsonLines } from '../core/duplicates/export.js';
+import type { DoppelService } from '../core/service.js';
+import { printJson } from './output.js';
+
+/** The options every library command has (see withCommon in index.ts). */
+export interface CommonOptions {
+  db: string;
+  models: string;
+  model?: string;
+  json?: boolean;
+}
+
+export interface CliHelpers {
+  withCommon(cmd: Command, withDb?: boolean): Command;
+  withService<T>(o: CommonOptions, fn: (s: DoppelService) => Promise<T>): Promise<T>;
+}
+
+function similarityOption(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < -1 || n > 1) throw new InvalidArgumentError('expected a similarity from -1 to 1');
+  return n;
+}
+
+const out = (line: string): void => void process.stdout.write(`${line}\n`);
+const percent = (score: number): string => `${(score * 100).toFixed(2).padStart(6)}%`;
+
+/** A library photo by its path as the user typed it (relative, or through a link). */
+function photoIdOf(service: DoppelService, file: string): number {
+  const abs = path.resolve(file);
+  let real = abs;
+  try {
+    real = fs.realpathSync(abs);
+  } catch {
+    // a file that is gone may still be in the library under its old path
+  }
+  const photo = service.store.getPhotoByPath(real) ?? service.store.getPhotoByPath(abs);
+  if (!photo) throw new DoppelError('not-found', `${file} is not a photo of the library`);
+  return photo.id;
+}
+
+function printGroupsText(groups: readonly DuplicateGroup[]): void {
+  for (const g of groups) {
+    out(`${g.kind} (keep ${g.keeper})`);
+    for (const m of g.members) {
+      const marks = [m.path === g.reference ? 'reference' : '', m.referenceFolder ? 'reference folder' : '']
+        .filter(Boolean)
+        .join(', ');
+      out(`  ${m.keep ? 'keep' : '    '} ${percent(m.score)}  ${m.path}${marks ? `  (${marks})` : ''}`);
+    }
+  }
+  out(`${groups.length} group(s)`);
+}
+
+/** Settings keys on the command line, each mapped to its Settings field. */
+const CONFIG_KEYS = {
+  'near-threshold': 'nearThreshold',
+  'similar-threshold': 'similarThreshold',
+  'keeper-rules': 'keeperRules',
+  'format-preference': 'formatPreference',
+  'preferred-folders': 'preferredFolders',
+} as const satisfies Record<string, Exclude<keyof Settings, 'defaults'>>;
+type ConfigKey = keyof typeof CONFIG_KEYS;
+
+function configKey(key: string): ConfigKey {
+  if (!(key in CONFIG_KEYS)) {
+    throw new DoppelError(
+      'invalid-argument',
+      `Unknown setting "${key}"; the settings are ${Object.keys(CONFIG_KEYS).join(', ')}`,
+    );
+  }
+  return key as ConfigKey;
+}
+
+/** The update that `config set <key> <values...>` asks for. Lists take several values or one comma list. */
+function configUpdate(key: ConfigKey, values: string[]): SettingsUpdate {
+  const field = CONFIG_KEYS[key];
+  if (field === 'nearThreshold' || field === 'similarThreshold') {
+    if (values.length !== 1) throw new DoppelError('invalid-argument', `${key} takes one number`);
+    const n = Number(values[0]);
+    if (!Number.isFinite(n)) throw new DoppelError('invalid-argument', `${key}: "${values[0]}" is not a number`);
+    return { [field]: n };
+  }
+  if (field === 'preferredFolders') return { preferredFolders: values.map((v) => path.resolve(v)) };
+  const list = values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
+  return field === 'keeperRules' ? { keeperRules: list as Settings['keeperRules'] } : { formatPreference: list };
+}
+
+function printSettings(s: Settings, json: boolean | undefined): void {
+  if (json) return printJson(s);
+  const show = (key: ConfigKey): string => {
+    const v = s[CONFIG_KEYS[key]];
+    return Array.isArray(v) ? v.join(',') : String(v);
+  };
+  for (const key of Object.keys(CONFIG_KEYS) as ConfigKey[]) out(`${key.padEnd(18)} ${show(key)}`);
+  out(`(threshold defaults for this model: near ${s.defaults.nearThreshold}, similar ${s.defaults.similarThreshold})`);
+}
+
+/**
+ * The vector tiers listed whose threshold nobody calibrated for this model (no setting, no model card, no option):
+ * moving files on such a threshold could remove photos that only look alike.
+ */
+async function uncalibratedTiers(
+  service: DoppelService,
+  o: { tier: DuplicateKind[]; near?: number; similar?: number },
+): Promise<DuplicateKind[]> {
+  const { sources } = await service.getSettings();
+  const out: DuplicateKind[] = [];
+  if (o.tier.includes('near') && o.near === undefined && sources.nearThreshold === 'fallback') out.push('near');
+  if (o.tier.includes('similar') && o.similar === undefined && sources.similarThreshold === 'fallback') {
+    out.push('similar');
+  }
+  return out;
+}
+
+export function registerDupes(program: Command, { withCommon, withService }: CliHelpers): void {
+  withCommon(
+    program
+      .command('dupes')
+      .description('groups of duplicate photos; export them, or move the extra copies to the trash')
+      .addOption(
+        new Option('--tier <tier...>', 'which tiers to list')
+          .choices(['exact', 'near', 'similar'])
+          .default(['exact', 'near']),
+      )
+      .addOption(new Option('--csv', 'CSV on stdout: a header, then one row per member').conflicts(['json', 'trash']))
+      .option('--near <similarity>', 'near-duplicate threshold for this run (default: the setting)', similarityOption)
+      .option('--similar <similarity>', 'similar-photo threshold for this run (default: the setting)', similarityOption)
+      .option('--trash', "move every member that is not kept to the system trash (undo: 'doppel undo')", false)
+      .option('--dry-run', 'with --trash: only print what would be moved', false),
+  ).action(
+    async (
+      o: CommonOptions & {
+        tier: DuplicateKind[];
+        csv?: boolean;
+        near?: number;
+        similar?: number;
+        trash: boolean;
+        dryRun: boolean;
+      },
+      cmd: Command,
+    ) => {
+      if (o.dryRun && !o.trash) cmd.error('error: --dry-run goes with --trash', { exitCode: 2 });
+      await withService(o, async (service) => {
+        const groups = await service.findDuplicates({
+          kinds: o.tier,
+          nearThreshold: o.near,
+          similarThreshold: o.similar,
+        });
+        if (!o.trash) {
+          if (o.csv) process.stdout.write(groupsToCsv(groups));
+          else if (o.json) process.stdout.write(groupsToJsonLines(groups));
+          else printGroupsText(groups);
+          return;
+        }
+        const uncalibrated = await uncalibratedTiers(service, o);
+        if (uncalibrated.length > 0) {
+          const message =
+            `the ${uncalibrated.join(' and ')} threshold is Doppel's fallback, not calibrated for the model ` +
+            `${service.model.name}: check the groups, then set one with 'doppel config set near-threshold <x>' ` +
+            `(or similar-threshold), or pass --near/--similar`;
+          if (!o.dryRun) throw new DoppelError('invalid-argument', `Refusing to move files to the trash: ${message}`);
+          process.stderr.write(`doppel: warning: ${message}\n`);
+        }
+        const ids = groups.flatMap((g) => g.members.filter((m) => !m.keep).map((m) => m.photoId));
+        const report = await service.trashPhotos(ids, { dryRun: o.dryRun });
+        if (o.json) return printJson(report);
+        for (const f of report.files) out(`${o.dryRun ? 'would move to the trash' : 'moved to the trash'}: ${f.path}`);
+        for (const s of report.skipped) out(`skipped ${s.path}: ${s.reason}`);
+        const n = report.files.length;
+        if (o.dryRun) out(`${n} file(s) would be moved to the trash (dry run: nothing changed)`);
+        else if (report.undoable) out(`${n} file(s) moved to the trash; 'doppel undo' puts them back`);
+        else out(`${n} file(s) moved to the trash. ${report.undoNote ?? ''}`.trim());
+      });
+    },
+  );
+
+  withCommon(
+    program.command('undo').description('put the files of the last trash action back and index them again'),
+  ).action(async (o: CommonOptions) => {
+    await withService(o, async (service) => {
+      const report = await service.undoLastAction();
+      if (o.json) printJson(report);
+      else {
+        for (const p of report.restored) out(`put back: ${p}`);
+        for (const f of report.failed) out(`not put back: ${f.path}: ${f.reason}`);
+        out(`${report.restored.length} file(s) put back, ${report.reindexed} indexed again`);
+      }
+      if (report.failed.length > 0) {
+        throw new DoppelError(
+          'io',
+          `${report.failed.length} file(s) could not be put back; 'doppel undo' retries them`,
+        );
+      }
+    });
+  });
+
+  withCommon(
+    program
+      .command('not-dupe')
+      .description('remember that two photos are not duplicates (kept out of the same group from now on)')
+      .argument('<photoA>', 'a photo of the library')
+      .argument('<photoB>', 'another photo of the library')
+      .option('--forget', 'forget the answer instead', false),
+  ).action(async (a: string, b: string, o: CommonOptions & { forget: boolean }) => {
+    await withService(o, async (service) => {
+      const [ida, idb] = [photoIdOf(service, a), photoIdOf(service, b)];
+      if (o.forget) await service.clearNotDuplicate(ida, idb);
+      else await service.markNotDuplicate(ida, idb);
+      if (o.json) printJson({ a: path.resolve(a), b: path.resolve(b), notDuplicate: !o.forget });
+      else out(o.forget ? 'Forgotten: they may be grouped again.' : 'Remembered: not duplicates.');
+    });
+  });
+
+  withCommon(
+    program
+      .command('reference')
+      .description('mark library folders as reference folders: their photos are always kept')
+      .argument('<folder...>', 'folders already in the library')
+      .option('--off', 'unmark them instead', false),
+  ).action(async (folders: string[], o: CommonOptions & { off: boolean }) => {
+    await withService(o, async (service) => {
+      for (const f of folders) {
+        let real: string;
+        try {
+          real = fs.realpathSync(path.resolve(f));
+        } catch {
+          real = path.resolve(f);
+        }
+        const folder = service.store.getFolderByPath(real);
+        if (!folder)
+          throw new DoppelError('not-found', `${f} is not a folder of the library (add it with 'doppel index')`);
+        const updated = await service.setReferenceFolder(folder.id, !o.off);
+        if (o.json) printJson(updated);
+        else out(`${updated.path}: ${updated.reference ? 'reference folder' : 'not a reference folder'}`);
+      }
+    });
+  });
+
+  const config = program
+    .command('config')
+    .description(`show or change settings: ${Object.keys(CONFIG_KEYS).join(', ')}`);
+  withCommon(config.command('list', { isDefault: true }).description('show every setting')).action(
+    async (o: CommonOptions) => {
+      await withService(o, async (service) => printSettings(await service.getSettings(), o.json));
+    },
+  );
+  withCommon(
+    config
+      .command('set')
+      .description(`change a setting; keeper-rules is a list of ${KEEPER_RULES.join(', ')}`)
+      .argument('<key>', 'setting')
+      .argument('<value...>', 'value(s); lists take several values or one comma-separated value'),
+  ).action(async (key: string, values: string[], o: CommonOptions) => {
+    await withService(o, async (service) =>
+      printSettings(await service.updateSettings(configUpdate(configKey(key), values)), o.json),
+    );
+  });
+  withCommon(
+    config.command('unset').description('put a setting back to its default').argument('<key>', 'setting'),
+  ).action(async (key: string, o: CommonOptions) => {
+    await withService(o, async (service) =>
+      printSettings(await service.updateSettings({ [CONFIG_KEYS[configKey(key)]]: null }), o.json),
+    );
+  });
+}

@@ -1,0 +1,182 @@
+// Acting on duplicates: moving library photos to the trash (logged, one file at a time) and undoing the last
+// such action. Only photos of the library are ever touched, never one in a reference folder, never one that
+// changed since it was indexed.
+import fs from 'node:fs';
+import path from 'node:path';
+import { DoppelError, type FileError, type TrashedFile, type TrashReport } from '../../shared/api.js';
+import { contentHash } from '../indexer/indexer.js';
+import type { Store } from '../store/repository.js';
+import { isInside } from './keeper.js';
+import type { Trasher } from './trash.js';
+
+export interface TrashOutcome extends TrashReport {
+  /** Photo ids removed from the library (the search index must drop them too). */
+  removedIds: number[];
+}
+
+interface Planned {
+  photoId: number;
+  folderId: number;
+  path: string;
+  hash: string | null;
+  size: number;
+}
+
+function reasonOf(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+/**
+ * Checks every photo before anything moves. Unknown ids, photos outside their library folder and photos in
+ * reference folders refuse the whole request; files that are gone or changed since indexing are skipped.
+ */
+function plan(store: Store, photoIds: readonly number[]): { planned: Planned[]; skipped: FileError[] } {
+  const planned: Planned[] = [];
+  const skipped: FileError[] = [];
+  const inReference: string[] = [];
+  for (const id of [...new Set(photoIds)]) {
+    const photo = store.getPhoto(id);
+    if (!photo) throw new DoppelError('not-found', `No photo with id ${id} in the library`);
+    const folder = store.getFolder(photo.folderId);
+    if (!folder || !isInside(photo.path, folder.path)) {
+      throw new DoppelError('invalid-argument', `Refusing to move ${photo.path}: it is not inside a library folder`);
+    }
+    if (folder.reference) {
+      inReference.push(photo.path);
+      continue;
+    }
+    let stat: fs.Stats;
+    try {
+      stat = fs.lstatSync(photo.path);
+      // A folder on the way replaced by a link to somewhere else would lead outside the library.
+      if (!isInside(fs.realpathSync(path.dirname(photo.path)), folder.path)) {
+        throw new DoppelError(
+          'invalid-argument',
+          `Refusing to move ${photo.path}: its folder now leads outside the library`,
+        );
+      }
+    } catch (err) {
+      if (err instanceof DoppelError) throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      skipped.push({ path: photo.path, reason: code === 'ENOENT' ? 'No longer exists' : `Cannot read it: ${code}` });
+      continue;
+    }
+    if (stat.size !== photo.size || Math.abs(stat.mtimeMs - photo.mtimeMs) > 1) {
+      skipped.push({ path: photo.path, reason: 'Changed since it was indexed; index the folder again first' });
+      continue;
+    }
+    planned.push({ photoId: id, folderId: folder.id, path: photo.path, hash: photo.hash, size: photo.size });
+  }
+  if (inReference.length > 0) {
+    throw new DoppelError(
+      'invalid-argument',
+      `Refusing to move photos in reference folders: ${inReference.join(', ')}`,
+    );
+  }
+  return { planned, skipped };
+}
+
+/** Moves photos to the trash; a dry run only reports what would move. */
+export async function trashPhotos(
+  store: Store,
+  trasher: Trasher,
+  photoIds: readonly number[],
+  opts: { dryRun?: boolean } = {},
+): Promise<TrashOutcome> {
+  const { planned, skipped } = plan(store, photoIds);
+  const dryRun = opts.dryRun ?? false;
+  const files: TrashedFile[] = [];
+  let undoable = trasher.restoreUnsupported === null;
+  if (dryRun) {
+    for (const p of planned) files.push({ photoId: p.photoId, path: p.path });
+    return {
+      actionId: null,
+      dryRun,
+      files,
+      skipped,
+      undoable,
+      undoNote: trasher.restoreUnsupported,
+      removedIds: [],
+    };
+  }
+  let actionId: number | null = planned.length > 0 ? store.beginAction('trash', trasher.name) : null;
+  for (const p of planned) {
+    try {
+      const record = await trasher.trash(p.path);
+      if (record.trashPath === null) undoable = false;
+      // The log row and the removal from the library commit together, right after the move.
+      store.transaction(() => {
+        store.addActionFile({
+          actionId: actionId!,
+          folderId: p.folderId,
+          path: p.path,
+          hash: p.hash,
+          size: p.size,
+          trashPath: record.trashPath,
+          infoPath: record.infoPath,
+          deletedAt: record.deletedAt,
+        });
+        store.deletePhotos([p.photoId]);
+      });
+      files.push({ photoId: p.photoId, path: p.path });
+    } catch (err) {
+      skipped.push({ path: p.path, reason: reasonOf(err) });
+    }
+  }
+  if (actionId !== null && files.length === 0) {
+    store.dropEmptyAction(actionId);
+    actionId = null;
+  }
+  const undoNote = undoable
+    ? null
+    : (trasher.restoreUnsupported ??
+      'Doppel could not tell where the trash put some files: restore them from the trash');
+  return { actionId, dryRun, files, skipped, undoable, undoNote, removedIds: files.map((f) => f.photoId) };
+}
+
+export interface UndoOutcome {
+  actionId: number;
+  restored: string[];
+  failed: FileError[];
+  /** Library folders that got files back (to index again). */
+  folderIds: number[];
+}
+
+/** Puts back the files of the last action not yet undone; files that fail stay logged for the next undo. */
+export async function undoLastAction(store: Store, trasher: Trasher): Promise<UndoOutcome> {
+  const action = store.lastOpenAction();
+  if (!action) throw new DoppelError('not-found', 'Nothing to undo: no action on files is waiting to be undone');
+  if (trasher.restoreUnsupported) throw new DoppelError('unsupported', trasher.restoreUnsupported);
+  const restored: string[] = [];
+  const restoredIds = new Set<number>();
+  const failed: FileError[] = [];
+  const folderIds = new Set<number>();
+  for (const f of action.files) {
+    if (f.restoredAt !== null) continue;
+    try {
+      await trasher.restore({
+        originalPath: f.path,
+        trashPath: f.trashPath,
+        infoPath: f.infoPath,
+        deletedAt: f.deletedAt,
+      });
+    } catch (err) {
+      failed.push({ path: f.path, reason: reasonOf(err) });
+      continue;
+    }
+    store.markActionFileRestored(f.id);
+    restoredIds.add(f.id);
+    restored.push(f.path);
+    if (f.folderId !== null) folderIds.add(f.folderId);
+    // The action log knows what the file was: check that what came back is the same bytes.
+    if (f.hash !== null) {
+      const bytes = fs.readFileSync(f.path);
+      if (contentHash(bytes) !== f.hash) {
+        failed.push({ path: f.path, reason: 'Put back, but its content differs from the file that was moved' });
+      }
+    }
+  }
+  if (action.files.every((f) => f.restoredAt !== null || restoredIds.has(f.id))) store.markActionUndone(action.id);
+  return { actionId: action.id, restored, failed, folderIds: [...folderIds] };
+}

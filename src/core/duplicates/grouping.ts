@@ -1,0 +1,264 @@
+// Duplicate grouping in three tiers: exact copies (same content hash), near duplicates and similar photos
+// (cosine similarity of the model's vectors above the tier's threshold).
+//
+// Groups are tight: a group is built around one reference photo and only photos within the threshold of that
+// reference join it, so a chain A~B~C never puts A and C together unless both are close to the reference.
+// Candidates come from a k-nearest-neighbour query per photo, never from comparing all pairs.
+//
+// Groups are deterministic: they depend on the photos' paths, hashes and vectors only, not on ids or on the
+// order photos were indexed in. References are chosen greedily, the most connected photo first (most
+// neighbours within the threshold, then the highest sum of those similarities, then the smaller path); ties
+// between neighbours are broken by path. (One caveat: when more than `candidates` neighbours score exactly the
+// same, which ones make the cut depends on the index.)
+//
+// Each photo lands in at most one group. The near tier runs before the similar one, and a photo grouped as a
+// near duplicate is not offered as a look-alike. A set of exact copies takes part in the vector tiers through its
+// keeper; when the keeper joins a near or similar group, the whole set joins it (so the group's keeper is
+// chosen among all of them), otherwise the set is an exact group. So the exact groups listed depend on the
+// tiers asked for: asking for exact copies alone does no vector work and lists every set.
+// "Not a duplicate" answers (by content hash) keep two photos out of the same group in every tier; one that
+// pairs a hash with itself keeps that set's copies out of every group.
+import { DoppelError, type DuplicateGroup, type DuplicateKind, type DuplicateMember } from '../../shared/api.js';
+import type { Neighbour } from '../search/vector-index.js';
+import {
+  chooseKeeper,
+  DEFAULT_KEEPER_OPTIONS,
+  keeperComparator,
+  type KeeperOptions,
+  type KeeperPhoto,
+} from './keeper.js';
+
+export interface GroupingPhoto extends KeeperPhoto {
+  id: number;
+  /** Content hash; null only for photos that could not be read (they take part by vector only). */
+  hash: string | null;
+}
+
+/** What grouping needs from a vector index. VectorIndex satisfies it; an approximate index can too. */
+export interface NeighbourSource {
+  /** The photo's (normalised) vector, undefined when it has none. */
+  get(id: number): ArrayLike<number> | undefined;
+  /** The k most similar vectors, best first, without the ids in `exclude`. */
+  search(query: ArrayLike<number>, k: number, exclude?: ReadonlySet<number>): Neighbour[];
+  /** search() for many queries at once, when the index has a faster way to do that. */
+  searchMany?(
+    queries: readonly ArrayLike<number>[],
+    k: number,
+    excludes: readonly ReadonlySet<number>[],
+  ): Neighbour[][];
+}
+
+/** Queries per searchMany call: bounds the query vectors held at once. */
+const QUERY_CHUNK = 256;
+
+export interface GroupingInput {
+  /** The photos to group (indexed photos of the library); others the index returns are ignored. */
+  photos: readonly GroupingPhoto[];
+  vectors: NeighbourSource;
+  /** "Not a duplicate" answers as content-hash pairs, in either order. */
+  notDuplicates?: readonly { hashA: string; hashB: string }[];
+}
+
+export interface GroupingOptions {
+  kinds: readonly DuplicateKind[];
+  /** Cosine similarity a near duplicate must reach against its group's reference. */
+  near: number;
+  /** Cosine similarity a similar photo must reach against its group's reference; at most `near`. */
+  similar: number;
+  /** Neighbours fetched per photo (default 32): a near or similar group holds at most this many + 1 contents
+   * (each with its exact copies). */
+  candidates?: number;
+  keeper?: KeeperOptions;
+}
+
+export const DEFAULT_CANDIDATES = 32;
+const KIND_ORDER: Record<DuplicateKind, number> = { exact: 0, near: 1, similar: 2 };
+
+export function validateThresholds(near: number, similar: number): void {
+  for (const [name, value] of [
+    ['near', near],
+    ['similar', similar],
+  ] as const) {
+    if (!Number.isFinite(value) || value < -1 || value > 1) {
+      throw new DoppelError('invalid-argument', `The ${name} threshold must be a number from -1 to 1, not ${value}`);
+    }
+  }
+  if (similar > near) {
+    throw new DoppelError(
+      'invalid-argument',
+      `The similar threshold (${similar}) must not be above the near-duplicate threshold (${near})`,
+    );
+  }
+}
+
+const pairKey = (a: string, b: string): string => (a <= b ? `${a}\n${b}` : `${b}\n${a}`);
+const byPath = (a: { path: string }, b: { path: string }): number => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+
+/** Groups duplicates; see the file comment for the rules. Pure: no store, no files. */
+export function groupDuplicates(input: GroupingInput, opts: GroupingOptions): DuplicateGroup[] {
+  validateThresholds(opts.near, opts.similar);
+  const keeperOpts = opts.keeper ?? DEFAULT_KEEPER_OPTIONS;
+  const k = Math.max(1, Math.trunc(opts.candidates ?? DEFAULT_CANDIDATES));
+  const photos = [...input.photos].sort(byPath);
+  const byId = new Map(photos.map((p) => [p.id, p]));
+  const rank = new Map(photos.map((p, i) => [p.id, i]));
+  const notDup = new Set((input.notDuplicates ?? []).map((p) => pairKey(p.hashA, p.hashB)));
+  const notDuplicates = (a: GroupingPhoto, b: GroupingPhoto): boolean =>
+    a.hash !== null && b.hash !== null && notDup.has(pairKey(a.hash, b.hash));
+  const groups: DuplicateGroup[] = [];
+
+  // ---- exact copies: one set per content hash, its keeper first; the keeper stands for the set below.
+  const byHash = new Map<string, GroupingPhoto[]>();
+  for (const p of photos) {
+    if (p.hash === null) continue;
+    const set = byHash.get(p.hash);
+    if (set) set.push(p);
+    else byHash.set(p.hash, [p]);
+  }
+  const compareKeepers = keeperComparator(keeperOpts);
+  /** Representative id -> its exact copies (keeper first). Sets answered "not a duplicate" of themselves (the
+   * user keeps those copies on purpose) are left out: their representative takes part alone. */
+  const copiesOf = new Map<number, GroupingPhoto[]>();
+  /** Photo id -> the id of the photo that stands for its content in the vector tiers. */
+  const standsFor = new Map<number, number>();
+  for (const [hash, set] of byHash) {
+    if (set.length < 2) continue;
+    const sorted = [...set].sort(compareKeepers);
+    for (const p of set) standsFor.set(p.id, sorted[0]!.id);
+    if (!notDup.has(pairKey(hash, hash))) copiesOf.set(sorted[0]!.id, [sorted[0]!, ...sorted.slice(1).sort(byPath)]);
+  }
+  /** A representative with its copies, every one at the representative's score. */
+  const withCopies = (rep: GroupingPhoto, score: number) => (copiesOf.get(rep.id) ?? [rep]).map((p) => ({ p, score }));
+
+  const assigned = new Set<number>();
+  const wantNear = opts.kinds.includes('near') || opts.kinds.includes('similar');
+  const wantSimilar = opts.kinds.includes('similar');
+  if (wantNear) {
+    // ---- vector tiers over the representatives (one photo per content).
+    const reps = photos.filter((p) => (standsFor.get(p.id) ?? p.id) === p.id && input.vectors.get(p.id) !== undefined);
+    const floor = wantSimilar ? opts.similar : opts.near;
+    const candidates = new Map<number, Neighbour[]>();
+    for (let start = 0; start < reps.length; start += QUERY_CHUNK) {
+      const chunk = reps.slice(start, start + QUERY_CHUNK);
+      const queries = chunk.map((p) => input.vectors.get(p.id)!);
+      // A photo's own exact copies score 1 and would only take places in its neighbour list.
+      const excludes = chunk.map(
+        (p) => new Set([p.id, ...(p.hash === null ? [] : byHash.get(p.hash)!.map((c) => c.id))]),
+      );
+      const found = input.vectors.searchMany
+        ? input.vectors.searchMany(queries, k, excludes)
+        : queries.map((q, i) => input.vectors.search(q, k, excludes[i]));
+      chunk.forEach((p, i) => candidates.set(p.id, candidatesOf(p, found[i]!)));
+    }
+    const tiers: [DuplicateKind, number][] = [['near', opts.near]];
+    if (wantSimilar) tiers.push(['similar', opts.similar]);
+    for (const [kind, threshold] of tiers) {
+      const within = (id: number): Neighbour[] =>
+        candidates.get(id)!.filter((n) => n.score >= threshold && !assigned.has(n.id));
+      const order = reps
+        .filter((p) => !assigned.has(p.id))
+        .map((p) => {
+          const close = within(p.id);
+          return { p, degree: close.length, weight: close.reduce((s, n) => s + n.score, 0) };
+        })
+        .filter((c) => c.degree > 0)
+        .sort((a, b) => b.degree - a.degree || b.weight - a.weight || rank.get(a.p.id)! - rank.get(b.p.id)!);
+      for (const { p: ref } of order) {
+        if (assigned.has(ref.id)) continue;
+        const accepted: { p: GroupingPhoto; score: number }[] = [{ p: ref, score: 1 }];
+        for (const n of within(ref.id)) {
+          const candidate = byId.get(n.id)!;
+          if (accepted.some((a) => notDuplicates(a.p, candidate))) continue;
+          accepted.push({ p: candidate, score: n.score });
+        }
+        if (accepted.length < 2) continue;
+        for (const a of accepted) assigned.add(a.p.id);
+        // Exact copies of the members come along, so every photo is in one group and kept or not in one place.
+        const all = accepted.flatMap((a) => withCopies(a.p, a.score));
+        const keeper = chooseKeeper(
+          all.map((a) => a.p),
+          keeperOpts,
+        );
+        pushGroup(
+          groups,
+          kind,
+          ref,
+          keeper,
+          all.map((a) => member(a.p, a.score, a.p === keeper)),
+        );
+      }
+    }
+
+    /** Candidates of a representative from its kNN: at or above the floor, one per content, best first, ties by path. */
+    function candidatesOf(p: GroupingPhoto, found: readonly Neighbour[]): Neighbour[] {
+      const best = new Map<number, number>();
+      for (const n of found) {
+        if (n.score < floor) break;
+        if (!byId.has(n.id)) continue; // not a photo being grouped (e.g. a vector of a photo with an error)
+        // A copy's vector is its content's vector: count it for the photo that stands for that content.
+        const id = standsFor.get(n.id) ?? n.id;
+        if (id === p.id || notDuplicates(p, byId.get(id)!)) continue;
+        best.set(id, Math.max(best.get(id) ?? -Infinity, n.score));
+      }
+      return [...best]
+        .map(([id, score]) => ({ id, score }))
+        .sort((a, b) => b.score - a.score || rank.get(a.id)! - rank.get(b.id)!);
+    }
+  }
+
+  // ---- exact sets that no vector group took in.
+  for (const [repId, set] of copiesOf) {
+    if (assigned.has(repId)) continue;
+    const keeper = set[0]!;
+    pushGroup(
+      groups,
+      'exact',
+      keeper,
+      keeper,
+      set.map((p) => member(p, 1, p === keeper)),
+    );
+  }
+
+  return groups
+    .filter((g) => opts.kinds.includes(g.kind))
+    .sort(
+      (a, b) =>
+        KIND_ORDER[a.kind] - KIND_ORDER[b.kind] ||
+        b.members.length - a.members.length ||
+        byPath({ path: a.reference }, { path: b.reference }),
+    );
+}
+
+function member(p: GroupingPhoto, score: number, isKeeper: boolean): DuplicateMember {
+  return {
+    path: p.path,
+    photoId: p.id,
+    score,
+    keep: isKeeper || p.referenceFolder,
+    referenceFolder: p.referenceFolder,
+    size: p.size,
+    width: p.width,
+    height: p.height,
+    format: p.format,
+  };
+}
+
+/**
+ * Adds a group unless nothing in it could be removed (every member kept: all in reference folders). Members:
+ * the reference first, then by similarity to it, then by path.
+ */
+function pushGroup(
+  groups: DuplicateGroup[],
+  kind: DuplicateKind,
+  reference: GroupingPhoto,
+  keeper: GroupingPhoto,
+  members: DuplicateMember[],
+): void {
+  if (members.every((m) => m.keep)) return;
+  const [first, ...rest] = [
+    members.find((m) => m.photoId === reference.id)!,
+    ...members.filter((m) => m.photoId !== reference.id),
+  ];
+  rest.sort((a, b) => b.score - a.score || byPath(a, b));
+  groups.push({ kind, reference: reference.path, keeper: keeper.path, members: [first!, ...rest] });
+}

@@ -1,0 +1,128 @@
+// The duplicate review's settings, kept as JSON values in the `settings` table. Thresholds are stored per model:
+// a cosine threshold only means something for the model whose vectors it was calibrated on.
+import path from 'node:path';
+import {
+  DoppelError,
+  KEEPER_RULES,
+  type KeeperRule,
+  type Settings,
+  type SettingsUpdate,
+  type ThresholdSource,
+} from '../../shared/api.js';
+import type { Store } from '../store/repository.js';
+import { validateThresholds } from './grouping.js';
+import { DEFAULT_FORMAT_PREFERENCE, DEFAULT_KEEPER_RULES, type KeeperOptions } from './keeper.js';
+
+export interface ThresholdDefaults {
+  near: number;
+  similar: number;
+  /** Whether the model card gave them (else they are Doppel's uncalibrated fallback). */
+  fromModelCard: boolean;
+}
+
+const KEYS = {
+  thresholds: (model: string) => `duplicates.thresholds.${model}`,
+  keeperRules: 'duplicates.keeperRules',
+  formatPreference: 'duplicates.formatPreference',
+  preferredFolders: 'duplicates.preferredFolders',
+} as const;
+
+/** A stored JSON value, or undefined when absent or unreadable (an unreadable value falls back to the default). */
+function readJson(store: Store, key: string): unknown {
+  const raw = store.getSetting(key);
+  if (raw === null) return undefined;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
+
+function checkRules(rules: readonly string[]): KeeperRule[] {
+  const known = new Set<string>(KEEPER_RULES);
+  for (const r of rules) {
+    if (!known.has(r)) {
+      throw new DoppelError('invalid-argument', `Unknown keeper rule "${r}"; the rules are ${KEEPER_RULES.join(', ')}`);
+    }
+  }
+  if (new Set(rules).size !== rules.length) throw new DoppelError('invalid-argument', 'A keeper rule is listed twice');
+  return rules as KeeperRule[];
+}
+
+function checkFormats(formats: readonly string[]): string[] {
+  const out = formats.map((f) => f.trim().toLowerCase()).filter(Boolean);
+  return [...new Set(out)];
+}
+
+function checkFolders(folders: readonly string[]): string[] {
+  return [...new Set(folders.filter((f) => f.trim() !== '').map((f) => path.resolve(f)))];
+}
+
+export function readSettings(store: Store, model: string, defaults: ThresholdDefaults): Settings {
+  const t = readJson(store, KEYS.thresholds(model)) as { near?: unknown; similar?: unknown } | undefined;
+  const isSet = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+  const num = (v: unknown, d: number): number => (isSet(v) ? v : d);
+  const source = (v: unknown): ThresholdSource =>
+    isSet(v) ? 'setting' : defaults.fromModelCard ? 'model-card' : 'fallback';
+  const rules = readJson(store, KEYS.keeperRules);
+  const formats = readJson(store, KEYS.formatPreference);
+  const folders = readJson(store, KEYS.preferredFolders);
+  let keeperRules: KeeperRule[] = [...DEFAULT_KEEPER_RULES];
+  try {
+    if (isStringArray(rules)) keeperRules = checkRules(rules);
+  } catch {
+    // a value from another version of Doppel: keep the defaults
+  }
+  return {
+    nearThreshold: num(t?.near, defaults.near),
+    similarThreshold: num(t?.similar, defaults.similar),
+    keeperRules,
+    formatPreference: isStringArray(formats) ? formats : [...DEFAULT_FORMAT_PREFERENCE],
+    preferredFolders: isStringArray(folders) ? folders : [],
+    defaults: { nearThreshold: defaults.near, similarThreshold: defaults.similar },
+    sources: { nearThreshold: source(t?.near), similarThreshold: source(t?.similar) },
+  };
+}
+
+/** Applies a partial update (null: back to the default) after checking the result; returns the new settings. */
+export function updateSettings(
+  store: Store,
+  model: string,
+  defaults: ThresholdDefaults,
+  update: SettingsUpdate,
+): Settings {
+  const stored = (readJson(store, KEYS.thresholds(model)) ?? {}) as { near?: number; similar?: number };
+  const thresholds = { ...stored };
+  if (update.nearThreshold !== undefined) thresholds.near = update.nearThreshold ?? undefined;
+  if (update.similarThreshold !== undefined) thresholds.similar = update.similarThreshold ?? undefined;
+  validateThresholds(thresholds.near ?? defaults.near, thresholds.similar ?? defaults.similar);
+  const rules = update.keeperRules === undefined ? undefined : update.keeperRules && checkRules(update.keeperRules);
+  const formats =
+    update.formatPreference === undefined
+      ? undefined
+      : update.formatPreference && checkFormats(update.formatPreference);
+  const folders =
+    update.preferredFolders === undefined
+      ? undefined
+      : update.preferredFolders && checkFolders(update.preferredFolders);
+  const put = (key: string, value: unknown): void =>
+    value === null ? store.deleteSetting(key) : store.setSetting(key, JSON.stringify(value));
+  store.transaction(() => {
+    if (thresholds.near === undefined && thresholds.similar === undefined) store.deleteSetting(KEYS.thresholds(model));
+    else store.setSetting(KEYS.thresholds(model), JSON.stringify(thresholds));
+    if (rules !== undefined) put(KEYS.keeperRules, rules);
+    if (formats !== undefined) put(KEYS.formatPreference, formats);
+    if (folders !== undefined) put(KEYS.preferredFolders, folders);
+  });
+  return readSettings(store, model, defaults);
+}
+
+export function keeperOptionsOf(settings: Settings): KeeperOptions {
+  return {
+    rules: settings.keeperRules,
+    formatPreference: settings.formatPreference,
+    preferredFolders: settings.preferredFolders,
+  };
+}

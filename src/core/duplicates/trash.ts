@@ -1,0 +1,263 @@
+// Moving files to the system trash, and back. Doppel never deletes a photo: it moves it to the trash with the
+// maintained `trash` package and, where the trash can be read back (the freedesktop trash of Linux and the
+// BSDs), records where the file went so that undo can put it back.
+//
+// The Electron app can plug in its own Trasher (shell.trashItem); the engine only sees this interface.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import trash from 'trash';
+import { DoppelError } from '../../shared/api.js';
+
+/** Where a file went. The fields beyond originalPath are null when the trash cannot tell. */
+export interface TrashRecord {
+  /** The absolute path the file had. */
+  originalPath: string;
+  /** The file inside the trash. */
+  trashPath: string | null;
+  /** The freedesktop `.trashinfo` file that describes it. */
+  infoPath: string | null;
+  /** DeletionDate as the trash wrote it (local time, no zone: the spec's format). */
+  deletedAt: string | null;
+}
+
+export interface Trasher {
+  /** Recorded in the action log. */
+  readonly name: string;
+  /** Null where restore() works; otherwise the reason undo is impossible here, for the user. */
+  readonly restoreUnsupported: string | null;
+  /** Moves one file to the trash, verifies it left its place and tells where it went. */
+  trash(file: string): Promise<TrashRecord>;
+  /** Puts a file back at its original path; refuses to overwrite anything. */
+  restore(record: TrashRecord): Promise<void>;
+}
+
+function errnoCode(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | null)?.code;
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fs.promises.lstat(file);
+    return true;
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+async function listDir(dir: string): Promise<string[]> {
+  try {
+    return await fs.promises.readdir(dir);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return [];
+    throw err;
+  }
+}
+
+/** Checks that `file` is something Doppel may move: a plain file or a symbolic link, not a folder. */
+async function checkMovable(file: string): Promise<void> {
+  if (!path.isAbsolute(file)) throw new DoppelError('invalid-argument', `Not an absolute path: ${file}`);
+  let stat: fs.Stats;
+  try {
+    stat = await fs.promises.lstat(file);
+  } catch (err) {
+    throw new DoppelError(
+      errnoCode(err) === 'ENOENT' ? 'not-found' : 'io',
+      `Cannot move ${file} to the trash: ${errnoCode(err) ?? String(err)}`,
+    );
+  }
+  if (!stat.isFile() && !stat.isSymbolicLink()) {
+    throw new DoppelError('invalid-argument', `Cannot move ${file} to the trash: not a file`);
+  }
+}
+
+/** Moves with the `trash` package (globbing off: a photo named `[1].jpg` is a name, not a pattern). */
+async function moveToTrash(file: string): Promise<void> {
+  await checkMovable(file);
+  try {
+    await trash([file], { glob: false });
+  } catch (err) {
+    throw new DoppelError('io', `Cannot move ${file} to the trash: ${(err as Error).message}`, { cause: err });
+  }
+  if (await exists(file)) {
+    throw new DoppelError('io', `${file} is still in its place after moving it to the trash`);
+  }
+}
+
+interface TrashInfo {
+  path: string;
+  deletionDate: string | null;
+}
+
+/** Parses a .trashinfo file; `Path` is percent-encoded, absolute or relative to the trash's top folder. */
+export function parseTrashInfo(text: string, topDir: string): TrashInfo | null {
+  const lines = text.split(/\r?\n/);
+  if (lines[0]?.trim() !== '[Trash Info]') return null;
+  let file: string | null = null;
+  let deletionDate: string | null = null;
+  for (const line of lines.slice(1)) {
+    const eq = line.indexOf('=');
+    if (eq < 0) continue;
+    const key = line.slice(0, eq).trim();
+    const value = line.slice(eq + 1).trim();
+    if (key === 'Path') {
+      let decoded: string;
+      try {
+        decoded = decodeURIComponent(value);
+      } catch {
+        decoded = value;
+      }
+      file = path.isAbsolute(decoded) ? decoded : path.join(topDir, decoded);
+    } else if (key === 'DeletionDate') deletionDate = value;
+  }
+  return file === null ? null : { path: file, deletionDate };
+}
+
+interface TrashDir {
+  /** The trash folder, holding files/ and info/. */
+  dir: string;
+  /** What relative Paths in its .trashinfo files are relative to. */
+  topDir: string;
+}
+
+/**
+ * The freedesktop.org trash (Trash specification 1.0): `$XDG_DATA_HOME/Trash` (default ~/.local/share/Trash)
+ * for files on the home folder's device, `$topdir/.Trash/$uid` or `$topdir/.Trash-$uid` for other devices.
+ *
+ * The `trash` package does the move and writes the .trashinfo file but does not say where the file went, so
+ * trash() lists the candidate info/ folders before and after the move and takes the new entry whose Path is
+ * the file. Both this class and the package read HOME and XDG_DATA_HOME from the environment; the package
+ * reads them once, when it first moves something, so change them (in tests) before that.
+ */
+export class FreedesktopTrasher implements Trasher {
+  readonly name = 'freedesktop';
+  readonly restoreUnsupported = null;
+
+  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
+
+  /** The home trash folder. */
+  homeTrash(): string {
+    const xdg = this.env.XDG_DATA_HOME;
+    const dataHome = xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.local', 'share');
+    return path.join(dataHome, 'Trash');
+  }
+
+  /** The trash folders a file could go to. */
+  private async trashDirsFor(file: string): Promise<TrashDir[]> {
+    const dirs: TrashDir[] = [{ dir: this.homeTrash(), topDir: '/' }];
+    const [fileStat, homeStat] = await Promise.all([
+      fs.promises.lstat(file),
+      fs.promises.stat(os.homedir()).catch(() => null),
+    ]);
+    if (homeStat && homeStat.dev === fileStat.dev) return dirs;
+    // The top folder of the file's device: climb while the parent is on the same device.
+    let top = path.dirname(file);
+    for (;;) {
+      const parent = path.dirname(top);
+      if (parent === top) break;
+      const st = await fs.promises.stat(parent).catch(() => null);
+      if (!st || st.dev !== fileStat.dev) break;
+      top = parent;
+    }
+    const uid = process.getuid?.() ?? 0;
+    dirs.push(
+      { dir: path.join(top, '.Trash', String(uid)), topDir: top },
+      { dir: path.join(top, `.Trash-${uid}`), topDir: top },
+    );
+    return dirs;
+  }
+
+  async trash(file: string): Promise<TrashRecord> {
+    await checkMovable(file);
+    const dirs = await this.trashDirsFor(file);
+    const before = await Promise.all(dirs.map(async (d) => new Set(await listDir(path.join(d.dir, 'info')))));
+    await moveToTrash(file);
+    for (const [i, d] of dirs.entries()) {
+      const infoDir = path.join(d.dir, 'info');
+      for (const name of await listDir(infoDir)) {
+        if (!name.endsWith('.trashinfo') || before[i]!.has(name)) continue;
+        const infoPath = path.join(infoDir, name);
+        const info = parseTrashInfo(await fs.promises.readFile(infoPath, 'utf8').catch(() => ''), d.topDir);
+        if (info?.path !== file) continue;
+        const trashPath = path.join(d.dir, 'files', name.slice(0, -'.trashinfo'.length));
+        if (!(await exists(trashPath))) continue;
+        return { originalPath: file, trashPath, infoPath, deletedAt: info.deletionDate };
+      }
+    }
+    // Moved, but not to a trash folder this class knows (say, WSL's Windows Recycle Bin): no undo for it.
+    return { originalPath: file, trashPath: null, infoPath: null, deletedAt: null };
+  }
+
+  async restore(record: TrashRecord): Promise<void> {
+    const { originalPath, trashPath } = record;
+    if (!trashPath) {
+      throw new DoppelError(
+        'unsupported',
+        `Doppel does not know where the trash put ${originalPath}; restore it from the trash yourself`,
+      );
+    }
+    if (!(await exists(trashPath))) {
+      throw new DoppelError('not-found', `${originalPath} is no longer in the trash (was the trash emptied?)`);
+    }
+    if (await exists(originalPath)) {
+      throw new DoppelError('io', `Cannot put ${originalPath} back: another file has taken its place`);
+    }
+    await fs.promises.mkdir(path.dirname(originalPath), { recursive: true });
+    await moveNoClobber(trashPath, originalPath);
+    if (record.infoPath) await fs.promises.rm(record.infoPath, { force: true });
+  }
+}
+
+/** Moves `from` to `to` without ever replacing a file at `to`; the bytes and mtime are kept. */
+async function moveNoClobber(from: string, to: string): Promise<void> {
+  try {
+    // A hard link fails with EEXIST instead of replacing; then the trash's name is dropped.
+    await fs.promises.link(from, to);
+    await fs.promises.unlink(from);
+    return;
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === 'EEXIST') {
+      throw new DoppelError('io', `Cannot put ${to} back: another file has taken its place`, { cause: err });
+    }
+    // Another device (EXDEV) or a file system without hard links: copy exclusively, then remove.
+    if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') {
+      throw new DoppelError('io', `Cannot put ${to} back: ${code ?? String(err)}`, { cause: err });
+    }
+  }
+  const stat = await fs.promises.stat(from);
+  await fs.promises.copyFile(from, to, fs.constants.COPYFILE_EXCL);
+  await fs.promises.utimes(to, stat.atime, stat.mtime);
+  await fs.promises.unlink(from);
+}
+
+/** Trashes with the `trash` package where the trash cannot be read back (macOS, Windows): no undo. */
+export class OneWayTrasher implements Trasher {
+  readonly name = 'system';
+  constructor(readonly restoreUnsupported: string) {}
+
+  async trash(file: string): Promise<TrashRecord> {
+    await moveToTrash(file);
+    return { originalPath: file, trashPath: null, infoPath: null, deletedAt: null };
+  }
+
+  async restore(record: TrashRecord): Promise<void> {
+    throw new DoppelError('unsupported', `${this.restoreUnsupported} (${record.originalPath})`);
+  }
+}
+
+/** The trash of this platform. */
+export function systemTrasher(platform: NodeJS.Platform = process.platform): Trasher {
+  if (platform === 'darwin') {
+    return new OneWayTrasher(
+      'Undo is not available on macOS: Doppel cannot read the Trash back. Use "Put Back" in the Finder Trash',
+    );
+  }
+  if (platform === 'win32') {
+    return new OneWayTrasher(
+      'Undo is not available on Windows: Doppel cannot read the Recycle Bin back. Use "Restore" in the Recycle Bin',
+    );
+  }
+  return new FreedesktopTrasher();
+}

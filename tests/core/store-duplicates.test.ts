@@ -1,0 +1,199 @@
+// Migration 0020 (reference folders, "not a duplicate" answers, the action log) and the duplicate settings,
+// on real SQLite databases.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readSettings, updateSettings } from '../../src/core/duplicates/settings.js';
+import { openDatabase } from '../../src/core/store/db.js';
+import { MIGRATIONS, migrate } from '../../src/core/store/migrations/index.js';
+import { Store } from '../../src/core/store/repository.js';
+
+const columns = (db: BetterSqlite3.Database, table: string) =>
+  (db.pragma(`table_info(${table})`) as { name: string; type: string; notnull: number; pk: number }[]).map(
+    (c) => `${c.name} ${c.type}${c.notnull ? ' NOT NULL' : ''}${c.pk ? ` PK${c.pk}` : ''}`,
+  );
+
+let tmp: string;
+beforeEach(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'doppel-store-dupes-'));
+});
+afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe('migration 0020-duplicates', () => {
+  it('creates the duplicate tables on :memory:', () => {
+    const db = openDatabase(':memory:');
+    expect(db.pragma('user_version', { simple: true })).toBe(20);
+    expect(columns(db, 'not_duplicates')).toEqual([
+      'hash_a TEXT NOT NULL PK1',
+      'hash_b TEXT NOT NULL PK2',
+      'created_at INTEGER NOT NULL',
+    ]);
+    expect(columns(db, 'actions')).toEqual([
+      'id INTEGER PK1',
+      'kind TEXT NOT NULL',
+      'trasher TEXT NOT NULL',
+      'created_at INTEGER NOT NULL',
+      'undone_at INTEGER',
+    ]);
+    expect(columns(db, 'action_files')).toEqual([
+      'id INTEGER PK1',
+      'action_id INTEGER NOT NULL',
+      'folder_id INTEGER',
+      'path TEXT NOT NULL',
+      'hash TEXT',
+      'size INTEGER NOT NULL',
+      'trash_path TEXT',
+      'info_path TEXT',
+      'deleted_at TEXT',
+      'restored_at INTEGER',
+    ]);
+    expect(() => db.prepare("INSERT INTO not_duplicates VALUES ('b', 'a', 1)").run()).toThrow(/CHECK/);
+    db.close();
+  });
+
+  it('upgrades a version-10 library file, keeping its folders as ordinary folders', () => {
+    const file = path.join(tmp, 'v10.sqlite');
+    const raw = new BetterSqlite3(file);
+    migrate(raw, MIGRATIONS.slice(0, 1));
+    raw.prepare("INSERT INTO folders (path, added_at) VALUES ('/photos', 5)").run();
+    raw.close();
+    const store = Store.open(file);
+    expect(store.db.pragma('user_version', { simple: true })).toBe(20);
+    expect(store.listFolders()).toEqual([{ id: 1, path: '/photos', addedAt: 5, status: 'online', reference: false }]);
+    store.close();
+  });
+});
+
+describe('Store: duplicate review', () => {
+  let store: Store;
+  beforeEach(() => {
+    store = Store.open(':memory:');
+  });
+  afterEach(() => store.close());
+
+  it('marks and unmarks reference folders', () => {
+    const f = store.addFolder('/photos/originals');
+    expect(store.setFolderReference(f.id, true)).toEqual({ ...f, reference: true });
+    expect(store.listFolders()).toEqual([{ ...f, reference: true }]);
+    expect(store.setFolderReference(f.id, false)).toEqual(f);
+    expect(store.setFolderReference(999, true)).toBeNull();
+  });
+
+  it('stores each "not a duplicate" pair once, in either order', () => {
+    store.addNotDuplicate('bbb', 'aaa');
+    store.addNotDuplicate('aaa', 'bbb');
+    store.addNotDuplicate('ccc', 'ccc');
+    expect(store.notDuplicatePairs()).toEqual([
+      { hashA: 'aaa', hashB: 'bbb' },
+      { hashA: 'ccc', hashB: 'ccc' },
+    ]);
+    expect(store.removeNotDuplicate('bbb', 'aaa')).toBe(true);
+    expect(store.removeNotDuplicate('bbb', 'aaa')).toBe(false);
+    expect(store.notDuplicatePairs()).toEqual([{ hashA: 'ccc', hashB: 'ccc' }]);
+  });
+
+  it('logs actions file by file and finds the last one not undone through its index', () => {
+    const f = store.addFolder('/p');
+    const first = store.beginAction('trash', 'freedesktop');
+    const file = {
+      actionId: first,
+      folderId: f.id,
+      path: '/p/a.jpg',
+      hash: 'h1',
+      size: 10,
+      trashPath: '/t/files/x',
+      infoPath: '/t/info/x.trashinfo',
+      deletedAt: '2026-01-01T10:00:00',
+    };
+    const fileId = store.addActionFile(file);
+    const second = store.beginAction('trash', 'freedesktop');
+    expect(store.dropEmptyAction(first)).toBe(false);
+    expect(store.dropEmptyAction(second)).toBe(true);
+    expect(store.lastOpenAction()).toEqual({
+      id: first,
+      kind: 'trash',
+      trasher: 'freedesktop',
+      createdAt: expect.any(Number),
+      undoneAt: null,
+      files: [{ ...file, id: fileId, restoredAt: null }],
+    });
+    store.markActionFileRestored(fileId, 123);
+    store.markActionUndone(first, 456);
+    expect(store.lastOpenAction()).toBeNull();
+    expect(store.getAction(first)).toMatchObject({ undoneAt: 456, files: [{ restoredAt: 123 }] });
+    // The folder leaving the library keeps the log row, without its folder.
+    store.removeFolder(f.id);
+    expect(store.getAction(first)!.files[0]!.folderId).toBeNull();
+    const plan = (
+      store.db
+        .prepare('EXPLAIN QUERY PLAN SELECT * FROM actions WHERE undone_at IS NULL ORDER BY id DESC LIMIT 1')
+        .all() as { detail: string }[]
+    )
+      .map((r) => r.detail)
+      .join('\n');
+    expect(plan).toMatch(/USING (COVERING )?INDEX actions_open/);
+  });
+});
+
+describe('duplicate settings', () => {
+  let store: Store;
+  const defaults = { near: 0.97, similar: 0.9, fromModelCard: false };
+  beforeEach(() => {
+    store = Store.open(':memory:');
+  });
+  afterEach(() => store.close());
+
+  it('default to the model thresholds and the built-in keeper rules', () => {
+    expect(readSettings(store, 'm1', defaults)).toEqual({
+      nearThreshold: 0.97,
+      similarThreshold: 0.9,
+      keeperRules: ['resolution', 'format', 'file-size', 'exif', 'oldest', 'preferred-folder'],
+      formatPreference: ['raw', 'heif', 'tiff', 'png', 'webp', 'jpeg', 'gif'],
+      preferredFolders: [],
+      defaults: { nearThreshold: 0.97, similarThreshold: 0.9 },
+      sources: { nearThreshold: 'fallback', similarThreshold: 'fallback' },
+    });
+    expect(readSettings(store, 'm1', { ...defaults, fromModelCard: true }).sources).toEqual({
+      nearThreshold: 'model-card',
+      similarThreshold: 'model-card',
+    });
+  });
+
+  it('persist per model, reset with null, and refuse what makes no sense', () => {
+    const s = updateSettings(store, 'm1', defaults, {
+      nearThreshold: 0.995,
+      keeperRules: ['file-size', 'resolution'],
+      formatPreference: [' PNG', 'jpeg', 'png'],
+      preferredFolders: ['/keep/these'],
+    });
+    expect(s).toMatchObject({
+      nearThreshold: 0.995,
+      similarThreshold: 0.9,
+      sources: { nearThreshold: 'setting', similarThreshold: 'fallback' },
+      keeperRules: ['file-size', 'resolution'],
+      formatPreference: ['png', 'jpeg'],
+      preferredFolders: [path.resolve('/keep/these')],
+    });
+    // Another model has its own thresholds; the keeper rules are the library's.
+    expect(readSettings(store, 'm2', defaults)).toMatchObject({
+      nearThreshold: 0.97,
+      keeperRules: ['file-size', 'resolution'],
+    });
+    expect(updateSettings(store, 'm1', defaults, { nearThreshold: null, keeperRules: null })).toMatchObject({
+      nearThreshold: 0.97,
+      keeperRules: ['resolution', 'format', 'file-size', 'exif', 'oldest', 'preferred-folder'],
+    });
+    expect(() => updateSettings(store, 'm1', defaults, { similarThreshold: 0.99 })).toThrow(
+      expect.objectContaining({ kind: 'invalid-argument', message: expect.stringMatching(/must not be above/) }),
+    );
+    expect(() => updateSettings(store, 'm1', defaults, { nearThreshold: 2 })).toThrow(
+      expect.objectContaining({ kind: 'invalid-argument' }),
+    );
+    expect(() => updateSettings(store, 'm1', defaults, { keeperRules: ['resolution', 'biggest'] as never })).toThrow(
+      expect.objectContaining({ kind: 'invalid-argument', message: expect.stringMatching(/biggest/) }),
+    );
+    expect(readSettings(store, 'm1', defaults).similarThreshold).toBe(0.9);
+  });
+});
