@@ -31,7 +31,7 @@ import { imageToModelInput, rgbToPng } from './imaging/analyze.js';
 import { indexFolders, type IndexOptions } from './indexer/indexer.js';
 import { Autoencoder } from './model/autoencoder.js';
 import { thumbnailDirFor } from './paths.js';
-import { VectorIndex } from './search/vector-index.js';
+import { CompactIndex, scanSource } from './search/search-index.js';
 import { Store } from './store/repository.js';
 
 export interface ServiceOptions {
@@ -49,7 +49,7 @@ type Listener<K extends keyof DoppelEvents> = (payload: DoppelEvents[K]) => void
 const FALLBACK_THRESHOLDS = { near: 0.97, similar: 0.9 };
 
 export class DoppelService implements DoppelApi {
-  private index: VectorIndex | null = null;
+  private index: CompactIndex | null = null;
   private readonly modelId: number;
   private readonly listeners = new Map<keyof DoppelEvents, Set<(payload: never) => void>>();
   private indexing: Promise<IndexSummary> | null = null;
@@ -87,14 +87,18 @@ export class DoppelService implements DoppelApi {
     for (const listener of this.listeners.get(event) ?? []) (listener as Listener<K>)(payload);
   }
 
-  /** The in-memory search index, loaded from SQLite on first use and kept in sync by indexing. */
-  private vectors(): VectorIndex {
+  /**
+   * The in-memory search index (int8, exact float32 re-rank from SQLite), loaded from SQLite on first use and
+   * kept in sync by indexing. One per service, so per model: another model means another service and index.
+   */
+  private vectors(): CompactIndex {
     if (!this.index) {
-      const set = this.store.allVectors(this.modelId);
-      const index = new VectorIndex(this.model.dim, Math.max(1024, set.ids.length));
-      for (let i = 0; i < set.ids.length; i++) {
-        index.upsert(set.ids[i]!, set.vectors.subarray(i * set.dim, (i + 1) * set.dim));
-      }
+      const index = new CompactIndex(
+        this.model.dim,
+        (id) => this.store.getVector(id, this.modelId) ?? undefined,
+        Math.max(1024, this.store.countVectors(this.modelId)),
+      );
+      this.store.forEachVector(this.modelId, (id, vector) => index.upsert(id, vector));
       this.index = index;
     }
     return this.index;
@@ -254,7 +258,7 @@ export class DoppelService implements DoppelApi {
       .listPhotos({ limit: total, sort: 'path' })
       .photos.map((p) => ({ ...p, referenceFolder: reference.get(p.folderId) ?? false }));
     return groupDuplicates(
-      { photos, vectors: this.vectors(), notDuplicates: this.store.notDuplicatePairs() },
+      { photos, vectors: scanSource(this.vectors()), notDuplicates: this.store.notDuplicatePairs() },
       {
         kinds: query.kinds ?? ['exact', 'near'],
         near: query.nearThreshold ?? settings.nearThreshold,

@@ -59,6 +59,18 @@ describe('train', () => {
     model.dispose();
   }, 120_000);
 
+  it('stops with a checkpoint when its signal is aborted while it runs', async () => {
+    const controller = new AbortController();
+    const dir = path.join(tmp, 'ckpt-abort');
+    setTimeout(() => controller.abort(), 1500);
+    const result = await train(
+      options({ name: 'abort', checkpointDir: dir, epochs: 1000, samplesPerEpoch: 8, signal: controller.signal }),
+    );
+    expect(result.status).toBe('stopped');
+    expect(result.epochsDone).toBeLessThan(1000);
+    expect(fs.existsSync(path.join(dir, 'state.json'))).toBe(true);
+  }, 60_000);
+
   it('refuses to resume a checkpoint of a different run', async () => {
     await expect(train(options({ epochs: 3, batchSize: 2 }))).rejects.toThrow(/different run/);
   }, 60_000);

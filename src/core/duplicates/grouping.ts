@@ -40,11 +40,13 @@ export interface NeighbourSource {
   get(id: number): ArrayLike<number> | undefined;
   /** The k most similar vectors, best first, without the ids in `exclude`. */
   search(query: ArrayLike<number>, k: number, exclude?: ReadonlySet<number>): Neighbour[];
-  /** search() for many queries at once, when the index has a faster way to do that. */
+  /** search() for many queries at once, when the index has a faster way to do that. Neighbours below
+   * `minScore` may be left out (grouping ignores them): an index can skip work on them. */
   searchMany?(
     queries: readonly ArrayLike<number>[],
     k: number,
     excludes: readonly ReadonlySet<number>[],
+    minScore?: number,
   ): Neighbour[][];
 }
 
@@ -146,7 +148,7 @@ export function groupDuplicates(input: GroupingInput, opts: GroupingOptions): Du
         (p) => new Set([p.id, ...(p.hash === null ? [] : byHash.get(p.hash)!.map((c) => c.id))]),
       );
       const found = input.vectors.searchMany
-        ? input.vectors.searchMany(queries, k, excludes)
+        ? input.vectors.searchMany(queries, k, excludes, floor)
         : queries.map((q, i) => input.vectors.search(q, k, excludes[i]));
       chunk.forEach((p, i) => candidates.set(p.id, candidatesOf(p, found[i]!)));
     }

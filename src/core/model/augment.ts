@@ -72,7 +72,7 @@ export function attack(images: tf.Tensor4D, { outSize, random }: AugmentOptions)
     for (let i = 0; i < b; i++) {
       flip.push(random() < 0.5 ? 1 : 0);
       gain.push(random() < 0.5 ? uniform(random, 0.75, 1.35) : 1);
-      grey.push(random() < 0.2 ? 1 : 0);
+      grey.push(random() < 0.3 ? 1 : 0);
       blur.push(random() < 0.2 ? 1 : 0);
       noise.push(random() < 0.3 ? uniform(random, 0.01, 0.04) : 0);
       const barRows = random() < 0.2 ? Math.round(outSize * uniform(random, 0.12, 0.25)) : 0;

@@ -198,6 +198,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   while (state.epoch < opts.epochs) {
     const epochOrder = shuffled(trainIdx.length, opts.seed * 1000 + state.epoch + 1);
     while (state.step < steps) {
+      // A step is synchronous: yield so that signal handlers and timers (stop requests) get to run.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (opts.signal?.aborted || Date.now() >= deadline || stepsThisRun >= (opts.stopAfterSteps ?? Infinity)) {
         state.trainSeconds += (Date.now() - lastCheckpoint) / 1000;
         lastCheckpoint = Date.now();

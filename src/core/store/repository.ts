@@ -488,6 +488,25 @@ export class Store {
     });
   }
 
+  /** How many indexed photos have a vector for the model. */
+  countVectors(modelId: number): number {
+    return this.s.vectorCount.get(modelId) as number;
+  }
+
+  /** Every vector of indexed photos for a model, one at a time (no packed copy of them all), by photo id. */
+  forEachVector(modelId: number, fn: (photoId: number, vector: Float32Array) => void): void {
+    const dim = this.modelDim(modelId);
+    const vector = new Float32Array(dim);
+    const bytes = new Uint8Array(vector.buffer);
+    for (const row of this.s.vectorAll.iterate(modelId) as Iterable<{ photo_id: number; vector: Buffer }>) {
+      if (row.vector.byteLength !== dim * 4) {
+        throw new DoppelError('database', `Stored vector of photo ${row.photo_id} has the wrong length`);
+      }
+      bytes.set(row.vector);
+      fn(row.photo_id, vector);
+    }
+  }
+
   deleteVectorsForModel(modelId: number): void {
     this.s.vectorDeleteModel.run(modelId);
   }
