@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { DoppelError } from '../shared/api.js';
 import { runRetrievalBenchmark, type EvalReport, type ThresholdReport } from '../core/eval/benchmark.js';
 import { Autoencoder, listModels, readModelsIndex } from '../core/model/autoencoder.js';
+import { writeEvalToCard } from '../core/eval/card.js';
 import { defaultModelsDir, findProjectRoot } from '../core/paths.js';
 import { bar, printJson, StatusLine } from './output.js';
 import { intOption } from './options.js';
@@ -85,6 +86,7 @@ export function registerEval(program: Command): void {
     .option('--no-hashes', 'skip the dHash and pHash baselines')
     .option('--retrieval-steps', 'also evaluate each model with border trimming and mirror-invariant vectors', false)
     .option('--out <file>', 'also write the JSON report to this file')
+    .option('--write-card', "store the calibrated duplicate thresholds and the figures in each model's card", false)
     .action(
       async (o: {
         originals: string;
@@ -94,6 +96,7 @@ export function registerEval(program: Command): void {
         models: string;
         hashes: boolean;
         retrievalSteps: boolean;
+        writeCard: boolean;
         out?: string;
       }) => {
         const modelsDir = path.resolve(o.models);
@@ -124,6 +127,12 @@ export function registerEval(program: Command): void {
           if (o.out) {
             fs.mkdirSync(path.dirname(path.resolve(o.out)), { recursive: true });
             fs.writeFileSync(o.out, `${JSON.stringify(report, null, 2)}\n`);
+          }
+          if (o.writeCard) {
+            for (const name of names) {
+              const method = report.methods.find((m) => m.method === name);
+              if (method) status.done(`card: ${writeEvalToCard(path.join(modelsDir, name), report, method)}`);
+            }
           }
           printJson(report);
         } finally {

@@ -45,6 +45,9 @@ export interface RecallSummary {
   mean: number;
 }
 
+/** Precision the "similar" tier's threshold is calibrated for (looser than the near-duplicate tier's). */
+export const SIMILAR_PRECISION = 0.9;
+
 export interface ThresholdReport {
   /** Cosine similarity (a duplicate scores >= value) for models; Hamming distance (<= value) for hashes. */
   value: number | null;
@@ -60,6 +63,8 @@ export interface MethodReport {
   recallAt10: RecallSummary;
   /** The threshold with the highest recall whose precision is at least minPrecision (value null when none is). */
   threshold: ThresholdReport;
+  /** A looser cut for the "similar" tier: the highest recall with precision at least SIMILAR_PRECISION. */
+  similarThreshold: ThresholdReport;
   /** Precision and recall at the model card's near-duplicate threshold, or at imagededup's default of 10 bits. */
   referenceThreshold?: ThresholdReport & { source: 'card' | 'imagededup-default' };
   /** Model inputs encoded per second by this model in this run (decoding excluded). */
@@ -369,6 +374,7 @@ export async function runRetrievalBenchmark(opts: EvalOptions): Promise<EvalRepo
       return { perAttack: per, mean: values.reduce((x, y) => x + y, 0) / values.length };
     };
     const calibrated = calibrateThreshold(positives, negatives, minPrecision);
+    const similar = calibrateThreshold(positives, negatives, SIMILAR_PRECISION);
     const sign = r.kind === 'hash' ? -1 : 1; // hash scores are minus distances
     const report: MethodReport = {
       method: r.method,
@@ -376,6 +382,7 @@ export async function runRetrievalBenchmark(opts: EvalOptions): Promise<EvalRepo
       recallAt1: summary(hits1),
       recallAt10: summary(hitsK),
       threshold: { ...calibrated, value: calibrated.value === null ? null : sign * calibrated.value },
+      similarThreshold: { ...similar, value: similar.value === null ? null : sign * similar.value },
     };
     if (r.kind === 'hash') {
       report.referenceThreshold = {

@@ -330,6 +330,7 @@ export function renderCard(card: ModelCard): string {
   const rows = card.history
     .map((h) => `| ${h.epoch} | ${h.samplesSeen} | ${h.trainMse.toFixed(5)} | ${h.validationMse.toFixed(5)} |`)
     .join('\n');
+  const evalLines = card.eval ? renderEval(card) : '';
   return `# Model card: ${card.name}
 
 - **Architecture** (\`${card.architecture.id}\`): ${card.architecture.description}
@@ -343,5 +344,36 @@ export function renderCard(card: ModelCard): string {
 | epoch | samples seen | train MSE | validation MSE |
 |---|---|---|---|
 ${rows}
+${evalLines}`;
+}
+
+interface CardEval {
+  date: string;
+  library: number;
+  originals: number;
+  distractors: number;
+  recallAt1: { perAttack: Record<string, number>; mean: number };
+  recallAt10: { perAttack: Record<string, number>; mean: number };
+  nearThreshold: { value: number; precision: number | null; recall: number };
+  similarThreshold: { value: number; precision: number | null; recall: number };
+  encodeRate?: number;
+}
+
+function renderEval(card: ModelCard): string {
+  const e = card.eval as unknown as CardEval;
+  const rows = Object.keys(e.recallAt1.perAttack)
+    .map((a) => `| ${a} | ${e.recallAt1.perAttack[a]!.toFixed(3)} | ${e.recallAt10.perAttack[a]!.toFixed(3)} |`)
+    .join('\n');
+  const p = (v: number | null): string => (v === null ? 'n/a' : v.toFixed(3));
+  return `
+## Retrieval benchmark (\`doppel eval\`, ${e.date})
+
+${e.originals} originals with 12 attacked copies each, among ${e.library} library photos (${e.distractors} distractors).
+Duplicate thresholds (cosine): near ${e.nearThreshold.value.toFixed(4)} (precision ${p(e.nearThreshold.precision)}, recall ${p(e.nearThreshold.recall)}), similar ${e.similarThreshold.value.toFixed(4)} (precision ${p(e.similarThreshold.precision)}, recall ${p(e.similarThreshold.recall)}).${e.encodeRate ? ` Encoding: ${Math.round(e.encodeRate)} images/s.` : ''}
+
+| attack | recall@1 | recall@10 |
+|---|---|---|
+${rows}
+| **mean** | **${e.recallAt1.mean.toFixed(3)}** | **${e.recallAt10.mean.toFixed(3)}** |
 `;
 }

@@ -1,0 +1,34 @@
+// Writes what `doppel eval --write-card` measured into a model's card: the calibrated duplicate
+// thresholds (used by the duplicate tiers) and the retrieval figures.
+import fs from 'node:fs';
+import path from 'node:path';
+import { DoppelError } from '../../shared/api.js';
+import type { ModelCard } from '../model/autoencoder.js';
+import { writeFileAtomic } from '../model/files.js';
+import { renderCard } from '../model/train.js';
+import type { EvalReport, MethodReport } from './benchmark.js';
+
+export function writeEvalToCard(modelDir: string, report: EvalReport, method: MethodReport): string {
+  const file = path.join(modelDir, 'card.json');
+  const card = JSON.parse(fs.readFileSync(file, 'utf8')) as ModelCard;
+  const near = method.threshold.value;
+  const similar = method.similarThreshold.value;
+  if (near === null || similar === null) {
+    throw new DoppelError('model', `No threshold reaches the target precision for ${card.name}; card left unchanged`);
+  }
+  card.thresholds = { near, similar };
+  card.eval = {
+    date: report.date,
+    library: report.library,
+    originals: report.originals,
+    distractors: report.distractors,
+    recallAt1: method.recallAt1,
+    recallAt10: method.recallAt10,
+    nearThreshold: method.threshold,
+    similarThreshold: method.similarThreshold,
+    encodeRate: method.encodeRate,
+  };
+  writeFileAtomic(file, `${JSON.stringify(card, null, 2)}\n`);
+  writeFileAtomic(path.join(modelDir, 'CARD.md'), renderCard(card));
+  return file;
+}
