@@ -1,7 +1,8 @@
 // `npm run bench`: Doppel's speed figures as JSON on stdout (progress on stderr).
 // Sections: index (photos/s on ../shared/data/photos, and the unchanged re-run), encode (thumbnails/s
 // per backend, each in its own process), dupes (the duplicate scan over synthetic vectors of the model's
-// dimension). `npm run bench -- --only encode` runs one section.
+// dimension), search (find-similar latency, recall, memory, duplicate candidate scan and cold start of the
+// library-scale search layer; see bench/search.ts). `npm run bench -- --only encode` runs one section.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,6 +11,7 @@ import { groupDuplicates, type GroupingPhoto } from '../src/core/duplicates/grou
 import { defaultModelsDir } from '../src/core/paths.js';
 import { VectorIndex } from '../src/core/search/vector-index.js';
 import { DoppelService } from '../src/core/service.js';
+import { coldStart, searchBench, syntheticVectors } from './search.js';
 
 const PHOTOS = path.resolve(import.meta.dirname, '../../shared/data/photos');
 const args = process.argv.slice(2);
@@ -207,4 +209,10 @@ const report: Record<string, unknown> = {
 if (!only || only === 'index') report.index = await indexBench();
 if (!only || only === 'encode') report.encode = encodeBench();
 if (!only || only === 'dupes') report.dupes = dupesBench();
+if (!only || only === 'search') {
+  const sizes = args.includes('--sizes') ? args[args.indexOf('--sizes') + 1]!.split(',').map(Number) : undefined;
+  report.search = await searchBench(modelDim(), { sizes });
+}
+// Cold start alone (it also runs inside `search`, after the 100,000-photo run).
+if (only === 'coldstart') report.coldStart = await coldStart(modelDim(), syntheticVectors(modelDim()));
 process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -1,11 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { groupDuplicates, type GroupingPhoto } from '../../src/core/duplicates/grouping.js';
 import { imageToModelInput } from '../../src/core/imaging/analyze.js';
 import { Autoencoder } from '../../src/core/model/autoencoder.js';
 import { defaultModelsDir } from '../../src/core/paths.js';
-import { CompactIndex, HnswScan, scanSource } from '../../src/core/search/search-index.js';
+import { CompactIndex, HnswScan, IvfScan, scanSource } from '../../src/core/search/search-index.js';
 import { normalise, type Neighbour } from '../../src/core/search/vector-index.js';
 
 const DATA = path.resolve(import.meta.dirname, '../../../shared/data');
@@ -20,13 +19,20 @@ function listImages(dir: string): string[] {
     .sort();
 }
 
+const normalised = new WeakMap<Float32Array, Float32Array>();
+const normalisedOf = (v: Float32Array): Float32Array => {
+  let n = normalised.get(v);
+  if (!n) normalised.set(v, (n = normalise(v)));
+  return n;
+};
+
 /** Brute-force float32 reference: every vector scored, best first, ties by id. */
 function bruteForce(vectors: Map<number, Float32Array>, query: Float32Array, k: number, exclude: number): Neighbour[] {
   const q = normalise(query);
   const all: Neighbour[] = [];
   for (const [id, v] of vectors) {
     if (id === exclude) continue;
-    const n = normalise(v);
+    const n = normalisedOf(v);
     let s = 0;
     for (let i = 0; i < q.length; i++) s += q[i]! * n[i]!;
     all.push({ id, score: s });
@@ -54,7 +60,8 @@ describe('library-scale search on real photo vectors', () => {
     try {
       const files = listImages(path.join(DATA, 'photos'));
       const classes = path.join(DATA, 'imagenette', 'train');
-      for (const c of fs.readdirSync(classes).sort()) files.push(...listImages(path.join(classes, c)).slice(0, PER_CLASS));
+      for (const c of fs.readdirSync(classes).sort())
+        files.push(...listImages(path.join(classes, c)).slice(0, PER_CLASS));
       for (let start = 0; start < files.length; start += 128) {
         const inputs = await Promise.all(
           files.slice(start, start + 128).map(async (f) => imageToModelInput(fs.readFileSync(f), model.inputSpec)),
@@ -97,26 +104,29 @@ describe('library-scale search on real photo vectors', () => {
     expect(hits / total).toBeGreaterThanOrEqual(0.99);
   });
 
-  it('groups duplicates the same way through the HNSW scan as through exact search', () => {
+  it('finds the same duplicate candidates through the IVF scan as through exact search (recall 0.99)', () => {
     const index = build(vectors);
-    const photos: GroupingPhoto[] = [...vectors.keys()].map((id) => ({
-      id,
-      path: `/p/${String(id).padStart(5, '0')}.jpg`,
-      hash: `h${id}`,
-      size: 1000,
-      mtimeMs: 0,
-      width: 100,
-      height: 100,
-      format: 'jpeg',
-      takenAt: null,
-      orientation: null,
-      referenceFolder: false,
-    }));
-    const opts = { kinds: ['near' as const, 'similar' as const], near: 0.97, similar: 0.93 };
-    const exact = groupDuplicates({ photos, vectors: scanSource(index, Infinity) }, opts);
-    const approx = groupDuplicates({ photos, vectors: scanSource(index, 0) }, opts);
-    expect(exact.length).toBeGreaterThan(0);
-    expect(approx).toEqual(exact);
+    const exact = index.neighboursWithin(0.95, 32);
+    const source = scanSource(index, 0);
+    expect(source).toBeInstanceOf(IvfScan);
+    const approx = source.searchMany!(
+      [...vectors.values()],
+      32,
+      [...vectors.keys()].map((id) => new Set([id])),
+      0.95,
+    );
+    const found = new Set<string>();
+    [...vectors.keys()].forEach((id, i) => approx[i]!.forEach((n) => found.add(`${id}-${n.id}`)));
+    let pairs = 0;
+    let hits = 0;
+    for (const [id, list] of exact) {
+      for (const n of list) {
+        pairs++;
+        if (found.has(`${id}-${n.id}`)) hits++;
+      }
+    }
+    expect(pairs).toBeGreaterThan(100);
+    expect(hits / pairs).toBeGreaterThanOrEqual(0.99);
   });
 
   it('stays identical to a rebuild from scratch as photos are added, removed and re-encoded', () => {

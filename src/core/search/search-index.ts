@@ -9,13 +9,14 @@
 //
 // The duplicate scan asks for every photo's neighbours: past SCAN_APPROXIMATE_FROM photos, `scanSource()` builds
 // an HNSW graph (usearch, int8) over the same rows for the scan's candidates, re-ranked exactly the same way.
-import { createRequire } from 'node:module';
+import nodeModule from 'node:module';
 import type { NeighbourSource } from '../duplicates/grouping.js';
 import { normalise, type Neighbour } from './vector-index.js';
 
 type Usearch = typeof import('usearch').default;
 // The CommonJS build: it finds its prebuilt binary from __dirname, which the ESM build lacks.
-const usearch = createRequire(import.meta.url)('usearch') as Usearch;
+// (node:module's default export: the CLI bundle's banner already declares a `createRequire` binding.)
+const usearch = nodeModule.createRequire(import.meta.url)('usearch') as Usearch;
 
 /** The float32 vector of a photo, for the exact re-rank (any scale: normalised here); undefined when unknown. */
 export type FloatSource = (id: number) => ArrayLike<number> | undefined;
@@ -48,13 +49,22 @@ export const SCAN_APPROXIMATE_FROM = 20_000;
 /** Queries per native call in whole-library scans. */
 const SCAN_CHUNK = 256;
 
-/** Normalises and quantises `vector` into `out` (int8, largest component at +-127). */
+/** Quantises `vector` into `out` (int8, largest component at +-127; the scale needs no normalising first). */
+function quantiseRow(vector: ArrayLike<number>, out: Int8Array, offset: number, dim: number): void {
+  let max = 0;
+  for (let i = 0; i < dim; i++) {
+    const x = vector[i]!;
+    if (x > max) max = x;
+    else if (-x > max) max = -x;
+  }
+  const scale = max === 0 ? 0 : 127 / max;
+  for (let i = 0; i < dim; i++) out[offset + i] = Math.round(vector[i]! * scale);
+}
+
+/** Normalises `vector` (returned) and quantises it into `out`. */
 function quantise(vector: ArrayLike<number>, out: Int8Array, offset = 0): Float32Array {
   const v = normalise(vector);
-  let max = 0;
-  for (let i = 0; i < v.length; i++) max = Math.max(max, Math.abs(v[i]!));
-  const scale = max === 0 ? 0 : 127 / max;
-  for (let i = 0; i < v.length; i++) out[offset + i] = Math.round(v[i]! * scale);
+  quantiseRow(v, out, offset, v.length);
   return v;
 }
 
@@ -115,7 +125,7 @@ export class CompactIndex implements SearchIndex {
       this.rowOf.set(id, row);
       this.ids[row] = id;
     }
-    quantise(vector, this.data, row * this.dim);
+    quantiseRow(vector, this.data, row * this.dim, this.dim);
   }
 
   remove(id: number): boolean {
@@ -137,6 +147,11 @@ export class CompactIndex implements SearchIndex {
   row(id: number): Int8Array | undefined {
     const row = this.rowOf.get(id);
     return row === undefined ? undefined : this.data.subarray(row * this.dim, (row + 1) * this.dim);
+  }
+
+  /** The int8 rows (count x dim) and their ids, as views: valid until the next upsert or remove. */
+  rows(): { data: Int8Array; ids: Int32Array } {
+    return { data: this.data.subarray(0, this.count * this.dim), ids: this.ids.subarray(0, this.count) };
   }
 
   /** Ids in row order (a copy). */
@@ -169,14 +184,7 @@ export class CompactIndex implements SearchIndex {
     const { dim } = this;
     const q = new Int8Array(queries.length * dim);
     const floats = queries.map((query, i) => quantise(query, q, i * dim));
-    const found = usearch.exactSearch(
-      this.data.subarray(0, this.count * dim),
-      q,
-      dim,
-      want,
-      usearch.MetricKind.Cos,
-      1,
-    );
+    const found = usearch.exactSearch(this.data.subarray(0, this.count * dim), q, dim, want, usearch.MetricKind.Cos, 1);
     const keys = found.keys;
     const distances = found.distances;
     return floats.map((qf, i) => {
@@ -335,10 +343,147 @@ export class HnswScan implements NeighbourSource {
   }
 }
 
+/** Row index of each query's `k` nearest int8 rows of `data` (cosine), n x k, by usearch's exact kernel. */
+function nearestRows(data: Int8Array, queries: Int8Array, dim: number, k: number): BigUint64Array {
+  return usearch.exactSearch(data, queries, dim, k, usearch.MetricKind.Cos, 1).keys;
+}
+
+export interface IvfOptions {
+  /** Lists (k-means clusters); default sqrt(n). */
+  lists?: number;
+  /** Lists searched per query (default 16: recall of the candidates at cosine >= 0.95 on real photos 0.995,
+   * where 8 gave 0.92 and 4 gave 0.76). */
+  probes?: number;
+  /** k-means refinements after the evenly spread start (default 1). */
+  iterations?: number;
+}
+
+/**
+ * An inverted-file scan (IVF) over a CompactIndex's rows, for whole-library duplicate scans: the rows are split
+ * into ~sqrt(n) k-means lists and each query is compared only with the rows of its `probes` nearest lists, by the
+ * same native int8 kernel, then re-ranked exactly. About n * (probes * sqrt(n) + 2 sqrt(n)) * dim operations
+ * in all instead of n^2 * dim. Near neighbours (cosine >= 0.9) almost always share a list or sit in a neighbouring
+ * one. A snapshot: build it again after the library changes.
+ */
+export class IvfScan implements NeighbourSource {
+  private readonly centroids: Int8Array;
+  private readonly lists: { data: Int8Array; ids: Int32Array }[] = [];
+  private readonly probes: number;
+
+  constructor(
+    private readonly base: CompactIndex,
+    opts: IvfOptions = {},
+  ) {
+    const { dim } = base;
+    const { data, ids } = base.rows();
+    const n = ids.length;
+    const count = Math.max(1, Math.min(n, opts.lists ?? Math.round(Math.sqrt(n))));
+    this.probes = Math.max(1, Math.min(count, opts.probes ?? 16));
+    // Start from rows spread evenly through the index, then refine by k-means on the normalised rows.
+    let centroids = new Int8Array(count * dim);
+    for (let c = 0; c < count; c++)
+      centroids.set(data.subarray(Math.floor((c * n) / count) * dim).subarray(0, dim), c * dim);
+    let assign = nearestRows(centroids, data, dim, 1);
+    for (let it = 0; it < (opts.iterations ?? 1); it++) {
+      const sums = new Float64Array(count * dim);
+      const sizes = new Int32Array(count);
+      for (let r = 0; r < n; r++) {
+        const c = Number(assign[r]);
+        let norm = 0;
+        for (let j = 0; j < dim; j++) norm += data[r * dim + j]! * data[r * dim + j]!;
+        const inv = norm === 0 ? 0 : 1 / Math.sqrt(norm);
+        for (let j = 0; j < dim; j++) sums[c * dim + j]! += data[r * dim + j]! * inv;
+        sizes[c]!++;
+      }
+      const next = new Int8Array(count * dim);
+      for (let c = 0; c < count; c++) {
+        if (sizes[c] === 0) next.set(centroids.subarray(c * dim, (c + 1) * dim), c * dim);
+        else quantiseRow(sums.subarray(c * dim, (c + 1) * dim), next, c * dim, dim);
+      }
+      centroids = next;
+      assign = nearestRows(centroids, data, dim, 1);
+    }
+    this.centroids = centroids;
+    const members: number[][] = Array.from({ length: count }, () => []);
+    for (let r = 0; r < n; r++) members[Number(assign[r])]!.push(r);
+    for (const rows of members) {
+      const list = { data: new Int8Array(rows.length * dim), ids: new Int32Array(rows.length) };
+      rows.forEach((r, i) => {
+        list.data.set(data.subarray(r * dim, (r + 1) * dim), i * dim);
+        list.ids[i] = ids[r]!;
+      });
+      this.lists.push(list);
+    }
+  }
+
+  get(id: number): Float32Array | undefined {
+    return this.base.get(id);
+  }
+
+  search(query: ArrayLike<number>, k: number, exclude?: ReadonlySet<number>): Neighbour[] {
+    return this.searchMany([query], k, [exclude])[0]!;
+  }
+
+  searchMany(
+    queries: readonly ArrayLike<number>[],
+    k: number,
+    excludes?: readonly (ReadonlySet<number> | undefined)[],
+    minScore = -Infinity,
+  ): Neighbour[][] {
+    if (queries.length === 0) return [];
+    if (this.base.size === 0 || k <= 0) return queries.map(() => []);
+    const { dim } = this.base;
+    const maxExcluded = Math.max(0, ...(excludes ?? []).map((e) => e?.size ?? 0));
+    const want = candidateCount(k, maxExcluded);
+    const q = new Int8Array(queries.length * dim);
+    const floats = queries.map((query, i) => quantise(query, q, i * dim));
+    const probed = nearestRows(this.centroids, q, dim, this.probes);
+    // Queries grouped by list, so each list is scanned once for all the queries that probe it.
+    const byList = new Map<number, number[]>();
+    for (let i = 0; i < queries.length; i++) {
+      for (let p = 0; p < this.probes; p++) {
+        const list = Number(probed[i * this.probes + p]);
+        if (list >= this.lists.length) continue;
+        const qs = byList.get(list);
+        if (qs) qs.push(i);
+        else byList.set(list, [i]);
+      }
+    }
+    const found: { id: number; approx: number }[][] = queries.map(() => []);
+    for (const [l, qs] of byList) {
+      const list = this.lists[l]!;
+      const size = list.ids.length;
+      if (size === 0) continue;
+      const kk = Math.min(want, size);
+      const lq = new Int8Array(qs.length * dim);
+      qs.forEach((i, j) => lq.set(q.subarray(i * dim, (i + 1) * dim), j * dim));
+      const r = usearch.exactSearch(list.data, lq, dim, kk, usearch.MetricKind.Cos, 1);
+      qs.forEach((i, j) => {
+        for (let t = j * kk; t < (j + 1) * kk; t++) {
+          const row = Number(r.keys[t]);
+          if (row >= size) continue;
+          const approx = 1 - r.distances[t]!;
+          if (approx >= minScore - RERANK_MARGIN) found[i]!.push({ id: list.ids[row]!, approx });
+        }
+      });
+    }
+    return floats.map((qf, i) => {
+      const candidates = found[i]!.sort((a, b) => b.approx - a.approx)
+        .slice(0, want)
+        .map((c) => c.id);
+      return this.base.rerank(qf, candidates, k, excludes?.[i], minScore);
+    });
+  }
+
+  neighboursWithin(threshold: number, k: number): Map<number, Neighbour[]> {
+    return neighboursWithin(this, this.base.idList(), threshold, k);
+  }
+}
+
 /**
  * The neighbour source for a duplicate scan over `index`: the index itself (one exact scan per query) below
- * SCAN_APPROXIMATE_FROM photos, an HNSW graph built for the scan above it.
+ * SCAN_APPROXIMATE_FROM photos, an IVF scan built for the scan above it.
  */
 export function scanSource(index: CompactIndex, approximateFrom = SCAN_APPROXIMATE_FROM): NeighbourSource {
-  return index.size >= approximateFrom ? new HnswScan(index) : index;
+  return index.size >= approximateFrom ? new IvfScan(index) : index;
 }

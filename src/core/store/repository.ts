@@ -247,6 +247,10 @@ function prepareStatements(db: Database) {
     vectorAll: prepare(`
       SELECT v.photo_id, v.vector FROM vectors v JOIN photos p ON p.id = v.photo_id
       WHERE v.model_id = ? AND p.status = 'indexed' ORDER BY v.photo_id`),
+    // Unordered, for streaming every vector into the search index (ORDER BY would sort the blobs in a temp b-tree).
+    vectorEach: prepare(`
+      SELECT v.photo_id, v.vector FROM vectors v JOIN photos p ON p.id = v.photo_id
+      WHERE v.model_id = ? AND p.status = 'indexed'`).raw(),
     vectorDeleteModel: prepare('DELETE FROM vectors WHERE model_id = ?'),
     notDuplicateAdd: prepare(
       'INSERT INTO not_duplicates (hash_a, hash_b, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
@@ -493,17 +497,20 @@ export class Store {
     return this.s.vectorCount.get(modelId) as number;
   }
 
-  /** Every vector of indexed photos for a model, one at a time (no packed copy of them all), by photo id. */
+  /**
+   * Every vector of indexed photos for a model, one at a time in no particular order, without a packed copy of
+   * them all. `fn` gets the same buffer each time: copy what it keeps.
+   */
   forEachVector(modelId: number, fn: (photoId: number, vector: Float32Array) => void): void {
     const dim = this.modelDim(modelId);
     const vector = new Float32Array(dim);
     const bytes = new Uint8Array(vector.buffer);
-    for (const row of this.s.vectorAll.iterate(modelId) as Iterable<{ photo_id: number; vector: Buffer }>) {
-      if (row.vector.byteLength !== dim * 4) {
-        throw new DoppelError('database', `Stored vector of photo ${row.photo_id} has the wrong length`);
+    for (const [photoId, blob] of this.s.vectorEach.iterate(modelId) as Iterable<[number, Buffer]>) {
+      if (blob.byteLength !== dim * 4) {
+        throw new DoppelError('database', `Stored vector of photo ${photoId} has the wrong length`);
       }
-      bytes.set(row.vector);
-      fn(row.photo_id, vector);
+      bytes.set(blob);
+      fn(photoId, vector);
     }
   }
 
