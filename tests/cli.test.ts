@@ -144,7 +144,7 @@ describe('doppel CLI', () => {
     const left = half(0);
     const right = half(side + 4);
     expect(std(right)).toBeGreaterThan(10); // not blank
-    expect(correlation(left, right)).toBeGreaterThan(0.8); // recognisably the same picture
+    expect(correlation(left, right)).toBeGreaterThan(0.7); // recognisably the same picture, if blurred
   });
 
   it('prints library info as JSON', () => {
