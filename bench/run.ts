@@ -12,6 +12,7 @@ import { defaultModelsDir } from '../src/core/paths.js';
 import { VectorIndex } from '../src/core/search/vector-index.js';
 import { DoppelService } from '../src/core/service.js';
 import { coldStart, searchBench, syntheticVectors } from './search.js';
+import { rng } from '../src/core/random.js';
 
 const PHOTOS = path.resolve(import.meta.dirname, '../../shared/data/photos');
 const args = process.argv.slice(2);
@@ -61,18 +62,6 @@ function encodeBench(): Record<string, unknown>[] {
     );
     return r;
   });
-}
-
-/** mulberry32: a small seeded generator, so every run scans the same library. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The default model's vector length (its card), 512 when it cannot be read. */

@@ -11,20 +11,10 @@ import { CompactIndex, HnswScan, IvfScan, scanSource } from '../src/core/search/
 import { normalise } from '../src/core/search/vector-index.js';
 import { DoppelService } from '../src/core/service.js';
 import { Store } from '../src/core/store/repository.js';
+import { rng as mulberry } from '../src/core/random.js';
 
 const log = (m: string): void => void process.stderr.write(`${m}\n`);
 const round = (x: number, d = 2): number => Number(x.toFixed(d));
-
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Clustered, non-negative vectors like the autoencoder's: 2,000 cluster centres; each photo is its centre plus

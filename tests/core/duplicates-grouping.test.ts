@@ -10,18 +10,7 @@ import {
   type KeeperPhoto,
 } from '../../src/core/duplicates/keeper.js';
 import { VectorIndex } from '../../src/core/search/vector-index.js';
-
-/** mulberry32: a tiny seeded generator, so a failing iteration can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../../src/core/random.js';
 
 function gaussian(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());

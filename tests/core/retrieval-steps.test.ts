@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { imageToModelInput } from '../../src/core/imaging/analyze.js';
 import { attack, halve } from '../../src/core/model/augment.js';
 import { Autoencoder } from '../../src/core/model/autoencoder.js';
-import { rng } from '../../src/core/model/dataset.js';
+import { rng } from '../../src/core/random.js';
 import { initBackend, tf } from '../../src/core/model/runtime.js';
 import { defaultModelsDir } from '../../src/core/paths.js';
 import { photos } from '../helpers.js';

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { imageToModelInput, type ModelInputSpec } from '../imaging/analyze.js';
 import { scanFolder } from '../library/scan.js';
+import { rng } from '../random.js';
 import { writeFileAtomic } from './files.js';
 
 export interface Dataset {
@@ -25,18 +26,6 @@ export async function listImages(folders: readonly string[]): Promise<string[]> 
     }
   }
   return files.sort();
-}
-
-/** Small deterministic PRNG (mulberry32) for shuffles and augmentation. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function shuffled(n: number, seed: number): Uint32Array {
