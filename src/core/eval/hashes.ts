@@ -5,31 +5,15 @@
 // Bits are packed row-major, the first bit most significant, as imagededup's hex strings. Images are oriented by
 // their EXIF tag and alpha is flattened onto white first.
 import sharp from 'sharp';
+import { decodeOriginal, type RawImage } from './attacks.js';
 
 export interface ImageHashes {
   dHash: bigint;
   pHash: bigint;
 }
 
-interface Raw {
-  data: Buffer;
-  width: number;
-  height: number;
-}
-
-async function decode(bytes: Uint8Array): Promise<Raw> {
-  const { data, info } = await sharp(bytes, { failOn: 'error', animated: false })
-    .autoOrient()
-    .flatten({ background: '#ffffff' })
-    .toColourspace('srgb')
-    .removeAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height };
-}
-
 /** Resizes (Lanczos3, ignoring the aspect ratio) and converts to 8-bit luma as PIL's convert('L') does. */
-async function greyResized(img: Raw, width: number, height: number): Promise<Uint8Array> {
+async function greyResized(img: RawImage, width: number, height: number): Promise<Uint8Array> {
   const rgb = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
     .resize(width, height, { fit: 'fill', kernel: 'lanczos3' })
     .raw()
@@ -93,17 +77,17 @@ function pHashOf(grey: Uint8Array): bigint {
 
 /** dHash and pHash of one image from a single decode. */
 export async function imageHashes(bytes: Uint8Array): Promise<ImageHashes> {
-  const img = await decode(bytes);
+  const img = await decodeOriginal(bytes);
   const [d, p] = await Promise.all([greyResized(img, 9, 8), greyResized(img, N, N)]);
   return { dHash: dHashOf(d), pHash: pHashOf(p) };
 }
 
 export async function dHash(bytes: Uint8Array): Promise<bigint> {
-  return dHashOf(await greyResized(await decode(bytes), 9, 8));
+  return dHashOf(await greyResized(await decodeOriginal(bytes), 9, 8));
 }
 
 export async function pHash(bytes: Uint8Array): Promise<bigint> {
-  return pHashOf(await greyResized(await decode(bytes), N, N));
+  return pHashOf(await greyResized(await decodeOriginal(bytes), N, N));
 }
 
 /** Number of differing bits of two 64-bit hashes. */
