@@ -2,7 +2,7 @@
 // Photos in reference folders always win; the last resort is the path, so the choice never depends on ids or
 // on the order photos were indexed in.
 import nodePath from 'node:path';
-import type { KeeperRule } from '../../shared/api.js';
+import { KEEPER_RULES, type KeeperRule } from '../../shared/api.js';
 
 /** What the keeper rules look at. PhotoInfo has all of it; `referenceFolder` comes from the photo's folder. */
 export interface KeeperPhoto {
@@ -25,14 +25,8 @@ export interface KeeperOptions {
   preferredFolders: readonly string[];
 }
 
-export const DEFAULT_KEEPER_RULES: readonly KeeperRule[] = [
-  'resolution',
-  'format',
-  'file-size',
-  'exif',
-  'oldest',
-  'preferred-folder',
-];
+/** Every rule, in the order KEEPER_RULES lists them (the contract's list is the default order). */
+export const DEFAULT_KEEPER_RULES: readonly KeeperRule[] = KEEPER_RULES;
 
 /**
  * Originals before derived copies: camera RAW (once RAW files are indexed), HEIF (sharp names HEIC and AVIF so),
