@@ -6,6 +6,7 @@ import {
   DoppelError,
   type DoppelApi,
   type FolderInfo,
+  type IndexStatus,
   type LibraryInfo,
   type Settings,
   type SimilarResult,
@@ -34,9 +35,12 @@ const settings: Settings = {
   keeperRules: ['resolution', 'file-size'],
   formatPreference: ['png', 'jpeg'],
   preferredFolders: [],
+  exclude: [],
+  watch: true,
   defaults: { nearThreshold: 0.97, similarThreshold: 0.9 },
   sources: { nearThreshold: 'fallback', similarThreshold: 'fallback' },
 };
+const idle: IndexStatus = { state: 'idle', progress: null, watching: false };
 const info: LibraryInfo = {
   photos: 3,
   errors: 0,
@@ -67,6 +71,22 @@ class FakeService implements DoppelApi {
   async removeFolder(id: number) {
     this.record('removeFolder', id);
     if (id === 404) throw new DoppelError('not-found', 'no folder 404');
+  }
+  async indexStatus() {
+    this.record('indexStatus');
+    return idle;
+  }
+  async pauseIndexing() {
+    this.record('pauseIndexing');
+    return idle;
+  }
+  async resumeIndexing() {
+    this.record('resumeIndexing');
+    return idle;
+  }
+  async cancelIndexing() {
+    this.record('cancelIndexing');
+    return idle;
   }
   async indexAll() {
     this.record('indexAll');

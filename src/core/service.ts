@@ -10,6 +10,8 @@ import {
   type ExportFormat,
   type FileError,
   type FolderInfo,
+  type IndexProgress,
+  type IndexStatus,
   type IndexSummary,
   type LibraryInfo,
   type PhotoPage,
@@ -53,6 +55,9 @@ export class DoppelService implements DoppelApi {
   private readonly modelId: number;
   private readonly listeners = new Map<keyof DoppelEvents, Set<(payload: never) => void>>();
   private indexing: Promise<IndexSummary> | null = null;
+  private runControl: { abort: AbortController; paused: boolean; wake: (() => void) | null } | null = null;
+  private lastProgress: IndexProgress | null = null;
+  protected watching = false;
 
   private constructor(
     readonly store: Store,
@@ -143,7 +148,46 @@ export class DoppelService implements DoppelApi {
   }
 
   async indexAll(): Promise<IndexSummary> {
-    return this.indexFolders(this.store.listFolders());
+    return this.indexFolders(this.store.listFolders(), { exclude: this.settings().exclude });
+  }
+
+  async indexStatus(): Promise<IndexStatus> {
+    const run = this.runControl;
+    return {
+      state: run === null ? 'idle' : run.paused ? 'paused' : 'running',
+      progress: run === null ? null : this.lastProgress,
+      watching: this.watching,
+    };
+  }
+
+  private async statusChanged(): Promise<IndexStatus> {
+    const status = await this.indexStatus();
+    this.emit('indexStatus', status);
+    return status;
+  }
+
+  async pauseIndexing(): Promise<IndexStatus> {
+    if (this.runControl) this.runControl.paused = true;
+    return this.statusChanged();
+  }
+
+  async resumeIndexing(): Promise<IndexStatus> {
+    const run = this.runControl;
+    if (run) {
+      run.paused = false;
+      run.wake?.();
+    }
+    return this.statusChanged();
+  }
+
+  async cancelIndexing(): Promise<IndexStatus> {
+    const run = this.runControl;
+    if (run) {
+      run.abort.abort();
+      run.paused = false;
+      run.wake?.();
+    }
+    return this.statusChanged();
   }
 
   /** Indexes some folders (all registered ones by default); one indexing run at a time. */
@@ -152,10 +196,26 @@ export class DoppelService implements DoppelApi {
     opts: Pick<IndexOptions, 'exclude' | 'followSymlinks' | 'signal'> = {},
   ): Promise<IndexSummary> {
     while (this.indexing) await this.indexing.catch(() => undefined);
+    const control: NonNullable<DoppelService['runControl']> = {
+      abort: new AbortController(),
+      paused: false,
+      wake: null,
+    };
+    const signal = opts.signal ? AbortSignal.any([opts.signal, control.abort.signal]) : control.abort.signal;
+    this.runControl = control;
+    this.lastProgress = null;
     const run = indexFolders(this.store, this.model, folders, {
       ...opts,
+      signal,
+      whenRunnable: async () => {
+        while (control.paused && !signal.aborted) await new Promise<void>((resolve) => (control.wake = resolve));
+        control.wake = null;
+      },
       thumbnailDir: thumbnailDirFor(this.dbPath),
-      onProgress: (p) => this.emit('progress', p),
+      onProgress: (p) => {
+        this.lastProgress = p;
+        this.emit('progress', p);
+      },
       onBatch: ({ upserted, removed }) => {
         if (!this.index) return; // loaded fresh from SQLite on first use
         for (const id of removed) this.index.remove(id);
@@ -163,12 +223,16 @@ export class DoppelService implements DoppelApi {
       },
     });
     this.indexing = run;
+    void this.statusChanged();
     try {
       const summary = await run;
       this.emit('libraryChanged', { added: summary.added, updated: summary.updated, removed: summary.removed });
       return summary;
     } finally {
       this.indexing = null;
+      this.runControl = null;
+      this.lastProgress = null;
+      void this.statusChanged();
     }
   }
 

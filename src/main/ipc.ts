@@ -61,6 +61,8 @@ const settingsUpdate = z.strictObject({
   keeperRules: z.array(z.enum(KEEPER_RULES)).max(KEEPER_RULES.length).nullable().optional(),
   formatPreference: z.array(z.string().min(1).max(64)).max(IPC_LIMITS.maxListLength).nullable().optional(),
   preferredFolders: z.array(folderPath).max(IPC_LIMITS.maxListLength).nullable().optional(),
+  exclude: z.array(z.string().min(1).max(1024)).max(IPC_LIMITS.maxListLength).nullable().optional(),
+  watch: z.boolean().nullable().optional(),
 });
 
 interface Handler<K extends keyof DoppelApi> {
@@ -76,6 +78,10 @@ const handlers: { readonly [K in keyof DoppelApi]: Handler<K> } = {
   addFolder: { args: z.tuple([folderPath]), call: (s, [path]) => s.addFolder(path) },
   removeFolder: { args: z.tuple([id]), call: (s, [folderId]) => s.removeFolder(folderId) },
   indexAll: { args: z.tuple([]), call: (s) => s.indexAll() },
+  indexStatus: { args: z.tuple([]), call: (s) => s.indexStatus() },
+  pauseIndexing: { args: z.tuple([]), call: (s) => s.pauseIndexing() },
+  resumeIndexing: { args: z.tuple([]), call: (s) => s.resumeIndexing() },
+  cancelIndexing: { args: z.tuple([]), call: (s) => s.cancelIndexing() },
   listPhotos: { args: z.tuple([photoQuery]), call: (s, [query]) => s.listPhotos(query) },
   listErrors: { args: z.tuple([]), call: (s) => s.listErrors() },
   similarToPhoto: { args: z.tuple([id, k]), call: (s, [photoId, n]) => s.similarToPhoto(photoId, n) },

@@ -69,6 +69,17 @@ export interface IndexProgress {
   etaMs: number | null;
 }
 
+export type IndexState = 'idle' | 'running' | 'paused';
+
+/** Where background indexing stands; also sent as the `indexStatus` event whenever it changes. */
+export interface IndexStatus {
+  state: IndexState;
+  /** The last progress of the current run; null when idle. */
+  progress: IndexProgress | null;
+  /** Whether the library's folders are being watched for changes. */
+  watching: boolean;
+}
+
 export interface IndexSummary {
   /** Files seen in the scanned folders. */
   scanned: number;
@@ -165,6 +176,10 @@ export interface Settings {
   formatPreference: string[];
   /** Absolute folder paths, preferred first. */
   preferredFolders: string[];
+  /** Globs of paths (relative to each library folder) that indexing skips, e.g. `**\/Thumbs/**`, `*.gif`. */
+  exclude: string[];
+  /** Keep the library in sync with its folders while the app runs. */
+  watch: boolean;
   /** What the thresholds are when not set: the model card's calibrated values, else Doppel's fallback. */
   defaults: { nearThreshold: number; similarThreshold: number };
   /**
@@ -242,6 +257,12 @@ export interface DoppelApi {
   removeFolder(id: number): Promise<void>;
   /** Scans every folder and indexes what is new or changed. */
   indexAll(): Promise<IndexSummary>;
+  indexStatus(): Promise<IndexStatus>;
+  /** Pauses the running indexing after its current batch (its work so far is kept). */
+  pauseIndexing(): Promise<IndexStatus>;
+  resumeIndexing(): Promise<IndexStatus>;
+  /** Stops the running indexing after its current batch; finished batches are kept, `indexAll` rejects 'cancelled'. */
+  cancelIndexing(): Promise<IndexStatus>;
   listPhotos(query: PhotoQuery): Promise<PhotoPage>;
   listErrors(): Promise<FileError[]>;
   similarToPhoto(photoId: number, k: number): Promise<SimilarResult[]>;
@@ -267,6 +288,7 @@ export interface DoppelApi {
 
 export interface DoppelEvents {
   progress: IndexProgress;
+  indexStatus: IndexStatus;
   libraryChanged: { added: number; updated: number; removed: number };
 }
 
@@ -315,6 +337,10 @@ export const API_MEMBERS = [
   'addFolder',
   'removeFolder',
   'indexAll',
+  'indexStatus',
+  'pauseIndexing',
+  'resumeIndexing',
+  'cancelIndexing',
   'listPhotos',
   'listErrors',
   'similarToPhoto',

@@ -141,3 +141,60 @@ describe('DoppelService indexing', () => {
     await expect(service.similarToPhoto(999_999, 3)).rejects.toMatchObject({ kind: 'not-found' });
   });
 });
+
+describe('DoppelService indexing control', () => {
+  it('pauses between batches, resumes, and cancels keeping the finished batches', async () => {
+    const dir = tempDir('doppel-control-');
+    try {
+      copyInto(photos('CSun_Hays80', 40), path.join(dir, 'lib'));
+      const svc = await DoppelService.open({ dbPath: path.join(dir, 'lib.sqlite'), modelsDir: defaultModelsDir() });
+      try {
+        await svc.addFolder(path.join(dir, 'lib'));
+        expect(await svc.indexStatus()).toEqual({ state: 'idle', progress: null, watching: false });
+        const states: string[] = [];
+        svc.on('indexStatus', (s) => states.push(s.state));
+        let batches = 0;
+        let pausedAt = -1;
+        const off = svc.on('progress', (p) => {
+          if (p.phase !== 'index') return;
+          batches++;
+          if (batches === 1) {
+            void svc.pauseIndexing();
+            pausedAt = p.done;
+          }
+        });
+        const run = svc.indexAll();
+        // While paused, no batch completes.
+        await new Promise((r) => setTimeout(r, 100));
+        await expect.poll(async () => (await svc.indexStatus()).state).toBe('paused');
+        const before = batches;
+        await new Promise((r) => setTimeout(r, 1500));
+        expect(batches).toBe(before);
+        expect((await svc.indexStatus()).progress).toMatchObject({ phase: 'index', done: pausedAt });
+        await svc.cancelIndexing();
+        await expect(run).rejects.toMatchObject({ kind: 'cancelled' });
+        off();
+        // The first batch was committed before the pause and is kept.
+        expect((await svc.info()).photos).toBe(pausedAt);
+        // Cancelling reports 'running' until the run has stopped, then 'idle'.
+        expect(states).toEqual(['running', 'paused', 'running', 'idle']);
+        // A new run picks up the rest; resume lets a paused run finish.
+        let paused = false;
+        const off2 = svc.on('progress', (p) => {
+          if (p.phase === 'index' && !paused) {
+            paused = true;
+            void svc.pauseIndexing().then(() => setTimeout(() => void svc.resumeIndexing(), 300));
+          }
+        });
+        const summary = await svc.indexAll();
+        off2();
+        expect(summary).toMatchObject({ added: 40 - pausedAt, unchanged: pausedAt });
+        expect((await svc.info()).photos).toBe(40);
+      } finally {
+        await svc.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,6 +1,7 @@
 // The duplicate review's settings, kept as JSON values in the `settings` table. Thresholds are stored per model:
 // a cosine threshold only means something for the model whose vectors it was calibrated on.
 import path from 'node:path';
+import picomatch from 'picomatch';
 import {
   DoppelError,
   KEEPER_RULES,
@@ -25,6 +26,8 @@ const KEYS = {
   keeperRules: 'duplicates.keeperRules',
   formatPreference: 'duplicates.formatPreference',
   preferredFolders: 'duplicates.preferredFolders',
+  exclude: 'library.exclude',
+  watch: 'library.watch',
 } as const;
 
 /** A stored JSON value, or undefined when absent or unreadable (an unreadable value falls back to the default). */
@@ -60,6 +63,18 @@ function checkFolders(folders: readonly string[]): string[] {
   return [...new Set(folders.filter((f) => f.trim() !== '').map((f) => path.resolve(f)))];
 }
 
+function checkGlobs(globs: readonly string[]): string[] {
+  const out = globs.map((g) => g.trim()).filter(Boolean);
+  for (const g of out) {
+    try {
+      picomatch.makeRe(g);
+    } catch (err) {
+      throw new DoppelError('invalid-argument', `Not a valid glob "${g}": ${(err as Error).message}`);
+    }
+  }
+  return [...new Set(out)];
+}
+
 export function readSettings(store: Store, model: string, defaults: ThresholdDefaults): Settings {
   const t = readJson(store, KEYS.thresholds(model)) as { near?: unknown; similar?: unknown } | undefined;
   const isSet = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -69,6 +84,8 @@ export function readSettings(store: Store, model: string, defaults: ThresholdDef
   const rules = readJson(store, KEYS.keeperRules);
   const formats = readJson(store, KEYS.formatPreference);
   const folders = readJson(store, KEYS.preferredFolders);
+  const exclude = readJson(store, KEYS.exclude);
+  const watch = readJson(store, KEYS.watch);
   let keeperRules: KeeperRule[] = [...DEFAULT_KEEPER_RULES];
   try {
     if (isStringArray(rules)) keeperRules = checkRules(rules);
@@ -81,6 +98,8 @@ export function readSettings(store: Store, model: string, defaults: ThresholdDef
     keeperRules,
     formatPreference: isStringArray(formats) ? formats : [...DEFAULT_FORMAT_PREFERENCE],
     preferredFolders: isStringArray(folders) ? folders : [],
+    exclude: isStringArray(exclude) ? exclude : [],
+    watch: typeof watch === 'boolean' ? watch : true,
     defaults: { nearThreshold: defaults.near, similarThreshold: defaults.similar },
     sources: { nearThreshold: source(t?.near), similarThreshold: source(t?.similar) },
   };
@@ -107,6 +126,7 @@ export function updateSettings(
     update.preferredFolders === undefined
       ? undefined
       : update.preferredFolders && checkFolders(update.preferredFolders);
+  const exclude = update.exclude === undefined ? undefined : update.exclude && checkGlobs(update.exclude);
   const put = (key: string, value: unknown): void =>
     value === null ? store.deleteSetting(key) : store.setSetting(key, JSON.stringify(value));
   store.transaction(() => {
@@ -115,6 +135,8 @@ export function updateSettings(
     if (rules !== undefined) put(KEYS.keeperRules, rules);
     if (formats !== undefined) put(KEYS.formatPreference, formats);
     if (folders !== undefined) put(KEYS.preferredFolders, folders);
+    if (exclude !== undefined) put(KEYS.exclude, exclude);
+    if (update.watch !== undefined) put(KEYS.watch, update.watch);
   });
   return readSettings(store, model, defaults);
 }

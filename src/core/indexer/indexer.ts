@@ -23,6 +23,8 @@ export interface IndexOptions {
   thumbnailDir: string;
   batchSize?: number;
   signal?: AbortSignal;
+  /** Awaited between batches; resolves when indexing may go on (how pause is implemented). */
+  whenRunnable?: () => Promise<void>;
   onProgress?: (p: IndexProgress) => void;
   /** Called after each batch is committed, so a search index can follow. */
   onBatch?: (change: { upserted: { id: number; vector: Float32Array }[]; removed: number[] }) => void;
@@ -197,6 +199,7 @@ export async function indexFolders(
   const t0 = Date.now();
   let done = 0;
   for (let i = 0; i < todo.length; i += batchSize) {
+    await opts.whenRunnable?.();
     if (opts.signal?.aborted) throw new DoppelError('cancelled', 'Indexing was cancelled');
     const batch = todo.slice(i, i + batchSize);
     const results = await mapLimit(batch, DECODE_CONCURRENCY, (t) => processFile(t.entry, model, opts));
