@@ -1,4 +1,5 @@
 import exifr from 'exifr';
+import decodeHeic from 'heic-decode';
 import sharp from 'sharp';
 import { DoppelError } from '../../shared/api.js';
 
@@ -14,8 +15,8 @@ export const DEFAULT_THUMB_SIZE = 256;
  */
 export const MODEL_RESIZE_KERNEL = 'lanczos3' as const;
 /**
- * Prebuilt sharp binaries ship libheif with AV1 (AVIF) only: HEVC-coded HEIC files cannot be decoded.
- * A custom libvips with libde265 lists '.heic' here.
+ * Prebuilt sharp binaries ship libheif with AV1 (AVIF) only: HEVC-coded HEIC files go through heic-decode
+ * (libheif in wasm) instead. A custom libvips with libde265 lists '.heic' here and decodes them itself.
  */
 export const HEIC_DECODING_AVAILABLE = sharp.format.heif.input.fileSuffix?.includes('.heic') ?? false;
 
@@ -69,6 +70,22 @@ function asBuffer(input: Uint8Array): Buffer {
   return Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
 }
 
+/**
+ * HEVC-coded HEIC/HEIF (what phones take) through libheif compiled to wasm (heic-decode): sharp's prebuilt
+ * libvips has no HEVC decoder. libheif applies the file's rotation and mirroring (irot/imir, which take precedence
+ * over any EXIF orientation in HEIF), so the raw pixels are already upright and carry no orientation to apply again.
+ */
+async function heicPipeline(input: Buffer): Promise<sharp.Sharp> {
+  let img: Awaited<ReturnType<typeof decodeHeic>>;
+  try {
+    img = await decodeHeic({ buffer: input });
+  } catch (err) {
+    throw fail(`Corrupt or truncated HEIC image (${cleanMessage(err)})`, err);
+  }
+  const rgba = Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength);
+  return sharp(rgba, { raw: { width: img.width, height: img.height, channels: 4 } });
+}
+
 /** Decodes once into the oriented sRGB intermediate that the thumbnail and the model input both come from. */
 async function decode(input: Buffer, thumbSize: number, maxPixels: number): Promise<Decoded> {
   if (input.length === 0) throw fail('Empty file (0 bytes)');
@@ -87,12 +104,12 @@ async function decode(input: Buffer, thumbSize: number, maxPixels: number): Prom
   const tooLarge = () => fail(`Image too large (${w} x ${h} pixels exceeds the limit of ${maxPixels})`);
   if (maxPixels > 0 && w * h > maxPixels) throw tooLarge();
 
+  const hevc = meta.format === 'heif' && meta.compression === 'hevc' && !HEIC_DECODING_AVAILABLE;
+  const source = hevc
+    ? await heicPipeline(input)
+    : sharp(input, { failOn: 'error', limitInputPixels: maxPixels || false, animated: false });
   try {
-    const { data, info } = await sharp(input, {
-      failOn: 'error',
-      limitInputPixels: maxPixels || false,
-      animated: false,
-    })
+    const { data, info } = await source
       .autoOrient()
       // Giving the target size here lets libvips shrink JPEGs while decoding (shrink-on-load).
       .resize({ width: thumbSize, height: thumbSize, fit: 'inside', withoutEnlargement: true })
@@ -106,11 +123,7 @@ async function decode(input: Buffer, thumbSize: number, maxPixels: number): Prom
   } catch (err) {
     const msg = cleanMessage(err);
     if (/exceeds pixel limit/i.test(msg)) throw tooLarge();
-    if (
-      meta.format === 'heif' &&
-      (/not been built in|no decoder|unsupported codec/i.test(msg) ||
-        (meta.compression === 'hevc' && !HEIC_DECODING_AVAILABLE))
-    ) {
+    if (meta.format === 'heif' && /not been built in|no decoder|unsupported codec/i.test(msg)) {
       throw fail(`HEIC/HEVC decoding is not available in this build (${msg})`, err);
     }
     throw fail(`Corrupt or truncated image (${msg})`, err);
