@@ -16,7 +16,7 @@ const LAYERS = {
   shared: [],
   core: ['shared'],
   main: ['core', 'shared'],
-  cli: ['core', 'shared'],
+  cli: ['core', 'shared', 'server'],
   server: ['core', 'shared'],
   preload: ['shared'],
   renderer: ['shared'],

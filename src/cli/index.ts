@@ -9,6 +9,7 @@ import { Autoencoder } from '../core/model/autoencoder.js';
 import { defaultDbPath, defaultModelsDir } from '../core/paths.js';
 import { DoppelService } from '../core/service.js';
 import { registerDupes } from './dupes.js';
+import { registerServe } from './serve.js';
 import { intOption } from './options.js';
 import { bar, formatDuration, printJson, StatusLine } from './output.js';
 import { registerEval } from './eval.js';
@@ -118,6 +119,7 @@ export function buildProgram(): Command {
   });
 
   registerDupes(program, { withCommon, withService });
+  registerServe(program, { withCommon, withService });
 
   withCommon(
     program

@@ -1,8 +1,9 @@
-// One ipcMain handler per DoppelApi member. Each handler checks who is calling, validates its arguments with a
-// zod schema and answers with data (IpcResult): a rejected invoke would lose the error's kind on the way.
+// One ipcMain handler per DoppelApi member. Each handler checks who is calling, validates its arguments with the
+// member's zod schema (src/core/api-schema.ts, shared with the loopback bridge) and answers with data (IpcResult):
+// a rejected invoke would lose the error's kind on the way.
 // Deliberately free of runtime electron imports so it runs under plain Node in tests.
-import { z } from 'zod';
-import { API_MEMBERS, DoppelError, KEEPER_RULES, type DoppelApi, type DoppelErrorData } from '../shared/api.js';
+import { API_LIMITS, dispatch, failure } from '../core/api-schema.js';
+import { API_MEMBERS, type DoppelApi } from '../shared/api.js';
 import { channelFor, type ApiMember, type IpcResult } from '../shared/ipc.js';
 
 /** The part of Electron's WebFrameMain that the sender check needs. */
@@ -23,126 +24,21 @@ export interface IpcMainLike {
 export type SenderCheck = (frame: SenderFrame | null) => boolean;
 
 /** Upper bounds that keep one request from asking for unbounded work or memory. */
-export const IPC_LIMITS = {
-  maxK: 10_000,
-  maxPageSize: 10_000,
-  maxImageBytes: 256 * 1024 * 1024,
-  maxPathLength: 32_767,
-  /** Photos one trash request may move. */
-  maxTrashIds: 100_000,
-  /** Entries of a settings list (formats, folders). */
-  maxListLength: 1_000,
-} as const;
+export const IPC_LIMITS = API_LIMITS;
 
-const id = z.number().int().positive();
-const k = z.number().int().min(1).max(IPC_LIMITS.maxK);
-const folderPath = z.string().min(1).max(IPC_LIMITS.maxPathLength);
-const image = z
-  .instanceof(Uint8Array)
-  .refine((bytes) => bytes.byteLength > 0, 'image is empty')
-  .refine((bytes) => bytes.byteLength <= IPC_LIMITS.maxImageBytes, 'image is too large');
-const similarity = z.number().min(-1).max(1);
-const photoQuery = z.strictObject({
-  offset: z.number().int().min(0).optional(),
-  limit: z.number().int().min(1).max(IPC_LIMITS.maxPageSize).optional(),
-  sort: z.enum(['name', 'date', 'path']).optional(),
-});
-const duplicateQuery = z.strictObject({
-  kinds: z.array(z.enum(['exact', 'near', 'similar'])).optional(),
-  nearThreshold: similarity.optional(),
-  similarThreshold: similarity.optional(),
-});
-const exportFormat = z.enum(['csv', 'json']);
-const photoIds = z.array(id).max(IPC_LIMITS.maxTrashIds);
-const trashOptions = z.strictObject({ dryRun: z.boolean().optional() });
-const settingsUpdate = z.strictObject({
-  nearThreshold: similarity.nullable().optional(),
-  similarThreshold: similarity.nullable().optional(),
-  keeperRules: z.array(z.enum(KEEPER_RULES)).max(KEEPER_RULES.length).nullable().optional(),
-  formatPreference: z.array(z.string().min(1).max(64)).max(IPC_LIMITS.maxListLength).nullable().optional(),
-  preferredFolders: z.array(folderPath).max(IPC_LIMITS.maxListLength).nullable().optional(),
-  exclude: z.array(z.string().min(1).max(1024)).max(IPC_LIMITS.maxListLength).nullable().optional(),
-  watch: z.boolean().nullable().optional(),
-});
-
-interface Handler<K extends keyof DoppelApi> {
-  /** The member's whole argument list as a tuple; extra or missing arguments fail. */
-  readonly args: z.ZodType<Parameters<DoppelApi[K]>>;
-  readonly call: (service: DoppelApi, args: Parameters<DoppelApi[K]>) => ReturnType<DoppelApi[K]>;
-}
-
-/** Typed by DoppelApi's keys, so a member without a handler (or a handler without a member) fails typecheck. */
-const handlers: { readonly [K in keyof DoppelApi]: Handler<K> } = {
-  info: { args: z.tuple([]), call: (s) => s.info() },
-  listFolders: { args: z.tuple([]), call: (s) => s.listFolders() },
-  addFolder: { args: z.tuple([folderPath]), call: (s, [path]) => s.addFolder(path) },
-  removeFolder: { args: z.tuple([id]), call: (s, [folderId]) => s.removeFolder(folderId) },
-  indexAll: { args: z.tuple([]), call: (s) => s.indexAll() },
-  indexStatus: { args: z.tuple([]), call: (s) => s.indexStatus() },
-  pauseIndexing: { args: z.tuple([]), call: (s) => s.pauseIndexing() },
-  resumeIndexing: { args: z.tuple([]), call: (s) => s.resumeIndexing() },
-  cancelIndexing: { args: z.tuple([]), call: (s) => s.cancelIndexing() },
-  listPhotos: { args: z.tuple([photoQuery]), call: (s, [query]) => s.listPhotos(query) },
-  listErrors: { args: z.tuple([]), call: (s) => s.listErrors() },
-  similarToPhoto: { args: z.tuple([id, k]), call: (s, [photoId, n]) => s.similarToPhoto(photoId, n) },
-  similarToImage: { args: z.tuple([image, k]), call: (s, [bytes, n]) => s.similarToImage(bytes, n) },
-  reconstructPhoto: { args: z.tuple([id]), call: (s, [photoId]) => s.reconstructPhoto(photoId) },
-  findDuplicates: { args: z.tuple([duplicateQuery]), call: (s, [query]) => s.findDuplicates(query) },
-  exportDuplicates: {
-    args: z.tuple([duplicateQuery, exportFormat]),
-    call: (s, [query, format]) => s.exportDuplicates(query, format),
-  },
-  setReferenceFolder: {
-    args: z.tuple([id, z.boolean()]),
-    call: (s, [folderId, reference]) => s.setReferenceFolder(folderId, reference),
-  },
-  markNotDuplicate: { args: z.tuple([id, id]), call: (s, [a, b]) => s.markNotDuplicate(a, b) },
-  clearNotDuplicate: { args: z.tuple([id, id]), call: (s, [a, b]) => s.clearNotDuplicate(a, b) },
-  trashPhotos: { args: z.tuple([photoIds, trashOptions]), call: (s, [ids, opts]) => s.trashPhotos(ids, opts) },
-  undoLastAction: { args: z.tuple([]), call: (s) => s.undoLastAction() },
-  getSettings: { args: z.tuple([]), call: (s) => s.getSettings() },
-  updateSettings: { args: z.tuple([settingsUpdate]), call: (s, [update]) => s.updateSettings(update) },
-};
-
-function failure(error: DoppelErrorData): IpcResult<never> {
-  return { ok: false, error };
-}
-
-function describeIssues(member: string, error: z.ZodError): string {
-  const issues = error.issues.map((issue) => {
-    const where = issue.path.length > 0 ? `argument ${issue.path.map(String).join('.')}` : 'arguments';
-    return `${where}: ${issue.message}`;
-  });
-  return `${member}: ${issues.join('; ')}`;
-}
-
-function toErrorData(member: string, err: unknown): DoppelErrorData {
-  if (err instanceof DoppelError) return err.toData();
-  // Unexpected failures keep their detail in the log; the renderer gets the message only.
-  console.error(`doppel: ${member} failed`, err);
-  return { kind: 'internal', message: err instanceof Error ? err.message : String(err) };
+/** The answer to a caller that is not the Doppel window. */
+export function refuseSender(what: string, event: InvokeEvent): IpcResult<never> {
+  console.warn(`doppel: refused ${what} from untrusted sender ${event.senderFrame?.url ?? '(no frame)'}`);
+  return failure({ kind: 'invalid-argument', message: `${what}: refused, the sender is not the Doppel window` });
 }
 
 /** Registers exactly one `doppel:<member>` handler per member of DoppelApi, each delegating to `service`. */
 export function registerIpc(ipcMain: IpcMainLike, service: DoppelApi, isTrustedSender: SenderCheck): void {
-  function register<K extends ApiMember>(member: K): void {
-    const handler: Handler<K> = handlers[member];
+  const register = (member: ApiMember): void => {
     ipcMain.handle(channelFor(member), async (event, ...raw) => {
-      if (!isTrustedSender(event.senderFrame)) {
-        console.warn(`doppel: refused ${member} from untrusted sender ${event.senderFrame?.url ?? '(no frame)'}`);
-        return failure({
-          kind: 'invalid-argument',
-          message: `${member}: refused, the sender is not the Doppel window`,
-        });
-      }
-      const parsed = handler.args.safeParse(raw);
-      if (!parsed.success) return failure({ kind: 'invalid-argument', message: describeIssues(member, parsed.error) });
-      try {
-        return { ok: true, value: await handler.call(service, parsed.data) };
-      } catch (err) {
-        return failure(toErrorData(member, err));
-      }
+      if (!isTrustedSender(event.senderFrame)) return refuseSender(member, event);
+      return dispatch(service, member, raw);
     });
-  }
+  };
   for (const member of API_MEMBERS) register(member);
 }

@@ -1,6 +1,6 @@
 // How DoppelApi travels over Electron IPC: one channel per member, results as data.
 // Pure TypeScript: imports only from src/shared.
-import { API_MEMBERS, type DoppelApi, type DoppelErrorData } from './api.js';
+import { API_MEMBERS, type DoppelApi, type DoppelErrorData, type DoppelEvents } from './api.js';
 
 export type ApiMember = (typeof API_MEMBERS)[number];
 
@@ -21,3 +21,26 @@ type Unlisted = Exclude<keyof DoppelApi, ApiMember>;
  * builds window.doppel from API_MEMBERS, so an unlisted member would silently be missing there.
  */
 export const API_MEMBERS_ARE_COMPLETE: [Unlisted] extends [never] ? true : Unlisted = true;
+
+/** The channel on which the main process sends DoppelEvents to the window: (name, payload). */
+export const EVENT_CHANNEL = 'doppel-event';
+/** Desktop-only actions on a library photo, by id (the main process looks the path up). */
+export const SHELL_CHANNELS = { showInFolder: 'doppel-shell:showInFolder', open: 'doppel-shell:open' } as const;
+/** Opens the system's folder picker; resolves to the chosen folder, or null. */
+export const PICK_FOLDER_CHANNEL = 'doppel-shell:pickFolder';
+
+/** What the desktop preload adds to window.doppel beside the DoppelApi members. */
+export interface DesktopExtras {
+  /** Subscribes to an engine event; returns the unsubscribe function. */
+  on<K extends keyof DoppelEvents>(event: K, listener: (payload: DoppelEvents[K]) => void): () => void;
+  showInFolder(photoId: number): Promise<void>;
+  openPhoto(photoId: number): Promise<void>;
+  pickFolder(): Promise<string | null>;
+}
+
+export const DESKTOP_EXTRAS = [
+  'on',
+  'showInFolder',
+  'openPhoto',
+  'pickFolder',
+] as const satisfies readonly (keyof DesktopExtras)[];

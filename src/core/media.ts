@@ -1,0 +1,94 @@
+// Which file a media request for a library photo may read: its display thumbnail or its original, found by the
+// photo's id and confined to the library. Shared by the desktop app's `doppel:` protocol and the loopback bridge.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { FolderInfo, PhotoInfo } from '../shared/api.js';
+import { thumbnailPath } from './indexer/indexer.js';
+
+export type MediaKind = 'thumb' | 'original';
+
+export interface MediaFile {
+  /** The real path of the file to send. */
+  path: string;
+  contentType: string;
+}
+
+/** What media resolution needs from the library (DoppelService's store satisfies the first two). */
+export interface MediaLibrary {
+  getPhoto(id: number): PhotoInfo | null;
+  getFolder(id: number): FolderInfo | null;
+  /** Where display thumbnails are cached. */
+  readonly thumbnailDir: string;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.png': 'image/png',
+  '.webp': 'image/webp',
+  '.gif': 'image/gif',
+  '.avif': 'image/avif',
+  '.tif': 'image/tiff',
+  '.tiff': 'image/tiff',
+  '.bmp': 'image/bmp',
+  '.heic': 'image/heic',
+  '.heif': 'image/heif',
+};
+
+export function contentTypeOf(file: string): string {
+  return CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+}
+
+function isInside(child: string, root: string): boolean {
+  const rel = path.relative(root, child);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+/**
+ * The real path of `requested` when it is a file inside one of `roots`, else null. Refuses relative paths, any
+ * `..` segment, paths outside every root, and links (at any level) whose target lies outside: the check is made
+ * on the fully resolved path against the fully resolved roots.
+ */
+export function confinePath(requested: string, roots: readonly string[]): string | null {
+  if (!path.isAbsolute(requested) || requested.includes('\0')) return null;
+  if (requested.split(/[\\/]/).includes('..')) return null;
+  const lexical = path.resolve(requested);
+  if (!roots.some((root) => isInside(lexical, path.resolve(root)))) return null;
+  let real: string;
+  try {
+    real = fs.realpathSync(lexical);
+    if (!fs.statSync(real).isFile()) return null;
+  } catch {
+    return null;
+  }
+  const realRoots = roots.flatMap((root) => {
+    try {
+      return [fs.realpathSync(root)];
+    } catch {
+      return [];
+    }
+  });
+  return realRoots.some((root) => isInside(real, root)) ? real : null;
+}
+
+/** A photo id as it appears in a URL: a positive decimal integer and nothing else. */
+export function parseMediaId(text: string): number | null {
+  if (!/^[1-9][0-9]{0,15}$/.test(text)) return null;
+  const id = Number(text);
+  return Number.isSafeInteger(id) ? id : null;
+}
+
+/** The file to send for a photo of the library, or null when there is none it may read. */
+export function resolveMedia(library: MediaLibrary, kind: MediaKind, id: number): MediaFile | null {
+  const photo = library.getPhoto(id);
+  if (!photo) return null;
+  if (kind === 'thumb') {
+    if (!photo.hash) return null;
+    const file = confinePath(thumbnailPath(library.thumbnailDir, photo.hash), [library.thumbnailDir]);
+    return file ? { path: file, contentType: 'image/webp' } : null;
+  }
+  const folder = library.getFolder(photo.folderId);
+  if (!folder) return null;
+  const file = confinePath(photo.path, [folder.path]);
+  return file ? { path: file, contentType: contentTypeOf(photo.path) } : null;
+}

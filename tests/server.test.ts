@@ -1,0 +1,189 @@
+// The loopback bridge on a real library: token on every request, loopback only, the API with the IPC schemas,
+// media by id of library photos only, events as Server-Sent Events.
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { thumbnailDirFor } from '../src/core/paths.js';
+import { DoppelService } from '../src/core/service.js';
+import { startBridge, type Bridge } from '../src/server/index.js';
+import { fromWire, toWire } from '../src/shared/wire.js';
+import { copyInto, photos, REPO, tempDir } from './helpers.js';
+
+let dir: string;
+let service: DoppelService;
+let bridge: Bridge;
+let base: string;
+let rendererDir: string;
+
+beforeAll(async () => {
+  dir = tempDir('doppel-server-');
+  copyInto(photos('CSet14', 3), path.join(dir, 'lib'));
+  fs.writeFileSync(path.join(dir, 'secret.txt'), 'not a photo');
+  // A minimal renderer folder: the bridge serves whatever the build put there.
+  rendererDir = path.join(dir, 'renderer');
+  fs.mkdirSync(path.join(rendererDir, 'assets'), { recursive: true });
+  fs.writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>Doppel</title>');
+  fs.writeFileSync(path.join(rendererDir, 'assets', 'app.js'), 'export {};');
+  const dbPath = path.join(dir, 'library.sqlite');
+  service = await DoppelService.open({ dbPath, modelsDir: path.join(REPO, 'models') });
+  await service.addFolder(path.join(dir, 'lib'));
+  await service.indexAll();
+  bridge = await startBridge({
+    service,
+    media: {
+      getPhoto: (id) => service.store.getPhoto(id),
+      getFolder: (id) => service.store.getFolder(id),
+      thumbnailDir: thumbnailDirFor(dbPath),
+    },
+    rendererDir,
+  });
+  base = bridge.url;
+});
+
+afterAll(async () => {
+  await bridge?.close();
+  await service?.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function call(member: string, args: unknown[], url = base): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`${url}api/${member}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(toWire(args)),
+  });
+  const text = await res.text();
+  return {
+    status: res.status,
+    body: res.headers.get('content-type')?.includes('json') ? fromWire(JSON.parse(text)) : text,
+  };
+}
+
+describe('bridge', () => {
+  it('prints a loopback URL that carries a long random token', () => {
+    expect(bridge.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/[A-Za-z0-9_-]{32}\/$/);
+    expect(bridge.url).toContain(bridge.token);
+  });
+
+  it('listens on 127.0.0.1 only', async () => {
+    const address = bridge.server.address() as AddressInfo;
+    expect(address.address).toBe('127.0.0.1');
+    const external = Object.values(os.networkInterfaces())
+      .flat()
+      .find((i) => i && i.family === 'IPv4' && !i.internal);
+    if (!external) return; // a machine with loopback only has nothing more to check
+    const reached = await new Promise<boolean>((resolve) => {
+      const req = http.get({ host: external.address, port: address.port, path: `/${bridge.token}/`, timeout: 3000 });
+      req.on('response', () => resolve(true));
+      req.on('error', () => resolve(false));
+      req.on('timeout', () => {
+        req.destroy();
+        resolve(false);
+      });
+    });
+    expect(reached).toBe(false);
+  });
+
+  it('refuses every route without the token or with a wrong one', async () => {
+    const origin = new URL(base).origin;
+    const wrong = `${origin}/${'x'.repeat(bridge.token.length)}/`;
+    for (const url of [`${origin}/`, `${origin}/index.html`, `${origin}/api/info`, wrong, `${wrong}events`]) {
+      const res = await fetch(url);
+      expect(res.status, url).toBe(403);
+      expect(await res.text()).not.toContain('Doppel');
+    }
+    expect((await call('info', [], `${origin}/`)).status).toBe(403);
+    expect((await call('info', [], wrong)).status).toBe(403);
+    expect((await call('info', [], `${origin}/${bridge.token.slice(0, -1)}/`)).status).toBe(403);
+  });
+
+  it('refuses a Host that is not loopback (DNS rebinding)', async () => {
+    const address = bridge.server.address() as AddressInfo;
+    const status = await new Promise<number>((resolve, reject) => {
+      http
+        .get({ host: '127.0.0.1', port: address.port, path: `/${bridge.token}/`, headers: { Host: 'evil.example' } })
+        .on('response', (res) => resolve(res.statusCode ?? 0))
+        .on('error', reject);
+    });
+    expect(status).toBe(403);
+  });
+
+  it('serves the renderer with the token and a strict CSP, and no file outside it', async () => {
+    const res = await fetch(base);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(await res.text()).toContain('<title>Doppel</title>');
+    expect((await fetch(`${base}assets/app.js`)).status).toBe(200);
+    expect((await fetch(`${base}..%2Fsecret.txt`)).status).toBe(404);
+    expect((await fetch(`${base}assets/..%2F..%2Fsecret.txt`)).status).toBe(404);
+  });
+
+  it('answers API calls with the service, validating arguments with the IPC schemas', async () => {
+    const info = await call('info', []);
+    expect(info).toMatchObject({ status: 200, body: { ok: true, value: { photos: 3, folders: 1 } } });
+    const bad = await call('similarToPhoto', ['1', 5]);
+    expect(bad.body).toMatchObject({ ok: false, error: { kind: 'invalid-argument' } });
+    expect((await call('noSuchMember', [])).status).toBe(404);
+    const missing = await call('reconstructPhoto', [999_999]);
+    expect(missing.body).toMatchObject({ ok: false, error: { kind: 'not-found' } });
+  });
+
+  it('carries binary arguments and results (query by image, reconstruction PNGs)', async () => {
+    const [file] = photos('CSet14', 1);
+    const image = new Uint8Array(fs.readFileSync(file!));
+    const similar = (await call('similarToImage', [image, 3])).body as {
+      ok: true;
+      value: { photo: { path: string }; score: number }[];
+    };
+    expect(similar.ok).toBe(true);
+    expect(path.basename(similar.value[0]!.photo.path)).toBe(path.basename(file!));
+    expect(similar.value[0]!.score).toBeGreaterThan(0.99);
+    const page = await service.listPhotos({});
+    const rec = (await call('reconstructPhoto', [page.photos[0]!.id])).body as {
+      ok: true;
+      value: { output: Uint8Array };
+    };
+    expect(rec.value.output).toBeInstanceOf(Uint8Array);
+    expect(Buffer.from(rec.value.output.subarray(1, 4)).toString()).toBe('PNG');
+  });
+
+  it('serves thumbnails and originals of library photos by id, and nothing else', async () => {
+    const { photos: listed } = await service.listPhotos({});
+    const photo = listed[0]!;
+    const original = await fetch(`${base}media/original/${photo.id}`);
+    expect(original.status).toBe(200);
+    expect(Buffer.from(await original.arrayBuffer()).equals(fs.readFileSync(photo.path))).toBe(true);
+    const thumb = await fetch(`${base}media/thumb/${photo.id}`);
+    expect(thumb.status).toBe(200);
+    expect(thumb.headers.get('content-type')).toBe('image/webp');
+    for (const id of ['999999', '0', '-1', '1.5', 'abc', '..%2F..%2Fsecret.txt', encodeURIComponent(photo.path)]) {
+      expect((await fetch(`${base}media/original/${id}`)).status, id).toBe(404);
+    }
+    expect((await fetch(`${base}media/other/${photo.id}`)).status).toBe(404);
+  });
+
+  it('streams events to the browser as Server-Sent Events', async () => {
+    const controller = new AbortController();
+    const res = await fetch(`${base}events`, { signal: controller.signal });
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const until = async (needle: string): Promise<void> => {
+      while (!text.includes(needle)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`stream ended before ${needle}`);
+        text += decoder.decode(value);
+      }
+    };
+    await until(': connected');
+    await call('pauseIndexing', []);
+    await until('event: indexStatus');
+    expect(text).toMatch(/data: \{"state":"idle"/);
+    controller.abort();
+  });
+});
