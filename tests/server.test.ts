@@ -5,6 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { thumbnailDirFor } from '../src/core/paths.js';
 import { DoppelService } from '../src/core/service.js';
@@ -149,6 +150,21 @@ describe('bridge', () => {
     };
     expect(rec.value.output).toBeInstanceOf(Uint8Array);
     expect(Buffer.from(rec.value.output.subarray(1, 4)).toString()).toBe('PNG');
+  });
+
+  it("shows the code as one small map per channel of the model's bottleneck", async () => {
+    const page = await service.listPhotos({});
+    const rec = await service.reconstructPhoto(page.photos[0]!.id);
+    const [h, w, channels] = service.model.card.codeShape;
+    expect(rec.codeMaps).toHaveLength(channels!);
+    for (const map of rec.codeMaps) {
+      const { data, info } = await sharp(map.png).raw().toBuffer({ resolveWithObject: true });
+      expect([info.width, info.height]).toEqual([w, h]);
+      expect(map.max).toBeGreaterThan(map.min);
+      // scaled to its own range: the smallest value is black, the largest white
+      expect(Math.min(...data)).toBe(0);
+      expect(Math.max(...data)).toBe(255);
+    }
   });
 
   it('serves thumbnails and originals of library photos by id, and nothing else', async () => {

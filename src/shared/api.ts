@@ -236,6 +236,17 @@ export interface Reconstruction {
   output: Uint8Array;
   /** Mean squared error between input and output on [0,1] pixels. */
   mse: number;
+  /** The encoder's code, one small map per channel of its bottleneck (what the model keeps of the picture). */
+  codeMaps: CodeMap[];
+}
+
+/** One channel of the code as a grey PNG, scaled from its own min (black) to max (white). */
+export interface CodeMap {
+  width: number;
+  height: number;
+  png: Uint8Array;
+  min: number;
+  max: number;
 }
 
 export interface PhotoPage {
