@@ -31,6 +31,7 @@ import { keeperOptionsOf, readSettings, updateSettings, type ThresholdDefaults }
 import { systemTrasher, type Trasher } from './duplicates/trash.js';
 import { imageToModelInput, rgbToPng } from './imaging/analyze.js';
 import { indexFolders, type IndexOptions } from './indexer/indexer.js';
+import { IndexWorker } from './indexer/worker-client.js';
 import { Autoencoder } from './model/autoencoder.js';
 import { thumbnailDirFor } from './paths.js';
 import { CompactIndex, scanSource } from './search/search-index.js';
@@ -58,12 +59,15 @@ export class DoppelService implements DoppelApi {
   private runControl: { abort: AbortController; paused: boolean; wake: (() => void) | null } | null = null;
   private lastProgress: IndexProgress | null = null;
   protected watching = false;
+  /** The indexing worker thread, started on first use and kept for later runs. */
+  private worker: Promise<IndexWorker | null> | null = null;
 
   private constructor(
     readonly store: Store,
     readonly model: Autoencoder,
     readonly dbPath: string,
     readonly trasher: Trasher,
+    private readonly modelsDir: string,
   ) {
     this.modelId = store.ensureModel({ name: model.name, dim: model.dim, inputSize: model.inputSize });
   }
@@ -72,11 +76,16 @@ export class DoppelService implements DoppelApi {
     const model = await Autoencoder.load(opts.modelsDir, opts.model);
     const dbPath = opts.dbPath === ':memory:' ? opts.dbPath : path.resolve(opts.dbPath);
     const store = Store.open(dbPath);
-    return new DoppelService(store, model, dbPath, opts.trasher ?? systemTrasher());
+    return new DoppelService(store, model, dbPath, opts.trasher ?? systemTrasher(), path.resolve(opts.modelsDir));
   }
 
   async close(): Promise<void> {
+    // A running (or paused) indexing run stops after its current batch; finished batches are kept.
+    if (this.runControl) await this.cancelIndexing();
     await this.indexing?.catch(() => undefined);
+    const worker = await this.worker?.catch(() => null);
+    this.worker = null;
+    await worker?.close();
     this.store.close();
     this.model.dispose();
   }
@@ -204,7 +213,7 @@ export class DoppelService implements DoppelApi {
     const signal = opts.signal ? AbortSignal.any([opts.signal, control.abort.signal]) : control.abort.signal;
     this.runControl = control;
     this.lastProgress = null;
-    const run = indexFolders(this.store, this.model, folders, {
+    const run = this.runIndexing(folders, {
       ...opts,
       signal,
       whenRunnable: async () => {
@@ -234,6 +243,29 @@ export class DoppelService implements DoppelApi {
       this.lastProgress = null;
       void this.statusChanged();
     }
+  }
+
+  /**
+   * The indexing worker for this library, started on first use (null for an in-memory library, which another
+   * thread cannot open).
+   */
+  private indexWorker(): Promise<IndexWorker | null> {
+    if (this.dbPath === ':memory:') return Promise.resolve(null);
+    if (!this.worker) {
+      this.worker = IndexWorker.start({ dbPath: this.dbPath, modelsDir: this.modelsDir, model: this.model.name });
+      this.worker.catch(() => (this.worker = null)); // the next run tries again
+    }
+    return this.worker;
+  }
+
+  /** indexFolders in the worker thread; in this thread only for an in-memory library. */
+  private async runIndexing(folders: readonly FolderInfo[], opts: IndexOptions): Promise<IndexSummary> {
+    let worker = await this.indexWorker();
+    if (worker && !worker.alive) {
+      this.worker = null;
+      worker = await this.indexWorker();
+    }
+    return worker ? worker.run(folders, opts) : indexFolders(this.store, this.model, folders, opts);
   }
 
   async listPhotos(query: PhotoQuery): Promise<PhotoPage> {

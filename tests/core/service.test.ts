@@ -166,7 +166,7 @@ describe('DoppelService indexing control', () => {
         const run = svc.indexAll();
         // While paused, no batch completes.
         await new Promise((r) => setTimeout(r, 100));
-        await expect.poll(async () => (await svc.indexStatus()).state).toBe('paused');
+        await expect.poll(async () => (await svc.indexStatus()).state, { timeout: 30_000 }).toBe('paused');
         const before = batches;
         await new Promise((r) => setTimeout(r, 1500));
         expect(batches).toBe(before);

@@ -229,6 +229,27 @@ export async function imageToModelInput(input: Uint8Array, spec: number | ModelI
   return toModelInput(await decode(asBuffer(input), DEFAULT_THUMB_SIZE, DEFAULT_MAX_PIXELS), spec);
 }
 
+/**
+ * The model input from a cached analysis thumbnail (the WebP analyzeImage wrote), for encoding with a new model
+ * without decoding the original again. The thumbnail is the same oriented intermediate (longest side 256) that
+ * analyzeImage makes the model input from, stored as WebP quality 80.
+ */
+export async function thumbnailToModelInput(thumbnail: Uint8Array, spec: number | ModelInputSpec): Promise<Uint8Array> {
+  let decoded: Decoded;
+  try {
+    const { data, info } = await sharp(asBuffer(thumbnail), { failOn: 'error' })
+      .flatten({ background: '#ffffff' })
+      .toColourspace('srgb')
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    decoded = { meta: {} as sharp.Metadata, rgb: data, width: info.width, height: info.height };
+  } catch (err) {
+    throw fail(`Corrupt cached thumbnail (${cleanMessage(err)})`, err);
+  }
+  return toModelInput(decoded, spec);
+}
+
 /** Nearest-neighbour upscaling of packed RGB by an integer factor. */
 function upscale(rgb: Uint8Array, width: number, height: number, scale: number): Uint8Array {
   if (scale === 1) return rgb;

@@ -1,8 +1,13 @@
 // The indexing pipeline: scan -> read + hash -> decode (sharp) -> encode (autoencoder) -> store.
-// Incremental: a file whose size and mtime are unchanged is not read again. Each batch is written in
-// one transaction, so an interrupted run keeps every finished batch.
+// Incremental: a file whose size and mtime are unchanged is not read again; a file whose content hash the
+// library already has a vector for (a move, a rename, a copy) is not decoded again. Files are decoded several
+// at a time, ahead of the batch being encoded and written, so decoding, encoding and writing overlap. Each
+// batch is written in one transaction, so an interrupted run keeps every finished batch and the next run
+// goes on from there. The same function runs inside the indexing worker thread (./worker.ts) and, for an
+// in-memory library that a worker cannot open, in the caller's thread.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import {
   DoppelError,
@@ -11,7 +16,7 @@ import {
   type IndexProgress,
   type IndexSummary,
 } from '../../shared/api.js';
-import { analyzeImage } from '../imaging/analyze.js';
+import { analyzeImage, thumbnailToModelInput } from '../imaging/analyze.js';
 import { fsReason, scanFolder } from '../library/scan.js';
 import type { Autoencoder } from '../model/autoencoder.js';
 import type { PhotoRecord, Store, StoredPhoto } from '../store/repository.js';
@@ -22,6 +27,8 @@ export interface IndexOptions {
   /** Where display thumbnails are cached (by content hash). */
   thumbnailDir: string;
   batchSize?: number;
+  /** Files read and decoded at once (default: one per core). */
+  concurrency?: number;
   signal?: AbortSignal;
   /** Awaited between batches; resolves when indexing may go on (how pause is implemented). */
   whenRunnable?: () => Promise<void>;
@@ -39,7 +46,15 @@ interface FileEntry {
   folderId: number;
 }
 
-const DECODE_CONCURRENCY = 3;
+interface Task {
+  entry: FileEntry;
+  existing: StoredPhoto | null;
+  /** Unchanged file that lacks a vector for this model: encode it again from its cached thumbnail. */
+  reencode: boolean;
+}
+
+/** Scan progress is sent at most this often (a scan can list tens of thousands of files a second). */
+const SCAN_PROGRESS_MS = 100;
 
 export function contentHash(bytes: Uint8Array): string {
   return crypto.createHash('sha256').update(bytes).digest('hex');
@@ -49,72 +64,131 @@ export function thumbnailPath(thumbnailDir: string, hash: string): string {
   return path.join(thumbnailDir, hash.slice(0, 2), `${hash}.webp`);
 }
 
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
+/** Writes a file whole or not at all (temporary file + rename), so a crash never leaves half a thumbnail. */
+async function writeAtomic(file: string, data: Uint8Array): Promise<void> {
+  await fs.promises.mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await fs.promises.writeFile(tmp, data);
+    await fs.promises.rename(tmp, file);
+  } catch (err) {
+    await fs.promises.rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** Runs at most `limit` of the functions given to it at once. */
+function limiter(limit: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const queue: (() => void)[] = [];
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (active >= limit) await new Promise<void>((resolve) => queue.push(resolve));
+    active++;
+    try {
+      return await fn();
+    } finally {
+      active--;
+      queue.shift()?.();
     }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 type Processed =
-  | { kind: 'ok'; record: PhotoRecord; input: Uint8Array }
+  /** Decoded: `input` is the model input to encode. */
+  | { kind: 'decoded'; record: PhotoRecord; input: Uint8Array }
+  /** Same content as a photo the library already has a vector for: that vector is copied. */
+  | { kind: 'reused'; record: PhotoRecord; vector: Float32Array }
   | { kind: 'error'; record: PhotoRecord }
   | { kind: 'vanished' };
 
-async function processFile(entry: FileEntry, model: Autoencoder, opts: IndexOptions): Promise<Processed> {
-  const base = {
+function baseRecord(entry: FileEntry): PhotoRecord {
+  return {
     folderId: entry.folderId,
     path: entry.path,
     size: entry.size,
     mtimeMs: entry.mtimeMs,
     dev: entry.dev,
     ino: entry.ino,
+    hash: null,
     width: null,
     height: null,
     format: null,
     takenAt: null,
     orientation: null,
+    status: 'error',
+    error: null,
   };
-  let bytes: Buffer;
+}
+
+async function processTask(
+  task: Task,
+  store: Store,
+  modelId: number,
+  model: Autoencoder,
+  opts: IndexOptions,
+): Promise<Processed> {
+  const { entry, existing } = task;
+  const base = baseRecord(entry);
   try {
-    bytes = await fs.promises.readFile(entry.path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'vanished' };
-    return { kind: 'error', record: { ...base, hash: null, status: 'error', error: fsReason(err) } };
-  }
-  const hash = contentHash(bytes);
-  try {
-    const a = await analyzeImage(bytes, { inputSize: model.inputSize, trimBorders: model.inputSpec.trimBorders });
-    const thumb = thumbnailPath(opts.thumbnailDir, hash);
-    if (!fs.existsSync(thumb)) {
-      await fs.promises.mkdir(path.dirname(thumb), { recursive: true });
-      await fs.promises.writeFile(thumb, a.thumbnail);
+    if (task.reencode && existing?.hash) {
+      // A new model: its input comes from the cached analysis thumbnail, not from the original.
+      const thumb = await fs.promises.readFile(thumbnailPath(opts.thumbnailDir, existing.hash)).catch(() => null);
+      if (thumb) {
+        const input = await thumbnailToModelInput(thumb, model.inputSpec);
+        const { id: _id, folderId: _f, dev: _d, ino: _i, indexedAt: _t, ...kept } = existing;
+        return { kind: 'decoded', input, record: { ...base, ...kept, status: 'indexed', error: null } };
+      }
     }
-    return {
-      kind: 'ok',
-      input: a.modelInput,
-      record: {
+    let bytes: Buffer;
+    try {
+      bytes = await fs.promises.readFile(entry.path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'vanished' };
+      return { kind: 'error', record: { ...base, error: fsReason(err) } };
+    }
+    const hash = contentHash(bytes);
+    const known = store.vectorByHash(hash, modelId);
+    if (known) {
+      const { photo } = known;
+      const record: PhotoRecord = {
         ...base,
         size: bytes.length,
         hash,
-        width: a.width,
-        height: a.height,
-        format: a.format,
-        takenAt: a.takenAt,
-        orientation: a.orientation,
+        width: photo.width,
+        height: photo.height,
+        format: photo.format,
+        takenAt: photo.takenAt,
+        orientation: photo.orientation,
         status: 'indexed',
-        error: null,
-      },
-    };
+      };
+      return { kind: 'reused', record, vector: known.vector };
+    }
+    try {
+      const a = await analyzeImage(bytes, { inputSize: model.inputSize, trimBorders: model.inputSpec.trimBorders });
+      const thumb = thumbnailPath(opts.thumbnailDir, hash);
+      if (!fs.existsSync(thumb)) await writeAtomic(thumb, a.thumbnail);
+      return {
+        kind: 'decoded',
+        input: a.modelInput,
+        record: {
+          ...base,
+          size: bytes.length,
+          hash,
+          width: a.width,
+          height: a.height,
+          format: a.format,
+          takenAt: a.takenAt,
+          orientation: a.orientation,
+          status: 'indexed',
+        },
+      };
+    } catch (err) {
+      const reason = err instanceof DoppelError ? err.message : `Could not decode: ${(err as Error).message}`;
+      return { kind: 'error', record: { ...base, hash, error: reason } };
+    }
   } catch (err) {
-    const reason = err instanceof DoppelError ? err.message : `Could not decode: ${(err as Error).message}`;
-    return { kind: 'error', record: { ...base, hash, status: 'error', error: reason } };
+    // Never let one file stop the run (out of memory in a decoder, a full disk for the thumbnail, ...).
+    return { kind: 'error', record: { ...base, error: `Could not index: ${(err as Error)?.message ?? err}` } };
   }
 }
 
@@ -137,6 +211,7 @@ export async function indexFolders(
     offlineFolders: [],
     durationMs: 0,
   };
+  const cancelled = () => new DoppelError('cancelled', 'Indexing was cancelled');
   const progress = (p: Omit<IndexProgress, 'rate' | 'etaMs'>, t0: number): void => {
     const secs = (Date.now() - t0) / 1000;
     const rate = p.phase === 'index' && secs > 0 ? p.done / secs : 0;
@@ -144,10 +219,12 @@ export async function indexFolders(
   };
 
   // Phase 1: scan every folder and work out what changed.
-  const todo: { entry: FileEntry; existing: StoredPhoto | null }[] = [];
+  const todo: Task[] = [];
   const removed: number[] = [];
+  let lastScanProgress = 0;
   for (const folder of folders) {
     const known = new Map(store.photosInFolder(folder.id).map((p) => [p.path, p]));
+    const withVector = store.photoIdsWithVector(folder.id, modelId);
     const seen = new Set<string>();
     try {
       for await (const event of scanFolder(folder.path, {
@@ -155,7 +232,7 @@ export async function indexFolders(
         followSymlinks: opts.followSymlinks,
         signal: opts.signal,
       })) {
-        if (opts.signal?.aborted) throw new DoppelError('cancelled', 'Indexing was cancelled');
+        if (opts.signal?.aborted) throw cancelled();
         if (event.type === 'error') {
           summary.errors.push({ path: event.path, reason: event.reason });
           continue;
@@ -163,18 +240,19 @@ export async function indexFolders(
         summary.scanned++;
         seen.add(event.path);
         const existing = known.get(event.path) ?? null;
-        const unchanged =
-          existing !== null &&
-          existing.size === event.size &&
-          existing.mtimeMs === event.mtimeMs &&
-          (existing.status === 'error' || store.getVector(existing.id, modelId) !== null);
-        if (unchanged) {
+        const same = existing !== null && existing.size === event.size && existing.mtimeMs === event.mtimeMs;
+        if (same && (existing.status === 'error' || withVector.has(existing.id))) {
           summary.unchanged++;
           if (existing.status === 'error') summary.errors.push({ path: existing.path, reason: existing.error ?? '' });
         } else {
-          todo.push({ entry: { ...event, folderId: folder.id }, existing });
+          const reencode = same && existing.status === 'indexed' && existing.hash !== null;
+          todo.push({ entry: { ...event, folderId: folder.id }, existing, reencode });
         }
-        progress({ phase: 'scan', done: summary.scanned, total: 0, currentPath: event.path }, started);
+        const now = Date.now();
+        if (now - lastScanProgress >= SCAN_PROGRESS_MS) {
+          lastScanProgress = now;
+          progress({ phase: 'scan', done: summary.scanned, total: 0, currentPath: event.path }, started);
+        }
       }
     } catch (err) {
       if (err instanceof DoppelError && err.kind === 'not-found') {
@@ -188,43 +266,76 @@ export async function indexFolders(
     if (folder.status === 'offline') store.setFolderStatus(folder.id, 'online');
     for (const [p, photo] of known) if (!seen.has(p)) removed.push(photo.id);
   }
-  if (removed.length > 0) {
-    store.transaction(() => store.deletePhotos(removed));
-    summary.removed = removed.length;
-    opts.onBatch?.({ upserted: [], removed });
-  }
 
-  // Phase 2: decode, encode and store what is new or changed, batch by batch.
+  // Phase 2: decode, encode and store what is new or changed, batch by batch. Removed photos go last, so a
+  // moved file finds its old vector by content hash.
   const batchSize = opts.batchSize ?? 32;
+  const limit = limiter(Math.max(1, opts.concurrency ?? os.availableParallelism()));
+  const inFlight = new Map<number, Promise<Processed>>();
+  const start = (i: number): Promise<Processed> => {
+    let p = inFlight.get(i);
+    if (!p) {
+      p = limit(() =>
+        opts.signal?.aborted
+          ? Promise.resolve({ kind: 'vanished' as const })
+          : processTask(todo[i]!, store, modelId, model, opts),
+      );
+      inFlight.set(i, p);
+    }
+    return p;
+  };
   const t0 = Date.now();
   let done = 0;
   for (let i = 0; i < todo.length; i += batchSize) {
     await opts.whenRunnable?.();
-    if (opts.signal?.aborted) throw new DoppelError('cancelled', 'Indexing was cancelled');
-    const batch = todo.slice(i, i + batchSize);
-    const results = await mapLimit(batch, DECODE_CONCURRENCY, (t) => processFile(t.entry, model, opts));
-    const ok = results.flatMap((r, j) => (r.kind === 'ok' ? [{ r, j }] : []));
-    const vectors = model.encode(ok.map(({ r }) => r.input));
-    const ids: number[] = [];
+    if (opts.signal?.aborted) throw cancelled();
+    const end = Math.min(i + batchSize, todo.length);
+    // The next batch decodes while this one is encoded and written.
+    for (let j = i; j < Math.min(todo.length, end + batchSize); j++) start(j);
+    const results: Processed[] = [];
+    for (let j = i; j < end; j++) {
+      results.push(await start(j));
+      inFlight.delete(j);
+    }
+    if (opts.signal?.aborted) throw cancelled();
+    const batch = todo.slice(i, end);
+    const decoded = results.flatMap((r, j) => (r.kind === 'decoded' ? [{ r, j }] : []));
+    const vectors = decoded.length > 0 ? model.encode(decoded.map(({ r }) => r.input)) : [];
+    const vectorOf = new Map<number, Float32Array>();
+    decoded.forEach(({ j }, n) => vectorOf.set(j, vectors[n]!));
+    results.forEach((r, j) => r.kind === 'reused' && vectorOf.set(j, r.vector));
     const upserted: { id: number; vector: Float32Array }[] = [];
     const errors: FileError[] = [];
+    const gone: number[] = [];
     store.transaction(() => {
       results.forEach((r, j) => {
-        if (r.kind === 'vanished') return;
-        ids[j] = store.upsertPhoto(r.record);
-        if (batch[j]!.existing) summary.updated++;
+        const existing = batch[j]!.existing;
+        if (r.kind === 'vanished') {
+          if (existing) gone.push(existing.id);
+          return;
+        }
+        const id = store.upsertPhoto(r.record);
+        if (existing) summary.updated++;
         else summary.added++;
         if (r.kind === 'error') errors.push({ path: r.record.path, reason: r.record.error ?? '' });
+        const vector = vectorOf.get(j);
+        if (vector) {
+          store.putVector(id, modelId, vector);
+          upserted.push({ id, vector });
+        }
       });
-      ok.forEach(({ j }, n) => {
-        store.putVector(ids[j]!, modelId, vectors[n]!);
-        upserted.push({ id: ids[j]!, vector: vectors[n]! });
-      });
+      if (gone.length > 0) store.deletePhotos(gone);
     });
     summary.errors.push(...errors);
-    opts.onBatch?.({ upserted, removed: [] });
+    summary.removed += gone.length;
+    opts.onBatch?.({ upserted, removed: gone });
     done += batch.length;
     progress({ phase: 'index', done, total: todo.length, currentPath: batch[batch.length - 1]!.entry.path }, t0);
+  }
+  if (removed.length > 0) {
+    store.transaction(() => store.deletePhotos(removed));
+    summary.removed += removed.length;
+    opts.onBatch?.({ upserted: [], removed });
   }
   summary.durationMs = Date.now() - started;
   opts.onProgress?.({ phase: 'done', done, total: todo.length, currentPath: null, rate: 0, etaMs: 0 });

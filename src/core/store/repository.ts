@@ -252,6 +252,11 @@ function prepareStatements(db: Database) {
       SELECT v.photo_id, v.vector FROM vectors v JOIN photos p ON p.id = v.photo_id
       WHERE v.model_id = ? AND p.status = 'indexed'`).raw(),
     vectorDeleteModel: prepare('DELETE FROM vectors WHERE model_id = ?'),
+    vectorByHash: prepare(`
+      SELECT p.*, v.vector FROM photos p JOIN vectors v ON v.photo_id = p.id AND v.model_id = ?
+      WHERE p.hash = ? AND p.status = 'indexed' LIMIT 1`),
+    vectorIdsInFolder: prepare(`
+      SELECT p.id FROM photos p JOIN vectors v ON v.photo_id = p.id AND v.model_id = ? WHERE p.folder_id = ?`).pluck(),
     notDuplicateAdd: prepare(
       'INSERT INTO not_duplicates (hash_a, hash_b, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
     ),
@@ -512,6 +517,17 @@ export class Store {
       bytes.set(blob);
       fn(photoId, vector);
     }
+  }
+
+  /** A vector the model already has for this content (a moved, renamed or copied file), with its photo. */
+  vectorByHash(hash: string, modelId: number): { photo: StoredPhoto; vector: Float32Array } | null {
+    const row = this.s.vectorByHash.get(modelId, hash) as (PhotoRow & { vector: Buffer }) | undefined;
+    return row ? { photo: toStoredPhoto(row), vector: blobToVector(row.vector) } : null;
+  }
+
+  /** Ids of a folder's photos that have a vector for the model. */
+  photoIdsWithVector(folderId: number, modelId: number): Set<number> {
+    return new Set(this.s.vectorIdsInFolder.all(modelId, folderId) as number[]);
   }
 
   deleteVectorsForModel(modelId: number): void {

@@ -1,0 +1,34 @@
+// Messages between the indexing worker thread (worker.ts) and the thread that owns it (worker-client.ts).
+import type { DoppelErrorData, FolderInfo, IndexProgress, IndexSummary } from '../../shared/api.js';
+
+export interface WorkerInit {
+  dbPath: string;
+  modelsDir: string;
+  model?: string;
+}
+
+export interface RunOptions {
+  exclude?: string[];
+  followSymlinks?: boolean;
+  thumbnailDir: string;
+  batchSize?: number;
+  concurrency?: number;
+}
+
+export type ToWorker =
+  | { type: 'index'; folders: FolderInfo[]; opts: RunOptions }
+  /** The answer to 'runnable': go on with the next batch. */
+  | { type: 'go' }
+  | { type: 'cancel' }
+  | { type: 'close' };
+
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'failed'; error: DoppelErrorData }
+  | { type: 'progress'; progress: IndexProgress }
+  /** A batch was committed: ids and vectors for the search index. */
+  | { type: 'batch'; upserted: { id: number; vector: Float32Array }[]; removed: number[] }
+  /** Between batches: may the run go on? (Answered with 'go' once it is not paused.) */
+  | { type: 'runnable' }
+  | { type: 'done'; summary: IndexSummary }
+  | { type: 'error'; error: DoppelErrorData };

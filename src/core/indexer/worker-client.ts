@@ -1,0 +1,147 @@
+// Runs indexing in a worker thread (worker.ts) and gives the caller the same callbacks as indexFolders.
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { DoppelError, type FolderInfo, type IndexSummary } from '../../shared/api.js';
+import type { IndexOptions } from './indexer.js';
+import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
+
+/**
+ * The worker's script beside this module: out/cli/worker.js beside the bundled CLI, out/main/worker.js beside
+ * the Electron main process, or worker.ts from the sources (run through tsx, as under vitest).
+ */
+export function workerScript(from = import.meta.url): { url: URL; typescript: boolean } {
+  const js = new URL('./worker.js', from);
+  if (fs.existsSync(fileURLToPath(js))) return { url: js, typescript: false };
+  const ts = new URL('./worker.ts', from);
+  if (fs.existsSync(fileURLToPath(ts))) return { url: ts, typescript: true };
+  throw new DoppelError('internal', `The indexing worker is missing beside ${fileURLToPath(from)}`);
+}
+
+function spawn(init: WorkerInit): Worker {
+  const { url, typescript } = workerScript();
+  if (!typescript) return new Worker(url, { workerData: init });
+  // From the sources: register tsx's loader inside the worker, then load the TypeScript worker through it.
+  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
+  return new Worker(boot, { eval: true, workerData: init });
+}
+
+type Pending = {
+  opts: Omit<IndexOptions, 'thumbnailDir'>;
+  resolve: (s: IndexSummary) => void;
+  reject: (e: unknown) => void;
+};
+
+export class IndexWorker {
+  private pending: Pending | null = null;
+  private exited = false;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on('message', (msg: FromWorker) => this.onMessage(msg));
+    worker.on('error', (err) => this.fail(new DoppelError('internal', `Indexing worker failed: ${err.message}`)));
+    worker.on('exit', (code) => {
+      this.exited = true;
+      this.fail(new DoppelError('internal', `Indexing worker stopped (exit code ${code})`));
+    });
+  }
+
+  /** Starts a worker and waits until its model and database are open. */
+  static async start(init: WorkerInit): Promise<IndexWorker> {
+    const worker = spawn(init);
+    await new Promise<void>((resolve, reject) => {
+      const onMessage = (msg: FromWorker) => {
+        if (msg.type === 'ready') done(null);
+        else if (msg.type === 'failed') done(new DoppelError(msg.error.kind, msg.error.message));
+      };
+      const onError = (err: Error) => done(err);
+      const onExit = (code: number) => done(new DoppelError('internal', `Indexing worker exited (code ${code})`));
+      const done = (err: Error | null) => {
+        worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+        if (err) {
+          void worker.terminate();
+          reject(err);
+        } else resolve();
+      };
+      worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+    });
+    return new IndexWorker(worker);
+  }
+
+  get alive(): boolean {
+    return !this.exited;
+  }
+
+  private send(msg: ToWorker): void {
+    if (!this.exited) this.worker.postMessage(msg);
+  }
+
+  private fail(err: Error): void {
+    const p = this.pending;
+    this.pending = null;
+    p?.reject(err);
+  }
+
+  private onMessage(msg: FromWorker): void {
+    const p = this.pending;
+    if (!p) return;
+    switch (msg.type) {
+      case 'progress':
+        p.opts.onProgress?.(msg.progress);
+        break;
+      case 'batch':
+        p.opts.onBatch?.({ upserted: msg.upserted, removed: msg.removed });
+        break;
+      case 'runnable':
+        void (async () => {
+          try {
+            await p.opts.whenRunnable?.();
+          } finally {
+            this.send({ type: 'go' });
+          }
+        })();
+        break;
+      case 'done':
+        this.pending = null;
+        p.resolve(msg.summary);
+        break;
+      case 'error':
+        this.pending = null;
+        p.reject(new DoppelError(msg.error.kind, msg.error.message));
+        break;
+    }
+  }
+
+  /** indexFolders in the worker; one run at a time. */
+  run(folders: readonly FolderInfo[], opts: IndexOptions): Promise<IndexSummary> {
+    if (this.pending) return Promise.reject(new DoppelError('internal', 'The indexing worker is busy'));
+    if (this.exited) return Promise.reject(new DoppelError('internal', 'The indexing worker has stopped'));
+    const { signal, onProgress, onBatch, whenRunnable, ...rest } = opts;
+    return new Promise<IndexSummary>((resolve, reject) => {
+      const onAbort = () => this.send({ type: 'cancel' });
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const settle =
+        <T>(fn: (v: T) => void) =>
+        (v: T) => {
+          signal?.removeEventListener('abort', onAbort);
+          fn(v);
+        };
+      this.pending = {
+        opts: { onProgress, onBatch, whenRunnable },
+        resolve: settle(resolve),
+        reject: settle(reject),
+      };
+      this.send({ type: 'index', folders: [...folders], opts: rest });
+      if (signal?.aborted) onAbort();
+    });
+  }
+
+  /** Lets the worker close its database and model, then ends it. */
+  async close(): Promise<void> {
+    if (this.exited) return;
+    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    this.send({ type: 'close' });
+    const timer = setTimeout(() => void this.worker.terminate(), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+}

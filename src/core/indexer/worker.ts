@@ -1,0 +1,79 @@
+// The indexing worker thread: its own model and its own connection to the library database. It runs
+// indexFolders (./indexer.ts) off the caller's thread, so decoding and encoding never block the app or CLI,
+// and writes each batch in one transaction while the caller's connection keeps answering queries (WAL).
+import { parentPort, workerData } from 'node:worker_threads';
+import { DoppelError, type DoppelErrorData } from '../../shared/api.js';
+import { Autoencoder } from '../model/autoencoder.js';
+import { Store } from '../store/repository.js';
+import { indexFolders } from './indexer.js';
+import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('worker.ts runs as a worker thread');
+const post = (msg: FromWorker) => port.postMessage(msg);
+
+function errorData(err: unknown): DoppelErrorData {
+  if (err instanceof DoppelError) return err.toData();
+  return { kind: 'internal', message: (err as Error)?.message ?? String(err) };
+}
+
+const init = workerData as WorkerInit;
+let model: Autoencoder;
+let store: Store;
+try {
+  model = await Autoencoder.load(init.modelsDir, init.model);
+  store = Store.open(init.dbPath);
+} catch (err) {
+  post({ type: 'failed', error: errorData(err) });
+  port.close();
+  throw err;
+}
+
+let run: { abort: AbortController; go: (() => void) | null } | null = null;
+
+port.on('message', (msg: ToWorker) => {
+  switch (msg.type) {
+    case 'index': {
+      const control: NonNullable<typeof run> = { abort: new AbortController(), go: null };
+      run = control;
+      indexFolders(store, model, msg.folders, {
+        ...msg.opts,
+        signal: control.abort.signal,
+        whenRunnable: () =>
+          new Promise<void>((resolve) => {
+            control.go = resolve;
+            post({ type: 'runnable' });
+          }),
+        onProgress: (progress) => post({ type: 'progress', progress }),
+        onBatch: ({ upserted, removed }) => post({ type: 'batch', upserted, removed }),
+      }).then(
+        (summary) => {
+          run = null;
+          post({ type: 'done', summary });
+        },
+        (err: unknown) => {
+          run = null;
+          post({ type: 'error', error: errorData(err) });
+        },
+      );
+      break;
+    }
+    case 'go': {
+      const go = run?.go;
+      if (run) run.go = null;
+      go?.();
+      break;
+    }
+    case 'cancel':
+      run?.abort.abort();
+      run?.go?.();
+      break;
+    case 'close':
+      store.close();
+      model.dispose();
+      port.close();
+      break;
+  }
+});
+
+post({ type: 'ready' });
