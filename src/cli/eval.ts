@@ -4,11 +4,19 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { DoppelError } from '../shared/api.js';
 import { runRetrievalBenchmark, type EvalReport, type ThresholdReport } from '../core/eval/benchmark.js';
+import { z } from 'zod';
 import { Autoencoder, listModels, readModelsIndex } from '../core/model/autoencoder.js';
 import { writeEvalToCard } from '../core/eval/card.js';
 import { defaultModelsDir, findProjectRoot } from '../core/paths.js';
 import { bar, printJson, StatusLine } from './output.js';
 import { intOption } from './options.js';
+
+const preprocessSchema = z.strictObject({
+  trimBorders: z.boolean().optional(),
+  mirrorInvariant: z.boolean().optional(),
+  greyWeight: z.number().min(0).max(10).optional(),
+});
+const PREPROCESS_EXAMPLE = '{"trimBorders":true,"mirrorInvariant":true,"greyWeight":1}';
 
 /** The benchmark photos live beside the project (see ../shared/data/README.md). */
 const dataDir = (): string => path.resolve(findProjectRoot(), '..', 'shared', 'data');
@@ -85,6 +93,10 @@ export function registerEval(program: Command): void {
     .option('--models <dir>', 'models folder', defaultModelsDir())
     .option('--no-hashes', 'skip the dHash and pHash baselines')
     .option('--retrieval-steps', 'also evaluate each model with border trimming and mirror-invariant vectors', false)
+    .option(
+      '--preprocess <json...>',
+      `also evaluate each model with these retrieval steps, e.g. '${PREPROCESS_EXAMPLE}'`,
+    )
     .option('--out <file>', 'also write the JSON report to this file')
     .option('--write-card', "store the calibrated duplicate thresholds and the figures in each model's card", false)
     .action(
@@ -96,6 +108,7 @@ export function registerEval(program: Command): void {
         models: string;
         hashes: boolean;
         retrievalSteps: boolean;
+        preprocess?: string[];
         writeCard: boolean;
         out?: string;
       }) => {
@@ -111,6 +124,18 @@ export function registerEval(program: Command): void {
             models.push(model);
             if (o.retrievalSteps) {
               models.push(model.withPreprocess({ trimBorders: true, mirrorInvariant: true }, `${name}+steps`));
+            }
+            for (const json of o.preprocess ?? []) {
+              let steps: z.infer<typeof preprocessSchema>;
+              try {
+                steps = preprocessSchema.parse(JSON.parse(json));
+              } catch {
+                throw new DoppelError(
+                  'invalid-argument',
+                  `--preprocess takes JSON like ${PREPROCESS_EXAMPLE}, got ${json}`,
+                );
+              }
+              models.push(model.withPreprocess(steps, `${name}+${json}`));
             }
           }
           const report = await runRetrievalBenchmark({

@@ -73,6 +73,36 @@ describe('mirror-invariant vectors', () => {
   });
 });
 
+describe('greyscale-weighted vectors', () => {
+  it('bring a greyscale copy closer to its original than the plain vector does', async () => {
+    const shipped = await Autoencoder.load(defaultModelsDir(), 'doppel-ae32');
+    const steps = shipped.card.preprocess ?? {};
+    const grey = shipped.withPreprocess({ ...steps, greyWeight: 1 }, 'doppel-ae32+grey');
+    const cos = (a: Float32Array, b: Float32Array): number => {
+      let d = 0;
+      let na = 0;
+      let nb = 0;
+      for (let i = 0; i < a.length; i++) {
+        d += a[i]! * b[i]!;
+        na += a[i]! * a[i]!;
+        nb += b[i]! * b[i]!;
+      }
+      return d / Math.sqrt(na * nb);
+    };
+    for (const file of photos('CSun_Hays80', 4)) {
+      const inputs = await Promise.all([
+        imageToModelInput(fs.readFileSync(file), shipped.inputSpec),
+        imageToModelInput(await sharp(file).greyscale().toColourspace('srgb').png().toBuffer(), shipped.inputSpec),
+      ]);
+      const [po, pg] = shipped.encode(inputs) as [Float32Array, Float32Array];
+      const [go, gg] = grey.encode(inputs) as [Float32Array, Float32Array];
+      // Cosine distances are tiny with this model; compare the distances, not the similarities.
+      expect(1 - cos(go, gg)).toBeLessThan((1 - cos(po, pg)) * 0.8);
+    }
+    shipped.dispose();
+  });
+});
+
 describe('training augmentations', () => {
   it('make deterministic, in-range, edited copies at the model size', async () => {
     await initBackend('wasm');

@@ -29,7 +29,7 @@ export interface ModelCard {
    * Retrieval steps around the network: trim uniform borders from the input, and store the sum of the
    * codes of the image and its mirror image so that a mirrored copy has the same vector.
    */
-  preprocess?: { trimBorders?: boolean; mirrorInvariant?: boolean };
+  preprocess?: { trimBorders?: boolean; mirrorInvariant?: boolean; greyWeight?: number };
   /** Cosine similarity thresholds for the duplicate tiers, calibrated on the retrieval benchmark. */
   thresholds?: { near: number; similar: number };
   command: string;
@@ -127,8 +127,19 @@ export class Autoencoder {
       const chunk = inputs.slice(start, start + BATCH);
       const codes = tf.tidy(() => {
         const x = this.toBatch(chunk);
-        let y = this.encoder.predict(x) as tf.Tensor;
-        if (this.card.preprocess?.mirrorInvariant) y = y.add(this.encoder.predict(x.reverse(2)) as tf.Tensor);
+        const codeOf = (t: tf.Tensor4D): tf.Tensor => {
+          const c = this.encoder.predict(t) as tf.Tensor;
+          return this.card.preprocess?.mirrorInvariant ? c.add(this.encoder.predict(t.reverse(2)) as tf.Tensor) : c;
+        };
+        let y = codeOf(x);
+        const greyWeight = this.card.preprocess?.greyWeight ?? 0;
+        if (greyWeight > 0) {
+          const grey = x
+            .mul(tf.tensor1d([0.299, 0.587, 0.114]))
+            .sum(3, true)
+            .tile([1, 1, 1, 3]) as tf.Tensor4D;
+          y = y.add(codeOf(grey).mul(greyWeight));
+        }
         return y.reshape([chunk.length, -1]).dataSync() as Float32Array;
       });
       for (let i = 0; i < chunk.length; i++) out.push(codes.slice(i * this.dim, (i + 1) * this.dim));
