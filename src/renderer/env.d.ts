@@ -1,8 +1,12 @@
 import type { DoppelApi } from '../shared/api.js';
+import type { DesktopExtras } from '../shared/ipc.js';
 
 declare global {
   interface Window {
-    /** Exposed by src/preload/index.ts (Electron) or the loopback bridge client; the renderer's only way out. */
-    readonly doppel: DoppelApi;
+    /**
+     * Exposed by src/preload/index.ts in the desktop app; absent in a browser, where the renderer talks to the
+     * loopback bridge instead (lib/client.ts).
+     */
+    readonly doppel?: DoppelApi & DesktopExtras;
   }
 }

@@ -1,0 +1,169 @@
+// The renderer in real headless Chromium against the real `doppel serve` on a temporary library of real photos
+// and a planted copy (half size, re-compressed): add the folder, find similar, reconstruction, duplicates, trash
+// and undo.
+import fs from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyInto, photos, tempDir } from '../helpers.js';
+import { buildRenderer, launchChromium, serve, type Served } from './bridge.js';
+
+const ORIGINAL = 'baboon.png';
+const PLANTED = 'baboon-copy.jpg';
+
+let dir: string;
+let library: string;
+let home: string;
+let planted: Buffer;
+let served: Served;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  dir = tempDir('doppel-e2e-');
+  library = path.join(dir, 'photos');
+  home = path.join(dir, 'home');
+  fs.mkdirSync(home);
+  copyInto([...photos('CSet14', 14), ...photos('CSun_Hays80', 10)], library);
+  const original = path.join(library, ORIGINAL);
+  const { width } = await sharp(original).metadata();
+  planted = await sharp(original)
+    .resize({ width: Math.round(width! / 2) })
+    .jpeg({ quality: 70 })
+    .toBuffer();
+  fs.writeFileSync(path.join(library, PLANTED), planted);
+
+  await buildRenderer();
+  served = await serve(path.join(dir, 'db', 'library.sqlite'), home);
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  page.on('pageerror', (err) => console.error('page error:', err));
+  await page.goto(served.url);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await served?.stop();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Mean and spread of an <img>'s pixels, drawn on a canvas in the page. */
+async function pixelStats(selector: string): Promise<{ width: number; mean: number; std: number }> {
+  return page.$eval(selector, async (el) => {
+    const img = el as HTMLImageElement;
+    await img.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = img.naturalWidth;
+    canvas.height = img.naturalHeight;
+    const ctx = canvas.getContext('2d')!;
+    ctx.drawImage(img, 0, 0);
+    const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+    let sum = 0;
+    let sq = 0;
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      for (let c = 0; c < 3; c++) {
+        sum += data[i + c]!;
+        sq += data[i + c]! ** 2;
+        n++;
+      }
+    }
+    const mean = sum / n;
+    return { width: img.naturalWidth, mean, std: Math.sqrt(sq / n - mean * mean) };
+  });
+}
+
+describe('the app in Chromium through doppel serve', () => {
+  it('tells a new user to add a folder, then indexes the folder added', async () => {
+    await page.getByRole('heading', { name: 'Welcome to Doppel' }).waitFor();
+    await page.getByLabel('Folder path').fill(library);
+    await page.getByRole('button', { name: 'Add folder' }).click();
+    await page.getByTestId('photo-count').filter({ hasText: '25 photos' }).waitFor({ timeout: 240_000 });
+    await page.getByRole('group', { name: 'Indexing' }).waitFor({ state: 'detached', timeout: 60_000 });
+    const grid = page.getByRole('list', { name: 'Photos' });
+    await grid.getByRole('img', { name: 'baboon', exact: true }).waitFor();
+    await grid.getByRole('img', { name: 'baboon-copy', exact: true }).waitFor();
+    expect(await grid.getByRole('img').count()).toBe(25);
+    const thumb = await pixelStats('img[alt="baboon"]');
+    expect(thumb.width).toBeGreaterThan(0);
+  }, 300_000);
+
+  it('right-click -> Find similar lists the planted copy first, with the reconstruction', async () => {
+    const grid = page.getByRole('list', { name: 'Photos' });
+    await grid.getByRole('img', { name: 'baboon', exact: true }).click({ button: 'right' });
+    const menu = page.getByRole('menu');
+    await menu.waitFor();
+    // In a browser the desktop-only entries are there, disabled, with the reason.
+    for (const name of ['Show in folder', 'Open']) {
+      expect(await menu.getByRole('menuitem', { name }).getAttribute('aria-disabled')).toBe('true');
+    }
+    expect(await menu.getByRole('menuitem', { name: 'Move to trash' }).getAttribute('aria-disabled')).toBeNull();
+    await menu.getByRole('menuitem', { name: 'Find similar' }).click();
+
+    const results = page.getByRole('region', { name: 'Similar photos' });
+    const first = results.getByRole('listitem').first();
+    await first.waitFor();
+    expect(await first.getByRole('img').getAttribute('alt')).toBe('baboon-copy');
+    expect(await results.getByRole('img', { name: 'baboon', exact: true }).count()).toBe(0);
+    expect(await results.getByRole('listitem').count()).toBe(24);
+    expect(await first.textContent()).toMatch(/\d+\.\d %/);
+
+    const reconstruction = page.getByRole('img', { name: `Reconstruction of ${ORIGINAL}` });
+    await reconstruction.waitFor();
+    const stats = await pixelStats(`img[alt="Reconstruction of ${ORIGINAL}"]`);
+    expect(stats.width).toBeGreaterThan(0);
+    // Not blank: a flat image (all black, all white, one grey) has no spread.
+    expect(stats.std).toBeGreaterThan(10);
+    expect(stats.mean).toBeGreaterThan(10);
+    expect(stats.mean).toBeLessThan(245);
+  }, 120_000);
+
+  it('the reconstruction view shows the original, the reconstruction and the 8 code channels', async () => {
+    await page.getByRole('button', { name: 'Reconstruction view' }).click();
+    await page.getByRole('heading', { name: `Reconstruction of ${ORIGINAL}` }).waitFor();
+    await page.getByRole('img', { name: 'Code channel 8 of baboon.png' }).waitFor();
+    expect(await page.getByRole('img', { name: /^Code channel \d of baboon\.png$/ }).count()).toBe(8);
+    const original = await pixelStats(`img[alt="Original ${ORIGINAL}"]`);
+    expect(original.width).toBe((await sharp(path.join(library, ORIGINAL)).metadata()).width);
+    await page.keyboard.press('Escape');
+    await page.getByRole('region', { name: 'Similar photos' }).waitFor();
+  }, 60_000);
+
+  it('Duplicates shows the planted pair, the original marked as the keeper', async () => {
+    await page.getByRole('button', { name: 'Duplicates' }).click();
+    const group = page
+      .getByRole('region', { name: /group/ })
+      .filter({ has: page.getByRole('img', { name: 'baboon-copy' }) });
+    await group.waitFor();
+    expect(await group.getByRole('img', { name: 'baboon', exact: true }).count()).toBe(1);
+    const keeper = group.getByRole('listitem').filter({ hasText: 'Keeper' });
+    expect(await keeper.getByRole('img').getAttribute('alt')).toBe('baboon');
+  }, 60_000);
+
+  it('moves the selected copy to the trash, and undo puts it back byte for byte', async () => {
+    // Select exactly the planted copy.
+    for (const box of await page.getByRole('checkbox', { name: /^Select / }).all()) await box.setChecked(false);
+    await page.getByRole('checkbox', { name: `Select ${PLANTED}` }).setChecked(true);
+    await page.getByRole('button', { name: 'Move to trash' }).click();
+    await page.getByRole('status').filter({ hasText: '1 photo(s) moved to the trash' }).waitFor();
+    const file = path.join(library, PLANTED);
+    expect(fs.existsSync(file)).toBe(false);
+    // In the (temporary) freedesktop trash, under a name of the trash's choosing.
+    const trashFiles = path.join(home, '.local/share/Trash/files');
+    const inTrash = fs.readdirSync(trashFiles);
+    expect(inTrash).toHaveLength(1);
+    const trashed = path.join(trashFiles, inTrash[0]!);
+    expect(fs.readFileSync(trashed).equals(planted)).toBe(true);
+    await page.getByRole('img', { name: 'baboon-copy' }).waitFor({ state: 'detached' });
+
+    await page.getByRole('button', { name: 'Undo' }).click();
+    await page.getByRole('status').filter({ hasText: '1 photo(s) put back' }).waitFor();
+    expect(fs.readFileSync(file).equals(planted)).toBe(true);
+    expect(fs.existsSync(trashed)).toBe(false);
+    await page
+      .getByRole('region', { name: /group/ })
+      .filter({ has: page.getByRole('img', { name: 'baboon-copy' }) })
+      .waitFor();
+  }, 120_000);
+});
