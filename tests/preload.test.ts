@@ -2,35 +2,53 @@
 // each invoking its own channel and unwrapping the IpcResult.
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { API_MEMBERS, type DoppelApi } from '../src/shared/api.js';
-import type { IpcResult } from '../src/shared/ipc.js';
+import {
+  DESKTOP_EXTRAS,
+  EVENT_CHANNEL,
+  PICK_FOLDER_CHANNEL,
+  SHELL_CHANNELS,
+  type DesktopExtras,
+  type IpcResult,
+} from '../src/shared/ipc.js';
+
+type Handler = (event: unknown, ...args: unknown[]) => void;
 
 const electron = vi.hoisted(() => ({
   exposed: new Map<string, unknown>(),
   invoke: vi.fn<(channel: string, ...args: unknown[]) => Promise<IpcResult<unknown>>>(),
+  listeners: new Map<string, Set<Handler>>(),
 }));
 
 vi.mock('electron', () => ({
   contextBridge: {
     exposeInMainWorld: (key: string, api: unknown) => electron.exposed.set(key, api),
   },
-  ipcRenderer: { invoke: electron.invoke },
+  ipcRenderer: {
+    invoke: electron.invoke,
+    on: (channel: string, handler: Handler) => {
+      if (!electron.listeners.has(channel)) electron.listeners.set(channel, new Set());
+      electron.listeners.get(channel)!.add(handler);
+    },
+    removeListener: (channel: string, handler: Handler) => electron.listeners.get(channel)?.delete(handler),
+  },
 }));
 
-async function loadPreload(): Promise<DoppelApi> {
+async function loadPreload(): Promise<DoppelApi & DesktopExtras> {
   vi.resetModules();
   electron.exposed.clear();
+  electron.listeners.clear();
   await import('../src/preload/index.js');
-  return electron.exposed.get('doppel') as DoppelApi;
+  return electron.exposed.get('doppel') as DoppelApi & DesktopExtras;
 }
 
 describe('preload', () => {
   beforeEach(() => electron.invoke.mockReset());
 
-  it('exposes only window.doppel, with exactly one function per API member', async () => {
+  it('exposes only window.doppel: one function per API member and the desktop extras', async () => {
     const api = await loadPreload();
     expect([...electron.exposed.keys()]).toEqual(['doppel']);
-    expect(Object.keys(api).sort()).toEqual([...API_MEMBERS].sort());
-    for (const member of API_MEMBERS) expect(typeof api[member]).toBe('function');
+    expect(Object.keys(api).sort()).toEqual([...API_MEMBERS, ...DESKTOP_EXTRAS].sort());
+    for (const member of [...API_MEMBERS, ...DESKTOP_EXTRAS]) expect(typeof api[member]).toBe('function');
     expect(Object.isFrozen(api)).toBe(true);
   });
 
@@ -45,5 +63,39 @@ describe('preload', () => {
     const api = await loadPreload();
     electron.invoke.mockResolvedValue({ ok: false, error: { kind: 'not-found', message: 'no photo 9' } });
     await expect(api.reconstructPhoto(9)).rejects.toThrow('no photo 9');
+  });
+
+  it('delivers engine events to subscribers of that event only, until they unsubscribe', async () => {
+    const api = await loadPreload();
+    const progress: unknown[] = [];
+    const changed: unknown[] = [];
+    const off = api.on('progress', (p) => progress.push(p));
+    api.on('libraryChanged', (c) => changed.push(c));
+    const emit = (name: string, payload: unknown): void => {
+      for (const handler of electron.listeners.get(EVENT_CHANNEL) ?? []) handler({}, name, payload);
+    };
+    emit('progress', { done: 1 });
+    emit('libraryChanged', { added: 1, updated: 0, removed: 0 });
+    off();
+    emit('progress', { done: 2 });
+    expect(progress).toEqual([{ done: 1 }]);
+    expect(changed).toEqual([{ added: 1, updated: 0, removed: 0 }]);
+    expect(() => api.on('nope' as 'progress', () => {})).toThrow(/No event/);
+  });
+
+  it('asks the main process for the desktop actions on their own channels', async () => {
+    const api = await loadPreload();
+    electron.invoke.mockResolvedValue({ ok: true, value: null });
+    await api.showInFolder(4);
+    await api.openPhoto(5);
+    electron.invoke.mockResolvedValue({ ok: true, value: '/home/me/Pictures' });
+    await expect(api.pickFolder()).resolves.toBe('/home/me/Pictures');
+    expect(electron.invoke.mock.calls).toEqual([
+      [SHELL_CHANNELS.showInFolder, 4],
+      [SHELL_CHANNELS.open, 5],
+      [PICK_FOLDER_CHANNEL],
+    ]);
+    electron.invoke.mockResolvedValue({ ok: false, error: { kind: 'not-found', message: 'no photo 6' } });
+    await expect(api.openPhoto(6)).rejects.toThrow('no photo 6');
   });
 });

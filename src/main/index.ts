@@ -3,11 +3,18 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, dialog, ipcMain, session } from 'electron';
-import { defaultDataDir, defaultModelsDir } from '../core/paths.js';
+import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, shell } from 'electron';
+import type { MediaLibrary } from '../core/media.js';
+import { defaultDataDir, defaultModelsDir, thumbnailDirFor } from '../core/paths.js';
 import { DoppelService } from '../core/service.js';
+import type { DoppelEvents } from '../shared/api.js';
+import { EVENT_CHANNEL } from '../shared/ipc.js';
+import { registerDesktopIpc } from './desktop.js';
 import { registerIpc } from './ipc.js';
+import { appMenuTemplate } from './menu.js';
+import { createMediaHandler, MEDIA_SCHEME, MEDIA_SCHEME_PRIVILEGES } from './protocol.js';
 import { CONTENT_SECURITY_POLICY, createSenderCheck } from './security.js';
+import { ElectronTrasher } from './trasher.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const preloadPath = path.join(here, '../preload/index.cjs');
@@ -89,21 +96,82 @@ function useElectronSqliteBinding(): void {
   if (existsSync(binding)) process.env.DOPPEL_SQLITE_BINDING = binding;
 }
 
+async function pickFolder(): Promise<string | null> {
+  const options = { title: 'Add a folder of photos', properties: ['openDirectory' as const] };
+  const result = mainWindow ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options);
+  return result.canceled ? null : (result.filePaths[0] ?? null);
+}
+
+async function addFolderFromMenu(open: DoppelService): Promise<void> {
+  const folder = await pickFolder();
+  if (!folder) return;
+  try {
+    await open.addFolder(folder);
+    await open.indexAll();
+  } catch (err) {
+    dialog.showErrorBox('Could not add the folder', String(err));
+  }
+}
+
+const EVENTS: readonly (keyof DoppelEvents)[] = ['progress', 'indexStatus', 'libraryChanged'];
+
+/** Every engine event goes to the window as (name, payload) on EVENT_CHANNEL. */
+function forwardEvents(open: DoppelService): void {
+  for (const event of EVENTS) {
+    open.on(event, (payload) => {
+      const contents = mainWindow?.webContents;
+      if (contents && !contents.isDestroyed()) contents.send(EVENT_CHANNEL, event, payload);
+    });
+  }
+}
+
+/** Keeps the library in step with its folders while the app runs, when the settings ask for it. */
+async function startWatchingIfSet(open: DoppelService): Promise<void> {
+  const watcher = open as unknown as { startWatching?: () => Promise<unknown> | unknown };
+  if (typeof watcher.startWatching !== 'function') return;
+  try {
+    if ((await open.getSettings()).watch) await watcher.startWatching();
+  } catch (err) {
+    console.error('doppel: watching the folders failed', err);
+  }
+}
+
 async function start(): Promise<void> {
   await app.whenReady();
   hardenSession();
   const dbPath = path.join(app.getPath('userData'), 'library.sqlite');
   useElectronSqliteBinding();
   try {
-    service = await DoppelService.open({ dbPath, modelsDir: modelsDir() });
+    service = await DoppelService.open({ dbPath, modelsDir: modelsDir(), trasher: new ElectronTrasher(shell) });
   } catch (err) {
     console.error('doppel: could not open the library', err);
     dialog.showErrorBox('Doppel could not start', `Opening ${dbPath} failed: ${String(err)}`);
     app.exit(1);
     return;
   }
-  registerIpc(ipcMain, service, createSenderCheck({ devServerUrl, indexHtml }));
+  const open = service;
+  const media: MediaLibrary = {
+    getPhoto: (id) => open.store.getPhoto(id),
+    getFolder: (id) => open.store.getFolder(id),
+    thumbnailDir: thumbnailDirFor(open.dbPath),
+  };
+  session.defaultSession.protocol.handle(MEDIA_SCHEME, createMediaHandler(media));
+  const trusted = createSenderCheck({ devServerUrl, indexHtml });
+  registerIpc(ipcMain, open, trusted);
+  registerDesktopIpc(ipcMain, { media, shell, pickFolder }, trusted);
+  forwardEvents(open);
+  Menu.setApplicationMenu(
+    Menu.buildFromTemplate(
+      appMenuTemplate({
+        platform: process.platform,
+        dev: Boolean(devServerUrl),
+        addFolder: () => void addFolderFromMenu(open),
+        rescan: () => void open.indexAll().catch((err: unknown) => console.error('doppel: indexing failed', err)),
+      }),
+    ),
+  );
   mainWindow = createWindow();
+  await startWatchingIfSet(open);
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) mainWindow = createWindow();
   });
@@ -113,6 +181,8 @@ async function start(): Promise<void> {
 // single-instance lock, which lives in this folder: two different DOPPEL_HOMEs may run side by side.
 app.setPath('userData', defaultDataDir());
 app.enableSandbox();
+// Before the app is ready: doppel:// is a standard, secure scheme that <img> may load.
+protocol.registerSchemesAsPrivileged([MEDIA_SCHEME_PRIVILEGES]);
 
 // One library, one writer: a second launch focuses the first window instead.
 if (!app.requestSingleInstanceLock()) {

@@ -1,20 +1,34 @@
-// Sandboxed preload: exposes window.doppel, one function per DoppelApi member, and nothing else.
-// Raw ipcRenderer never reaches the page.
-import { contextBridge, ipcRenderer } from 'electron';
-import { API_MEMBERS, DoppelError, isDoppelErrorData, type DoppelApi } from '../shared/api.js';
-import { channelFor, type ApiMember, type IpcResult } from '../shared/ipc.js';
+// Sandboxed preload: exposes window.doppel and nothing else. window.doppel holds one function per DoppelApi member,
+// plus the desktop extras of src/shared/ipc.ts (DesktopExtras): `on` to subscribe to engine events, and
+// showInFolder / openPhoto / pickFolder. Raw ipcRenderer never reaches the page.
+import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import { API_MEMBERS, DoppelError, isDoppelErrorData, type DoppelApi, type DoppelEvents } from '../shared/api.js';
+import {
+  channelFor,
+  EVENT_CHANNEL,
+  PICK_FOLDER_CHANNEL,
+  SHELL_CHANNELS,
+  type ApiMember,
+  type DesktopExtras,
+  type IpcResult,
+} from '../shared/ipc.js';
 
-function unwrap(member: ApiMember, result: IpcResult<unknown>): unknown {
+const EVENTS: ReadonlySet<string> = new Set<keyof DoppelEvents>(['progress', 'indexStatus', 'libraryChanged']);
+
+function unwrap(what: string, result: IpcResult<unknown>): unknown {
   if (result.ok) return result.value;
   // Only the message survives contextBridge; the kind stays on the error for callers inside the preload.
   const error = isDoppelErrorData(result.error) ? result.error : { kind: 'internal' as const, message: 'failed' };
-  throw new DoppelError(error.kind, error.message || `${member} failed`);
+  throw new DoppelError(error.kind, error.message || `${what} failed`);
+}
+
+async function invoke(channel: string, ...args: unknown[]): Promise<unknown> {
+  return unwrap(channel, (await ipcRenderer.invoke(channel, ...args)) as IpcResult<unknown>);
 }
 
 function invoker<K extends ApiMember>(member: K): DoppelApi[K] {
   const channel = channelFor(member);
-  const call = async (...args: unknown[]): Promise<unknown> =>
-    unwrap(member, (await ipcRenderer.invoke(channel, ...args)) as IpcResult<unknown>);
+  const call = (...args: unknown[]): Promise<unknown> => invoke(channel, ...args);
   // The handler for `channel` validates the arguments and answers with DoppelApi[K]'s result type (src/main/ipc.ts).
   return call as DoppelApi[K];
 }
@@ -23,11 +37,27 @@ function add<K extends ApiMember>(api: Partial<DoppelApi>, member: K): void {
   api[member] = invoker(member);
 }
 
-function createApi(): DoppelApi {
+function createExtras(): DesktopExtras {
+  return {
+    on(event, listener) {
+      if (!EVENTS.has(event)) throw new DoppelError('invalid-argument', `No event named ${String(event)}`);
+      const handler = (_e: IpcRendererEvent, name: unknown, payload: unknown): void => {
+        if (name === event) (listener as (payload: unknown) => void)(payload);
+      };
+      ipcRenderer.on(EVENT_CHANNEL, handler);
+      return () => void ipcRenderer.removeListener(EVENT_CHANNEL, handler);
+    },
+    showInFolder: async (photoId) => void (await invoke(SHELL_CHANNELS.showInFolder, photoId)),
+    openPhoto: async (photoId) => void (await invoke(SHELL_CHANNELS.open, photoId)),
+    pickFolder: async () => (await invoke(PICK_FOLDER_CHANNEL)) as string | null,
+  };
+}
+
+function createApi(): DoppelApi & DesktopExtras {
   const api: Partial<DoppelApi> = {};
   for (const member of API_MEMBERS) add(api, member);
   // Complete: API_MEMBERS lists every member of DoppelApi (API_MEMBERS_ARE_COMPLETE in src/shared/ipc.ts).
-  return Object.freeze(api as DoppelApi);
+  return Object.freeze({ ...(api as DoppelApi), ...createExtras() });
 }
 
 contextBridge.exposeInMainWorld('doppel', createApi());

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // The renderer in real headless Chromium against the real `doppel serve` on a temporary library of real photos
 // and a planted copy (half size, re-compressed): add the folder, find similar, reconstruction, duplicates, trash
 // and undo.

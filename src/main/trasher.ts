@@ -1,0 +1,102 @@
+// The desktop app's Trasher: Electron's shell.trashItem moves the file (the system's own trash on every
+// platform). Where the trash can be read back (the freedesktop trash of Linux and the BSDs) the move is found
+// there and undo puts the file back; elsewhere undo is unavailable and says why.
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  FreedesktopTrasher,
+  parseTrashInfo,
+  systemTrasher,
+  type TrashRecord,
+  type Trasher,
+} from '../core/duplicates/trash.js';
+import { DoppelError } from '../shared/api.js';
+
+/** The part of Electron's shell that the trasher uses. */
+export interface TrashShell {
+  trashItem(fullPath: string): Promise<void>;
+}
+
+async function listInfo(dir: string): Promise<Set<string>> {
+  try {
+    return new Set(await fs.promises.readdir(path.join(dir, 'info')));
+  } catch {
+    return new Set();
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.promises.lstat(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** The freedesktop trash folders a file may go to: the home trash, then its device's top-folder trashes. */
+async function trashDirsFor(file: string, env: NodeJS.ProcessEnv): Promise<{ dir: string; topDir: string }[]> {
+  const dirs = [{ dir: new FreedesktopTrasher(env).homeTrash(), topDir: '/' }];
+  const fileStat = await fs.promises.lstat(file);
+  let top = path.dirname(file);
+  for (;;) {
+    const parent = path.dirname(top);
+    if (parent === top) break;
+    const st = await fs.promises.stat(parent).catch(() => null);
+    if (!st || st.dev !== fileStat.dev) break;
+    top = parent;
+  }
+  const uid = process.getuid?.() ?? 0;
+  dirs.push(
+    { dir: path.join(top, '.Trash', String(uid)), topDir: top },
+    { dir: path.join(top, `.Trash-${uid}`), topDir: top },
+  );
+  return dirs;
+}
+
+export class ElectronTrasher implements Trasher {
+  readonly name = 'electron';
+  readonly restoreUnsupported: string | null;
+  private readonly freedesktop: FreedesktopTrasher | null;
+
+  constructor(
+    private readonly shell: TrashShell,
+    platform: NodeJS.Platform = process.platform,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {
+    const readable = platform !== 'darwin' && platform !== 'win32';
+    this.freedesktop = readable ? new FreedesktopTrasher(env) : null;
+    this.restoreUnsupported = readable ? null : systemTrasher(platform).restoreUnsupported;
+  }
+
+  async trash(file: string): Promise<TrashRecord> {
+    if (!path.isAbsolute(file)) throw new DoppelError('invalid-argument', `Not an absolute path: ${file}`);
+    const stat = await fs.promises.lstat(file).catch(() => null);
+    if (!stat) throw new DoppelError('not-found', `Cannot move ${file} to the trash: it is gone`);
+    if (!stat.isFile() && !stat.isSymbolicLink()) {
+      throw new DoppelError('invalid-argument', `Cannot move ${file} to the trash: not a file`);
+    }
+    const dirs = this.freedesktop ? await trashDirsFor(file, this.env) : [];
+    const before = await Promise.all(dirs.map((d) => listInfo(d.dir)));
+    try {
+      await this.shell.trashItem(file);
+    } catch (err) {
+      throw new DoppelError('io', `Cannot move ${file} to the trash: ${(err as Error).message}`, { cause: err });
+    }
+    if (await exists(file)) throw new DoppelError('io', `${file} is still in its place after moving it to the trash`);
+    for (const [i, d] of dirs.entries()) {
+      for (const name of await listInfo(d.dir)) {
+        if (!name.endsWith('.trashinfo') || before[i]!.has(name)) continue;
+        const infoPath = path.join(d.dir, 'info', name);
+        const info = parseTrashInfo(await fs.promises.readFile(infoPath, 'utf8').catch(() => ''), d.topDir);
+        if (info?.path !== file) continue;
+        const trashPath = path.join(d.dir, 'files', name.slice(0, -'.trashinfo'.length));
+        if (await exists(trashPath)) return { originalPath: file, trashPath, infoPath, deletedAt: info.deletionDate };
+      }
+    }
+    return { originalPath: file, trashPath: null, infoPath: null, deletedAt: null };
+  }
+
+  async restore(record: TrashRecord): Promise<void> {
+    if (!this.freedesktop) throw new DoppelError('unsupported', `${this.restoreUnsupported} (${record.originalPath})`);
+    await this.freedesktop.restore(record);
+  }
+}
