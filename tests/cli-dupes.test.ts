@@ -217,6 +217,17 @@ describe('doppel dupes', () => {
     }
   });
 
+  it('sets and resets the library settings: exclude globs and watching', () => {
+    const set = doppel('config', 'set', 'exclude', '**/Thumbs/**', '*.{gif,bmp}', '--json');
+    expect(set.status).toBe(0);
+    expect(JSON.parse(set.stdout)).toMatchObject({ exclude: ['**/Thumbs/**', '*.{gif,bmp}'] });
+    const off = doppel('config', 'set', 'watch', 'off', '--json');
+    expect(JSON.parse(off.stdout)).toMatchObject({ watch: false, exclude: ['**/Thumbs/**', '*.{gif,bmp}'] });
+    expect(doppel('config', 'unset', 'exclude').status).toBe(0);
+    expect(doppel('config', 'unset', 'watch').status).toBe(0);
+    expect(JSON.parse(doppel('config', '--json').stdout)).toMatchObject({ exclude: [], watch: true });
+  });
+
   it('exits 2 on wrong usage and 1 with a one-line message on a bad setting', () => {
     expect(doppel('dupes', '--dry-run').status).toBe(2);
     expect(doppel('dupes', '--csv', '--json').status).toBe(2);
@@ -226,6 +237,8 @@ describe('doppel dupes', () => {
     const rule = doppel('config', 'set', 'keeper-rules', 'resolution,biggest');
     expect(rule.status).toBe(1);
     expect(rule.stderr).toMatch(/^doppel: Unknown keeper rule "biggest"; the rules are resolution, format/);
+    const watch = doppel('config', 'set', 'watch', 'sometimes');
+    expect([watch.status, watch.stderr]).toEqual([1, 'doppel: watch takes on or off\n']);
     const above = doppel('dupes', '--near', '0.5', '--similar', '0.9');
     expect([above.status, above.stderr]).toEqual([
       1,

@@ -71,6 +71,8 @@ const CONFIG_KEYS = {
   'keeper-rules': 'keeperRules',
   'format-preference': 'formatPreference',
   'preferred-folders': 'preferredFolders',
+  exclude: 'exclude',
+  watch: 'watch',
 } as const satisfies Record<string, Exclude<keyof Settings, 'defaults'>>;
 type ConfigKey = keyof typeof CONFIG_KEYS;
 
@@ -94,6 +96,14 @@ function configUpdate(key: ConfigKey, values: string[]): SettingsUpdate {
     return { [field]: n };
   }
   if (field === 'preferredFolders') return { preferredFolders: values.map((v) => path.resolve(v)) };
+  // Globs may contain commas ({a,b}): one value per glob.
+  if (field === 'exclude') return { exclude: values };
+  if (field === 'watch') {
+    const v = values.length === 1 ? values[0]!.toLowerCase() : '';
+    if (['on', 'true', 'yes'].includes(v)) return { watch: true };
+    if (['off', 'false', 'no'].includes(v)) return { watch: false };
+    throw new DoppelError('invalid-argument', `${key} takes on or off`);
+  }
   const list = values
     .flatMap((v) => v.split(','))
     .map((v) => v.trim())

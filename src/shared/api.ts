@@ -150,8 +150,8 @@ export type ExportFormat = 'csv' | 'json';
  * Keeper rules, applied in the order the settings give until one tells two photos apart:
  * - resolution: more pixels first
  * - format: earlier in `formatPreference` first (formats not listed come last)
+ * - exif: more capture metadata first (capture date, orientation): edited and re-saved copies usually lose it
  * - file-size: bigger file first
- * - exif: more capture metadata first (capture date, orientation)
  * - oldest: earlier capture date first (the file's mtime when there is none)
  * - preferred-folder: inside an earlier entry of `preferredFolders` first
  * Photos in reference folders always come before the others; the last resort is the shorter, then smaller, path.
@@ -161,8 +161,8 @@ export type KeeperRule = 'resolution' | 'format' | 'file-size' | 'exif' | 'oldes
 export const KEEPER_RULES = [
   'resolution',
   'format',
-  'file-size',
   'exif',
+  'file-size',
   'oldest',
   'preferred-folder',
 ] as const satisfies readonly KeeperRule[];

@@ -315,12 +315,15 @@ describe('keeper rules', () => {
   const opts = (over: Partial<KeeperOptions> = {}): KeeperOptions => ({ ...DEFAULT_KEEPER_OPTIONS, ...over });
   const keep = (photos: (typeof base & { path: string })[], o = opts()) => chooseKeeper(photos, o).path;
 
-  it('prefers the most pixels, then the preferred format, then the bigger file, then richer EXIF, then the oldest', () => {
+  it('prefers the most pixels, then the preferred format, then richer EXIF, then the bigger file, then the oldest', () => {
     const a = { ...base, path: '/a.jpg' };
     expect(keep([a, { ...base, path: '/big.jpg', width: 200 }])).toBe('/big.jpg');
     expect(keep([a, { ...base, path: '/b.png', format: 'png', size: 10 }])).toBe('/b.png');
-    expect(keep([a, { ...base, path: '/heavy.jpg', size: 2000 }])).toBe('/heavy.jpg');
     expect(keep([a, { ...base, path: '/exif.jpg', takenAt: '2001-01-01T00:00:00' }])).toBe('/exif.jpg');
+    expect(keep([a, { ...base, path: '/heavy.jpg', size: 2000 }])).toBe('/heavy.jpg');
+    // An edited copy re-saved at a higher quality is bigger than its original but has lost the camera's EXIF.
+    const original = { ...base, path: '/camera.jpg', takenAt: '2020-06-01T10:00:00', orientation: 1 };
+    expect(keep([original, { ...base, path: '/edited.jpg', size: 3000 }])).toBe('/camera.jpg');
     expect(
       keep([
         { ...base, path: '/new.jpg', takenAt: '2010-05-01T00:00:00', orientation: 1 },

@@ -7,7 +7,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readSettings, updateSettings } from '../../src/core/duplicates/settings.js';
 import { openDatabase } from '../../src/core/store/db.js';
-import { MIGRATIONS, migrate } from '../../src/core/store/migrations/index.js';
+import { LATEST_VERSION, MIGRATIONS, migrate } from '../../src/core/store/migrations/index.js';
 import { Store } from '../../src/core/store/repository.js';
 
 const columns = (db: BetterSqlite3.Database, table: string) =>
@@ -24,7 +24,7 @@ afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
 describe('migration 0020-duplicates', () => {
   it('creates the duplicate tables on :memory:', () => {
     const db = openDatabase(':memory:');
-    expect(db.pragma('user_version', { simple: true })).toBe(20);
+    expect(db.pragma('user_version', { simple: true })).toBe(LATEST_VERSION);
     expect(columns(db, 'not_duplicates')).toEqual([
       'hash_a TEXT NOT NULL PK1',
       'hash_b TEXT NOT NULL PK2',
@@ -60,7 +60,7 @@ describe('migration 0020-duplicates', () => {
     raw.prepare("INSERT INTO folders (path, added_at) VALUES ('/photos', 5)").run();
     raw.close();
     const store = Store.open(file);
-    expect(store.db.pragma('user_version', { simple: true })).toBe(20);
+    expect(store.db.pragma('user_version', { simple: true })).toBe(LATEST_VERSION);
     expect(store.listFolders()).toEqual([{ id: 1, path: '/photos', addedAt: 5, status: 'online', reference: false }]);
     store.close();
   });
@@ -149,9 +149,11 @@ describe('duplicate settings', () => {
     expect(readSettings(store, 'm1', defaults)).toEqual({
       nearThreshold: 0.97,
       similarThreshold: 0.9,
-      keeperRules: ['resolution', 'format', 'file-size', 'exif', 'oldest', 'preferred-folder'],
+      keeperRules: ['resolution', 'format', 'exif', 'file-size', 'oldest', 'preferred-folder'],
       formatPreference: ['raw', 'heif', 'tiff', 'png', 'webp', 'jpeg', 'gif'],
       preferredFolders: [],
+      exclude: [],
+      watch: true,
       defaults: { nearThreshold: 0.97, similarThreshold: 0.9 },
       sources: { nearThreshold: 'fallback', similarThreshold: 'fallback' },
     });
@@ -167,8 +169,12 @@ describe('duplicate settings', () => {
       keeperRules: ['file-size', 'resolution'],
       formatPreference: [' PNG', 'jpeg', 'png'],
       preferredFolders: ['/keep/these'],
+      exclude: ['**/Thumbs/**', ' *.gif ', '*.gif'],
+      watch: false,
     });
     expect(s).toMatchObject({
+      exclude: ['**/Thumbs/**', '*.gif'],
+      watch: false,
       nearThreshold: 0.995,
       similarThreshold: 0.9,
       sources: { nearThreshold: 'setting', similarThreshold: 'fallback' },
@@ -183,7 +189,7 @@ describe('duplicate settings', () => {
     });
     expect(updateSettings(store, 'm1', defaults, { nearThreshold: null, keeperRules: null })).toMatchObject({
       nearThreshold: 0.97,
-      keeperRules: ['resolution', 'format', 'file-size', 'exif', 'oldest', 'preferred-folder'],
+      keeperRules: ['resolution', 'format', 'exif', 'file-size', 'oldest', 'preferred-folder'],
     });
     expect(() => updateSettings(store, 'm1', defaults, { similarThreshold: 0.99 })).toThrow(
       expect.objectContaining({ kind: 'invalid-argument', message: expect.stringMatching(/must not be above/) }),
@@ -194,6 +200,13 @@ describe('duplicate settings', () => {
     expect(() => updateSettings(store, 'm1', defaults, { keeperRules: ['resolution', 'biggest'] as never })).toThrow(
       expect.objectContaining({ kind: 'invalid-argument', message: expect.stringMatching(/biggest/) }),
     );
+    expect(() => updateSettings(store, 'm1', defaults, { exclude: ['x'.repeat(70_000)] })).toThrow(
+      expect.objectContaining({ kind: 'invalid-argument', message: expect.stringMatching(/glob/) }),
+    );
+    expect(updateSettings(store, 'm1', defaults, { exclude: null, watch: null })).toMatchObject({
+      exclude: [],
+      watch: true,
+    });
     expect(readSettings(store, 'm1', defaults).similarThreshold).toBe(0.9);
   });
 });
