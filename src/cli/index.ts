@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { DoppelError } from '../shared/api.js';
+import { DoppelError, type IndexProgress } from '../shared/api.js';
 import { imageToModelInput, sideBySidePng } from '../core/imaging/analyze.js';
 import { Autoencoder } from '../core/model/autoencoder.js';
 import { defaultDbPath, defaultModelsDir } from '../core/paths.js';
@@ -52,6 +52,14 @@ function readImage(file: string): Buffer {
   }
 }
 
+/** One line of indexing progress: phase, done/total, rate and time left. */
+export function progressLine(p: IndexProgress): string {
+  if (p.phase === 'scan') return `scanning  ${p.done} files`;
+  if (p.phase === 'done') return `indexed   ${p.done}/${p.total}`;
+  const rate = p.rate > 0 ? `${p.rate.toFixed(1)} photos/s` : '-- photos/s';
+  return `indexing  ${bar(p.done, p.total)} ${p.done}/${p.total}  ${rate}  ETA ${formatDuration(p.etaMs)}`;
+}
+
 export function buildProgram(): Command {
   const program = new Command('doppel')
     .description('Find similar and duplicate photos with a small convolutional autoencoder.')
@@ -71,14 +79,7 @@ export function buildProgram(): Command {
       const added = [];
       for (const folder of folders) added.push(await service.addFolder(folder));
       const status = new StatusLine();
-      const off = service.on('progress', (p) => {
-        if (p.phase === 'scan') status.update(`scanning: ${p.done} files`);
-        else if (p.phase === 'index') {
-          status.update(
-            `indexing ${bar(p.done, p.total)} ${p.done}/${p.total} ${p.rate.toFixed(1)} photos/s ETA ${formatDuration(p.etaMs)}`,
-          );
-        }
-      });
+      const off = service.on('progress', (p) => status.update(progressLine(p), p.phase === 'done'));
       const summary = await service.indexFolders(added, { exclude: o.exclude, followSymlinks: o.followSymlinks });
       off();
       status.done();
@@ -115,6 +116,48 @@ export function buildProgram(): Command {
           for (const r of results) process.stdout.write(`  ${(r.score * 100).toFixed(2).padStart(6)}%  ${r.path}\n`);
         }
       });
+    });
+  });
+
+  withCommon(
+    program
+      .command('watch')
+      .description('add folders to the library and keep it in sync with them until stopped (Ctrl-C)')
+      .argument('<folder...>', 'folders of photos')
+      .option('--poll', 'poll for changes instead of relying on file system notifications (network drives)', false),
+  ).action(async (folders: string[], o: Common & { poll: boolean }) => {
+    await withService(o, async (service) => {
+      const ids: number[] = [];
+      for (const folder of folders) ids.push((await service.addFolder(folder)).id);
+      const status = new StatusLine(o.json);
+      const offProgress = service.on('progress', (p) => status.update(progressLine(p)));
+      const offChanged = service.on('libraryChanged', (c) => {
+        status.done();
+        if (o.json) printJson({ event: 'synced', ...c });
+        else if (c.added + c.updated + c.removed > 0) {
+          process.stdout.write(`${c.added} added, ${c.updated} updated, ${c.removed} removed\n`);
+        }
+      });
+      const offError = service.onWatchError((message) => process.stderr.write(`doppel: ${message}\n`));
+      const stopped = new Promise<string>((resolve) => {
+        process.once('SIGINT', () => resolve('SIGINT'));
+        process.once('SIGTERM', () => resolve('SIGTERM'));
+      });
+      const started = await service.startWatching({ folderIds: ids, polling: o.poll ? 'always' : 'auto' });
+      if (!started.watching) {
+        throw new DoppelError('invalid-argument', 'Watching is turned off in the settings ("watch": false)');
+      }
+      const info = await service.info();
+      if (o.json) printJson({ event: 'watching', folders: folders.map((f) => path.resolve(f)), photos: info.photos });
+      else process.stdout.write(`watching ${folders.length} folder(s), ${info.photos} photos; Ctrl-C to stop\n`);
+      const signal = await stopped;
+      await service.stopWatching();
+      offProgress();
+      offChanged();
+      offError();
+      status.done();
+      if (o.json) printJson({ event: 'stopped', signal });
+      else process.stdout.write(`stopped (${signal})\n`);
     });
   });
 

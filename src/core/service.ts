@@ -32,6 +32,7 @@ import { systemTrasher, type Trasher } from './duplicates/trash.js';
 import { imageToModelInput, rgbToPng } from './imaging/analyze.js';
 import { indexFolders, type IndexOptions } from './indexer/indexer.js';
 import { IndexWorker } from './indexer/worker-client.js';
+import { FolderWatcher } from './library/watch.js';
 import { Autoencoder } from './model/autoencoder.js';
 import { thumbnailDirFor } from './paths.js';
 import { CompactIndex, scanSource } from './search/search-index.js';
@@ -59,6 +60,11 @@ export class DoppelService implements DoppelApi {
   private runControl: { abort: AbortController; paused: boolean; wake: (() => void) | null } | null = null;
   private lastProgress: IndexProgress | null = null;
   protected watching = false;
+  private watcher: FolderWatcher | null = null;
+  /** Folders the watcher saw change that wait for the next indexing run. */
+  private readonly dirty = new Set<string>();
+  private syncing: Promise<void> | null = null;
+  private readonly watchErrorListeners = new Set<(message: string) => void>();
   /** The indexing worker thread, started on first use and kept for later runs. */
   private worker: Promise<IndexWorker | null> | null = null;
 
@@ -80,6 +86,7 @@ export class DoppelService implements DoppelApi {
   }
 
   async close(): Promise<void> {
+    await this.stopWatching();
     // A running (or paused) indexing run stops after its current batch; finished batches are kept.
     if (this.runControl) await this.cancelIndexing();
     await this.indexing?.catch(() => undefined);
@@ -121,7 +128,7 @@ export class DoppelService implements DoppelApi {
   async info(): Promise<LibraryInfo> {
     return {
       photos: this.store.countPhotos({ status: 'indexed' }),
-      errors: this.store.countPhotos({ status: 'error' }),
+      errors: this.store.countErrors(),
       folders: this.store.listFolders().length,
       model: {
         name: this.model.name,
@@ -251,14 +258,18 @@ export class DoppelService implements DoppelApi {
    */
   private indexWorker(): Promise<IndexWorker | null> {
     if (this.dbPath === ':memory:') return Promise.resolve(null);
-    if (!this.worker) {
-      this.worker = IndexWorker.start({ dbPath: this.dbPath, modelsDir: this.modelsDir, model: this.model.name });
-      this.worker.catch(() => (this.worker = null)); // the next run tries again
-    }
+    this.worker ??= IndexWorker.start({ dbPath: this.dbPath, modelsDir: this.modelsDir, model: this.model.name }).catch(
+      (err: unknown) => {
+        // Without a worker (its script missing from a build, threads unavailable) this thread indexes.
+        process.stderr.write(`doppel: indexing in the main thread: ${(err as Error).message}\n`);
+        this.worker = null;
+        return null;
+      },
+    );
     return this.worker;
   }
 
-  /** indexFolders in the worker thread; in this thread only for an in-memory library. */
+  /** indexFolders in the worker thread; in this thread for an in-memory library or when no worker starts. */
   private async runIndexing(folders: readonly FolderInfo[], opts: IndexOptions): Promise<IndexSummary> {
     let worker = await this.indexWorker();
     if (worker && !worker.alive) {
@@ -266,6 +277,81 @@ export class DoppelService implements DoppelApi {
       worker = await this.indexWorker();
     }
     return worker ? worker.run(folders, opts) : indexFolders(this.store, this.model, folders, opts);
+  }
+
+  /**
+   * Keeps the library in sync with its folders (all of them, or those with the given ids): a rescan now, then
+   * every change the file system reports, debounced, indexed incrementally. Honours the `watch` setting (when it
+   * is off nothing is watched) and the `exclude` globs; network drives are polled. Returns the status, whose
+   * `watching` says whether the folders are being watched.
+   */
+  async startWatching(
+    opts: { folderIds?: number[]; polling?: 'auto' | 'always' | 'never' } = {},
+  ): Promise<IndexStatus> {
+    const settings = this.settings();
+    if (this.watcher || !settings.watch) return this.indexStatus();
+    const folders = this.store
+      .listFolders()
+      .filter((f) => !opts.folderIds || opts.folderIds.includes(f.id))
+      .map((f) => f.path);
+    this.watcher = new FolderWatcher(folders, {
+      exclude: settings.exclude,
+      polling: opts.polling,
+      onChange: (changed) => this.syncFolders(changed),
+      onError: (err) => this.watchError(err.message),
+    });
+    this.watching = true;
+    await this.watcher.ready();
+    await this.statusChanged();
+    // The rescan on start: whatever changed while nobody watched.
+    await this.syncFolders(folders);
+    return this.indexStatus();
+  }
+
+  /** Problems while watching (a folder that cannot be watched, a failed run); returns the unsubscriber. */
+  onWatchError(listener: (message: string) => void): () => void {
+    this.watchErrorListeners.add(listener);
+    return () => this.watchErrorListeners.delete(listener);
+  }
+
+  private watchError(message: string): void {
+    for (const listener of this.watchErrorListeners) listener(message);
+  }
+
+  async stopWatching(): Promise<IndexStatus> {
+    const watcher = this.watcher;
+    if (!watcher) return this.indexStatus();
+    this.watcher = null;
+    this.dirty.clear();
+    await watcher.close();
+    await this.syncing?.catch(() => undefined);
+    this.watching = false;
+    return this.statusChanged();
+  }
+
+  /** Indexes the folders that changed; changes that come in meanwhile are picked up by one more run. */
+  private syncFolders(paths: readonly string[]): Promise<void> {
+    for (const p of paths) this.dirty.add(p);
+    this.syncing ??= (async () => {
+      try {
+        while (this.dirty.size > 0 && this.watcher) {
+          const wanted = new Set(this.dirty);
+          this.dirty.clear();
+          const folders = this.store.listFolders().filter((f) => wanted.has(f.path));
+          if (folders.length === 0) continue;
+          try {
+            await this.indexFolders(folders, { exclude: this.settings().exclude });
+          } catch (err) {
+            if (!(err instanceof DoppelError && err.kind === 'cancelled')) {
+              this.watchError((err as Error).message);
+            }
+          }
+        }
+      } finally {
+        this.syncing = null;
+      }
+    })();
+    return this.syncing;
   }
 
   async listPhotos(query: PhotoQuery): Promise<PhotoPage> {

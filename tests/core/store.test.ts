@@ -59,6 +59,7 @@ describe('migrations', () => {
       'models',
       'not_duplicates',
       'photos',
+      'scan_errors',
       'settings',
       'vectors',
     ]);

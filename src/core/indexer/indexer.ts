@@ -226,6 +226,7 @@ export async function indexFolders(
     const known = new Map(store.photosInFolder(folder.id).map((p) => [p.path, p]));
     const withVector = store.photoIdsWithVector(folder.id, modelId);
     const seen = new Set<string>();
+    const scanErrors: FileError[] = [];
     try {
       for await (const event of scanFolder(folder.path, {
         exclude: opts.exclude,
@@ -235,6 +236,7 @@ export async function indexFolders(
         if (opts.signal?.aborted) throw cancelled();
         if (event.type === 'error') {
           summary.errors.push({ path: event.path, reason: event.reason });
+          scanErrors.push({ path: event.path, reason: event.reason });
           continue;
         }
         summary.scanned++;
@@ -264,6 +266,7 @@ export async function indexFolders(
       throw err;
     }
     if (folder.status === 'offline') store.setFolderStatus(folder.id, 'online');
+    store.setScanErrors(folder.id, scanErrors);
     for (const [p, photo] of known) if (!seen.has(p)) removed.push(photo.id);
   }
 

@@ -11,8 +11,11 @@ import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
  * the Electron main process, or worker.ts from the sources (run through tsx, as under vitest).
  */
 export function workerScript(from = import.meta.url): { url: URL; typescript: boolean } {
-  const js = new URL('./worker.js', from);
-  if (fs.existsSync(fileURLToPath(js))) return { url: js, typescript: false };
+  // A bundler may put this module in a chunk folder below the entry: look beside it and one level up.
+  for (const rel of ['./worker.js', '../worker.js']) {
+    const js = new URL(rel, from);
+    if (fs.existsSync(fileURLToPath(js))) return { url: js, typescript: false };
+  }
   const ts = new URL('./worker.ts', from);
   if (fs.existsSync(fileURLToPath(ts))) return { url: ts, typescript: true };
   throw new DoppelError('internal', `The indexing worker is missing beside ${fileURLToPath(from)}`);

@@ -115,6 +115,11 @@ export async function* scanFolder(root: string, opts: ScanOptions = {}): AsyncGe
       try {
         st = await fs.promises.stat(full); // follows the link when it is one
       } catch (err) {
+        if (isGone(err) && entry.name.includes('\uFFFD')) {
+          // Node reads names as UTF-8: bytes that are not valid UTF-8 become U+FFFD, and that name does not open.
+          yield { type: 'error', path: full, reason: 'File name is not valid UTF-8; rename the file to index it' };
+          continue;
+        }
         if (isGone(err)) continue; // vanished since readdir, or a dangling link
         if (isLink && (err as NodeJS.ErrnoException).code === 'ELOOP') continue; // link cycle: a -> b -> a
         yield { type: 'error', path: full, reason: fsReason(err) };

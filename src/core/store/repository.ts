@@ -229,7 +229,15 @@ function prepareStatements(db: Database) {
     photoDelete: prepare('DELETE FROM photos WHERE id = ?'),
     photoCount: prepare('SELECT count(*) FROM photos').pluck(),
     photoCountStatus: prepare('SELECT count(*) FROM photos WHERE status = ?').pluck(),
-    errors: prepare("SELECT path, error FROM photos WHERE status = 'error' ORDER BY path"),
+    errors: prepare(`
+      SELECT path, error FROM photos WHERE status = 'error'
+      UNION ALL SELECT path, reason AS error FROM scan_errors
+      ORDER BY path`),
+    scanErrorCount: prepare('SELECT count(*) FROM scan_errors').pluck(),
+    scanErrorsClear: prepare('DELETE FROM scan_errors WHERE folder_id = ?'),
+    scanErrorAdd: prepare(
+      'INSERT INTO scan_errors (folder_id, path, reason) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET reason = excluded.reason',
+    ),
     hashGroups: prepare(`
       SELECT hash, id FROM photos
       WHERE status = 'indexed' AND hash IN (
@@ -411,6 +419,20 @@ export class Store {
     }));
   }
 
+  /** Files that could not be indexed plus what a scan could not read (folders, names), as listErrors gives them. */
+  countErrors(): number {
+    return this.countPhotos({ status: 'error' }) + (this.s.scanErrorCount.get() as number);
+  }
+
+  /** Replaces what the last scan of a folder could not read. */
+  setScanErrors(folderId: number, errors: readonly FileError[]): void {
+    this.transaction(() => {
+      this.s.scanErrorsClear.run(folderId);
+      for (const e of errors) this.s.scanErrorAdd.run(folderId, e.path, e.reason);
+    });
+  }
+
+  /** Files that could not be indexed and what scans could not read, by path, each with the reason. */
   listErrors(): FileError[] {
     return (this.s.errors.all() as { path: string; error: string | null }[]).map((r) => ({
       path: r.path,

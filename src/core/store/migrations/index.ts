@@ -2,6 +2,7 @@ import type { Database } from 'better-sqlite3';
 import { DoppelError } from '../../../shared/api.js';
 import { initial } from './0010-initial.js';
 import { duplicates } from './0020-duplicates.js';
+import { scanErrors } from './0030-scan-errors.js';
 
 export interface Migration {
   /** Becomes PRAGMA user_version once applied; numbered in steps of 10. */
@@ -11,7 +12,7 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. Never edit one that has shipped: add a new one. */
-export const MIGRATIONS: readonly Migration[] = [initial, duplicates];
+export const MIGRATIONS: readonly Migration[] = [initial, duplicates, scanErrors];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
