@@ -1,0 +1,79 @@
+// A model change re-encodes the library from the cached analysis thumbnails, without decoding the originals.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { defaultModelsDir } from '../../src/core/paths.js';
+import { DoppelService } from '../../src/core/service.js';
+import { copyInto, photos, tempDir } from '../helpers.js';
+
+const tmp = tempDir('doppel-reencode-');
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i]! * b[i]!;
+    aa += a[i]! * a[i]!;
+    bb += b[i]! * b[i]!;
+  }
+  return ab / Math.sqrt(aa * bb);
+}
+
+async function vectorsOf(dbPath: string, model: string): Promise<Map<string, Float32Array>> {
+  const s = await DoppelService.open({ dbPath, modelsDir: defaultModelsDir(), model });
+  try {
+    const modelId = s.store.ensureModel({ name: s.model.name, dim: s.model.dim, inputSize: s.model.inputSize });
+    const out = new Map<string, Float32Array>();
+    for (const p of s.store.listPhotos({ limit: 1000 }).photos) {
+      const v = s.store.getVector(p.id, modelId);
+      if (v) out.set(path.basename(p.path), v);
+    }
+    return out;
+  } finally {
+    await s.close();
+  }
+}
+
+describe('model change', () => {
+  it('encodes with the new model from the cached thumbnails, not from the originals', async () => {
+    const lib = path.join(tmp, 'photos');
+    const files = copyInto([...photos('CSun_Hays80', 6), ...photos('CBSD68', 6)], lib);
+    // Whole-second times, so that they can be set again exactly below.
+    const T = 1_700_000_000;
+    for (const f of files) fs.utimesSync(f, T, T);
+    const db = path.join(tmp, 'library.sqlite');
+    const first = await DoppelService.open({ dbPath: db, modelsDir: defaultModelsDir(), model: 'doppel-ae32' });
+    await first.indexFolders([await first.addFolder(lib)]);
+    await first.close();
+
+    // What the other model makes of the originals, in a library of its own.
+    const direct = path.join(tmp, 'direct.sqlite');
+    const other = await DoppelService.open({ dbPath: direct, modelsDir: defaultModelsDir(), model: 'seed-ae32' });
+    await other.indexFolders([await other.addFolder(lib)]);
+    await other.close();
+
+    // Now the originals become unreadable as images while their size and mtime stay the same: only a decoder
+    // that reads them would notice.
+    for (const f of files) {
+      fs.writeFileSync(f, Buffer.alloc(fs.statSync(f).size, 0x55));
+      fs.utimesSync(f, T, T);
+    }
+    const second = await DoppelService.open({ dbPath: db, modelsDir: defaultModelsDir(), model: 'seed-ae32' });
+    const summary = await second.indexAll();
+    await second.close();
+    expect(summary.errors).toEqual([]);
+    expect(summary.updated).toBe(files.length);
+
+    const reencoded = await vectorsOf(db, 'seed-ae32');
+    const reference = await vectorsOf(direct, 'seed-ae32');
+    expect(reencoded.size).toBe(files.length);
+    for (const [name, v] of reencoded) {
+      // The thumbnail is the same 256 px intermediate the original's model input is made from, stored as WebP.
+      expect(cosine(v, reference.get(name)!), name).toBeGreaterThan(0.98);
+    }
+    // The first model's vectors are still there.
+    expect((await vectorsOf(db, 'doppel-ae32')).size).toBe(files.length);
+  }, 300_000);
+});
