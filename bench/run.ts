@@ -1,5 +1,6 @@
 // `npm run bench`: Doppel's speed figures as JSON on stdout (progress on stderr).
-// Sections: index (photos/s on ../shared/data/photos, and the unchanged re-run), encode (thumbnails/s
+// Sections: index (photos/s on ../shared/data/photos, the unchanged re-run, and 12-megapixel JPEGs against
+// vipsthumbnail and findimagedupes; see bench/index.ts), encode (thumbnails/s
 // per backend, each in its own process), dupes (the duplicate scan over synthetic vectors of the model's
 // dimension), search (find-similar latency, recall, memory, duplicate candidate scan and cold start of the
 // library-scale search layer; see bench/search.ts). `npm run bench -- --only encode` runs one section.
@@ -10,41 +11,13 @@ import path from 'node:path';
 import { groupDuplicates, type GroupingPhoto } from '../src/core/duplicates/grouping.js';
 import { defaultModelsDir } from '../src/core/paths.js';
 import { VectorIndex } from '../src/core/search/vector-index.js';
-import { DoppelService } from '../src/core/service.js';
+import { indexBench } from './index.js';
 import { coldStart, searchBench, syntheticVectors } from './search.js';
 import { rng } from '../src/core/random.js';
 
-const PHOTOS = path.resolve(import.meta.dirname, '../../shared/data/photos');
 const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 const log = (m: string): void => void process.stderr.write(`${m}\n`);
-
-async function indexBench(): Promise<Record<string, unknown>> {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'doppel-bench-'));
-  try {
-    const service = await DoppelService.open({ dbPath: path.join(tmp, 'bench.sqlite'), modelsDir: defaultModelsDir() });
-    const folder = await service.addFolder(PHOTOS);
-    const first = await service.indexFolders([folder]);
-    const second = await service.indexFolders([folder]);
-    const info = await service.info();
-    await service.close();
-    const result = {
-      photos: info.photos,
-      model: info.model.name,
-      backend: info.model.backend,
-      firstRunSeconds: first.durationMs / 1000,
-      photosPerSecond: Number((first.added / (first.durationMs / 1000)).toFixed(1)),
-      unchangedRunSeconds: second.durationMs / 1000,
-      unchangedToFirstRatio: Number((second.durationMs / first.durationMs).toFixed(4)),
-    };
-    log(
-      `index: ${result.photos} photos at ${result.photosPerSecond}/s; unchanged re-run ${result.unchangedRunSeconds}s`,
-    );
-    return result;
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
-}
 
 function encodeBench(): Record<string, unknown>[] {
   return ['wasm', 'tensorflow'].map((backend) => {
