@@ -35,7 +35,8 @@ import { IndexWorker } from './indexer/worker-client.js';
 import { FolderWatcher } from './library/watch.js';
 import { Autoencoder } from './model/autoencoder.js';
 import { thumbnailDirFor } from './paths.js';
-import { CompactIndex, scanSource } from './search/search-index.js';
+import { LibrarySearch } from './search/library-search.js';
+import type { CompactIndex } from './search/search-index.js';
 import { Store } from './store/repository.js';
 
 export interface ServiceOptions {
@@ -53,7 +54,7 @@ type Listener<K extends keyof DoppelEvents> = (payload: DoppelEvents[K]) => void
 const FALLBACK_THRESHOLDS = { near: 0.97, similar: 0.9 };
 
 export class DoppelService implements DoppelApi {
-  private index: CompactIndex | null = null;
+  private search: LibrarySearch | null = null;
   private readonly modelId: number;
   private readonly listeners = new Map<keyof DoppelEvents, Set<(payload: never) => void>>();
   private indexing: Promise<IndexSummary> | null = null;
@@ -90,6 +91,7 @@ export class DoppelService implements DoppelApi {
     // A running (or paused) indexing run stops after its current batch; finished batches are kept.
     if (this.runControl) await this.cancelIndexing();
     await this.indexing?.catch(() => undefined);
+    this.search?.close();
     const worker = await this.worker?.catch(() => null);
     this.worker = null;
     await worker?.close();
@@ -109,20 +111,23 @@ export class DoppelService implements DoppelApi {
   }
 
   /**
-   * The in-memory search index (int8, exact float32 re-rank from SQLite), loaded from SQLite on first use and
-   * kept in sync by indexing. One per service, so per model: another model means another service and index.
+   * The search index (int8 rows, HNSW graph past APPROXIMATE_FROM photos, exact float32 re-rank from SQLite):
+   * loaded on first use from its snapshot beside the library (or from SQLite), then brought up to date from
+   * SQLite's change log before every use, whoever changed the vectors (an indexing worker, another process).
+   * One per service, so per model: another model means another service and index (and snapshot file).
    */
   private vectors(): CompactIndex {
-    if (!this.index) {
-      const index = new CompactIndex(
-        this.model.dim,
-        (id) => this.store.getVector(id, this.modelId) ?? undefined,
-        Math.max(1024, this.store.countVectors(this.modelId)),
-      );
-      this.store.forEachVector(this.modelId, (id, vector) => index.upsert(id, vector));
-      this.index = index;
-    }
-    return this.index;
+    if (!this.search) {
+      this.search = LibrarySearch.open({
+        store: this.store,
+        modelId: this.modelId,
+        modelName: this.model.name,
+        dim: this.model.dim,
+        dir: this.dbPath === ':memory:' ? null : `${this.dbPath}.search`,
+      });
+      void this.search.ensureGraph();
+    } else this.search.sync();
+    return this.search.index;
   }
 
   async info(): Promise<LibraryInfo> {
@@ -159,7 +164,7 @@ export class DoppelService implements DoppelApi {
   async removeFolder(id: number): Promise<void> {
     const removed = this.store.photosInFolder(id).map((p) => p.id);
     if (!this.store.removeFolder(id)) throw new DoppelError('not-found', `No folder with id ${id}`);
-    for (const photoId of removed) this.index?.remove(photoId);
+    this.search?.sync();
     this.emit('libraryChanged', { added: 0, updated: 0, removed: removed.length });
   }
 
@@ -232,16 +237,15 @@ export class DoppelService implements DoppelApi {
         this.lastProgress = p;
         this.emit('progress', p);
       },
-      onBatch: ({ upserted, removed }) => {
-        if (!this.index) return; // loaded fresh from SQLite on first use
-        for (const id of removed) this.index.remove(id);
-        for (const { id, vector } of upserted) this.index.upsert(id, vector);
-      },
+      // The batch is in SQLite: the index catches up from its change log (loaded fresh on first use).
+      onBatch: () => void this.search?.sync(),
     });
     this.indexing = run;
     void this.statusChanged();
     try {
       const summary = await run;
+      this.search?.save();
+      void this.search?.ensureGraph();
       this.emit('libraryChanged', { added: summary.added, updated: summary.updated, removed: summary.removed });
       return summary;
     } finally {
@@ -453,7 +457,7 @@ export class DoppelService implements DoppelApi {
       .listPhotos({ limit: total, sort: 'path' })
       .photos.map((p) => ({ ...p, referenceFolder: reference.get(p.folderId) ?? false }));
     return groupDuplicates(
-      { photos, vectors: scanSource(this.vectors()), notDuplicates: this.store.notDuplicatePairs() },
+      { photos, vectors: await this.scanIndex(), notDuplicates: this.store.notDuplicatePairs() },
       {
         kinds: query.kinds ?? ['exact', 'near'],
         near: query.nearThreshold ?? settings.nearThreshold,
@@ -461,6 +465,13 @@ export class DoppelService implements DoppelApi {
         keeper: keeperOptionsOf(settings),
       },
     );
+  }
+
+  /** The index for a whole-library scan: with its graph when the library is large enough (built now if need be). */
+  private async scanIndex(): Promise<CompactIndex> {
+    const index = this.vectors();
+    if (index.wantsGraph) await this.search!.ensureGraph();
+    return this.vectors();
   }
 
   async exportDuplicates(query: DuplicateQuery, format: ExportFormat): Promise<string> {
@@ -497,7 +508,7 @@ export class DoppelService implements DoppelApi {
     // Not while indexing: the indexer could write back a photo that is on its way to the trash.
     while (this.indexing) await this.indexing.catch(() => undefined);
     const { removedIds, ...report } = await trashPhotos(this.store, this.trasher, photoIds, opts);
-    for (const id of removedIds) this.index?.remove(id);
+    this.search?.sync();
     if (removedIds.length > 0) this.emit('libraryChanged', { added: 0, updated: 0, removed: removedIds.length });
     return report;
   }

@@ -1,11 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { imageToModelInput } from '../../src/core/imaging/analyze.js';
 import { Autoencoder } from '../../src/core/model/autoencoder.js';
 import { defaultModelsDir } from '../../src/core/paths.js';
-import { CompactIndex, HnswScan, IvfScan, scanSource } from '../../src/core/search/search-index.js';
+import { LibrarySearch } from '../../src/core/search/library-search.js';
+import { CompactIndex } from '../../src/core/search/search-index.js';
+import { snapshotPaths } from '../../src/core/search/snapshot.js';
 import { normalise, type Neighbour } from '../../src/core/search/vector-index.js';
+import { Store } from '../../src/core/store/repository.js';
+import { tempDir } from '../helpers.js';
 
 const DATA = path.resolve(import.meta.dirname, '../../../shared/data');
 /** Imagenette photos per class, beside every photo of photos/: ~1,400 real vectors in all. */
@@ -89,64 +93,80 @@ describe('library-scale search on real photo vectors', () => {
     }
   });
 
-  it('keeps recall@10 at 0.99 or more on the approximate (HNSW) path', () => {
-    const index = build(vectors);
-    const hnsw = new HnswScan(index);
-    expect(hnsw.size).toBe(vectors.size);
+  /** Recall@10 of `index` against brute force, every `step`-th vector as a query. */
+  const recallAt10 = (index: CompactIndex, source: Map<number, Float32Array>, step = 1): number => {
     let hits = 0;
     let total = 0;
-    for (const [id, query] of vectors) {
-      const truth = new Set(bruteForce(vectors, query, 10, id).map((n) => n.id));
-      const found = hnsw.search(query, 10, new Set([id]));
-      hits += found.filter((n) => truth.has(n.id)).length;
+    for (const [id, query] of [...source].filter((_, i) => i % step === 0)) {
+      const truth = new Set(bruteForce(source, query, 10, id).map((n) => n.id));
+      hits += index.search(query, 10, new Set([id])).filter((n) => truth.has(n.id)).length;
       total += truth.size;
     }
-    expect(hits / total).toBeGreaterThanOrEqual(0.99);
-  });
+    return hits / total;
+  };
 
-  it('finds the same duplicate candidates through the IVF scan as through exact search (recall 0.99)', () => {
-    const index = build(vectors);
-    const exact = index.neighboursWithin(0.95, 32);
-    const source = scanSource(index, 0);
-    expect(source).toBeInstanceOf(IvfScan);
-    const approx = source.searchMany!(
-      [...vectors.values()],
-      32,
-      [...vectors.keys()].map((id) => new Set([id])),
-      0.95,
-    );
-    const found = new Set<string>();
-    [...vectors.keys()].forEach((id, i) => approx[i]!.forEach((n) => found.add(`${id}-${n.id}`)));
+  it('keeps recall@10 at 0.99 or more on the approximate (HNSW) path', () => {
+    const index = new CompactIndex(512, (id) => vectors.get(id), 1024, 0);
+    for (const [id, v] of vectors) index.upsert(id, v);
+    expect(index.approximate).toBe(false); // no graph yet: the exact scan answers
+    index.buildGraph();
+    expect(index.approximate).toBe(true);
+    expect(index.graph!.size).toBe(vectors.size);
+    expect(recallAt10(index, vectors)).toBeGreaterThanOrEqual(0.99);
+  }, 300_000);
+
+  it('finds the same duplicate candidates through the graph as through the exact scan (recall 0.99)', () => {
+    const exact = build(vectors).neighboursWithin(0.95, 32);
+    const index = new CompactIndex(512, (id) => vectors.get(id), 1024, 0);
+    for (const [id, v] of vectors) index.upsert(id, v);
+    index.buildGraph();
+    const approx = index.neighboursWithin(0.95, 32);
     let pairs = 0;
     let hits = 0;
     for (const [id, list] of exact) {
+      const found = new Set((approx.get(id) ?? []).map((n) => n.id));
       for (const n of list) {
         pairs++;
-        if (found.has(`${id}-${n.id}`)) hits++;
+        if (found.has(n.id)) hits++;
       }
     }
     expect(pairs).toBeGreaterThan(100);
     expect(hits / pairs).toBeGreaterThanOrEqual(0.99);
+    // Every score the graph path reports is the exact one.
+    for (const [id, list] of approx) {
+      const q = normalise(vectors.get(id)!);
+      for (const n of list) {
+        const v = normalise(vectors.get(n.id)!);
+        expect(Math.abs(n.score - q.reduce((s, x, j) => s + x * v[j]!, 0))).toBeLessThan(1e-5);
+      }
+    }
   });
 
   it('stays identical to a rebuild from scratch as photos are added, removed and re-encoded', () => {
     const live = new Map(vectors);
     const index = new CompactIndex(512, (id) => live.get(id));
+    // A second index on the approximate path from the start: its graph follows every change.
+    const approx = new CompactIndex(512, (id) => live.get(id), 16, 0);
+    approx.buildGraph();
+    const both = {
+      upsert: (id: number, v: Float32Array) => [index, approx].forEach((i) => i.upsert(id, v)),
+      remove: (id: number) => [index, approx].forEach((i) => i.remove(id)),
+    };
     const ids = [...vectors.keys()];
     // Added in a scrambled order, in two rounds with removals and re-encodings in between.
     const order = ids.map((id, i) => ({ id, key: (i * 7919) % ids.length })).sort((a, b) => a.key - b.key);
-    for (const { id } of order.slice(0, ids.length / 2)) index.upsert(id, live.get(id)!);
+    for (const { id } of order.slice(0, ids.length / 2)) both.upsert(id, live.get(id)!);
     for (const id of ids.filter((id) => id % 5 === 0)) {
-      index.remove(id);
+      both.remove(id);
       live.delete(id);
     }
-    for (const { id } of order.slice(ids.length / 2)) if (live.has(id)) index.upsert(id, live.get(id)!);
+    for (const { id } of order.slice(ids.length / 2)) if (live.has(id)) both.upsert(id, live.get(id)!);
     for (const id of ids.filter((id) => id % 11 === 0 && live.has(id))) {
       // Re-encoded (e.g. the file was edited): another photo's vector, slightly changed.
       const other = vectors.get(((id * 31) % ids.length) + 1)!;
       const changed = other.map((x, j) => x * (1 + 0.01 * Math.sin(j + id)));
       live.set(id, changed);
-      index.upsert(id, changed);
+      both.upsert(id, changed);
     }
     expect(index.remove(-1)).toBe(false);
     const rebuilt = build(live);
@@ -156,5 +176,191 @@ describe('library-scale search on real photo vectors', () => {
       expect(index.search(query, 10, new Set([id]))).toEqual(rebuilt.search(query, 10, new Set([id])));
     }
     expect(index.neighboursWithin(0.95, 8)).toEqual(rebuilt.neighboursWithin(0.95, 8));
+    // The graph holds exactly the live photos, and finds what a graph built from scratch over them finds.
+    expect(approx.graph!.size).toBe(live.size);
+    for (const id of ids) expect(approx.graph!.has(id)).toBe(live.has(id));
+    expect(recallAt10(approx, live, 2)).toBeGreaterThanOrEqual(0.99);
+  }, 300_000);
+
+  describe('persisted beside the library', () => {
+    let dir: string;
+    let dbPath: string;
+    let store: Store;
+    let modelId: number;
+    const photoIds = new Map<number, number>(); // vector key -> photo id
+
+    beforeEach(() => {
+      dir = tempDir('doppel-search-');
+      dbPath = path.join(dir, 'library.sqlite');
+      store = Store.open(dbPath);
+      modelId = store.ensureModel({ name: 'test-model', dim: 512, inputSize: 64 });
+      const folder = store.addFolder('/library');
+      store.transaction(() => {
+        for (const [key, v] of vectors) {
+          const id = store.upsertPhoto({
+            folderId: folder.id,
+            path: `/library/photo-${key}.jpg`,
+            size: 1000,
+            mtimeMs: 0,
+            hash: `h${key}`,
+            width: 64,
+            height: 64,
+            format: 'jpeg',
+            takenAt: null,
+            orientation: null,
+            status: 'indexed',
+            error: null,
+          });
+          photoIds.set(key, id);
+          store.putVector(id, modelId, v);
+        }
+      });
+    });
+    afterEach(() => {
+      store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    const open = (approximateFrom?: number): LibrarySearch =>
+      LibrarySearch.open({
+        store,
+        modelId,
+        modelName: 'test-model',
+        dim: 512,
+        dir: `${dbPath}.search`,
+        approximateFrom,
+      });
+    /** The same library read from SQLite alone. */
+    const fromDatabase = (): LibrarySearch =>
+      LibrarySearch.open({ store, modelId, modelName: 'test-model', dim: 512, dir: null });
+    const queries = (): number[] => [...photoIds.values()].filter((id) => id % 9 === 0);
+    const expectSameAnswers = (a: CompactIndex, b: CompactIndex): void => {
+      expect(a.size).toBe(b.size);
+      for (const id of queries()) {
+        const q = b.get(id);
+        if (!q) {
+          expect(a.get(id)).toBeUndefined();
+          continue;
+        }
+        expect(a.search(q, 10, new Set([id]))).toEqual(b.search(q, 10, new Set([id])));
+      }
+    };
+
+    it('reopens from its snapshot and catches up with changes made since, by any writer', () => {
+      const first = open();
+      expect(first.loaded.from).toBe('database');
+      expect(first.save()).toBe(true);
+      expect(first.save()).toBe(false); // nothing changed
+      first.close();
+
+      const second = open();
+      expect(second.loaded).toMatchObject({ from: 'snapshot', caughtUp: 0 });
+      expectSameAnswers(second.index, fromDatabase().index);
+
+      // Changes through the store (as the indexing worker makes them), none through the index.
+      const keys = [...photoIds.keys()];
+      const reencoded = keys.filter((k) => k % 13 === 0);
+      for (const k of reencoded) {
+        const other = vectors.get(keys[(k * 31) % keys.length]!)!;
+        store.putVector(
+          photoIds.get(k)!,
+          modelId,
+          other.map((x, j) => x * (1 + 0.01 * Math.cos(j + k))),
+        );
+      }
+      const deleted = keys.filter((k) => k % 17 === 0).map((k) => photoIds.get(k)!);
+      store.deletePhotos(deleted);
+      const missing = keys.filter((k) => k % 19 === 0 && k % 17 !== 0).map((k) => photoIds.get(k)!);
+      store.markMissing(missing);
+      expect(second.sync()).toBeGreaterThan(0);
+      expectSameAnswers(second.index, fromDatabase().index);
+      for (const id of [...deleted, ...missing]) expect(second.index.has(id)).toBe(false);
+      second.close(); // saves
+
+      const third = open();
+      expect(third.loaded).toMatchObject({ from: 'snapshot', caughtUp: 0 });
+      expectSameAnswers(third.index, fromDatabase().index);
+
+      // Killed after more changes, before saving: the snapshot is behind and is brought up to date.
+      const more = keys.filter((k) => k % 23 === 0 && k % 17 !== 0).map((k) => photoIds.get(k)!);
+      store.deletePhotos(more);
+      const fourth = open();
+      expect(fourth.loaded.from).toBe('snapshot');
+      expect(fourth.loaded.caughtUp).toBe(more.length);
+      expectSameAnswers(fourth.index, fromDatabase().index);
+    });
+
+    it('rebuilds from SQLite instead of trusting a truncated, corrupted, foreign or newer snapshot', () => {
+      open().close();
+      const { rows } = snapshotPaths(`${dbPath}.search`, 'test-model');
+      const good = fs.readFileSync(rows);
+
+      fs.writeFileSync(rows, good.subarray(0, good.byteLength - 100));
+      expect(open().loaded).toMatchObject({ from: 'database', reason: 'truncated or padded' });
+
+      const flipped = Buffer.from(good);
+      flipped[flipped.byteLength - 7]! ^= 0x55;
+      fs.writeFileSync(rows, flipped);
+      expect(open().loaded).toMatchObject({ from: 'database', reason: 'rows do not match their checksum' });
+
+      // Another library's snapshot (its own token), under this library's name.
+      const otherDir = tempDir('doppel-search-other-');
+      try {
+        const other = Store.open(path.join(otherDir, 'other.sqlite'));
+        const otherModel = other.ensureModel({ name: 'test-model', dim: 512, inputSize: 64 });
+        LibrarySearch.open({
+          store: other,
+          modelId: otherModel,
+          modelName: 'test-model',
+          dim: 512,
+          dir: path.join(otherDir, 'other.sqlite.search'),
+        }).close();
+        other.close();
+        fs.copyFileSync(snapshotPaths(path.join(otherDir, 'other.sqlite.search'), 'test-model').rows, rows);
+        expect(open().loaded).toMatchObject({ from: 'database', reason: 'another library' });
+      } finally {
+        fs.rmSync(otherDir, { recursive: true, force: true });
+      }
+
+      // A snapshot from a later state of the library than the database holds (a database restored from a copy).
+      fs.writeFileSync(rows, good);
+      const [k] = photoIds.keys();
+      store.putVector(photoIds.get(k!)!, modelId, vectors.get(k!)!); // the library moves on...
+      open().close(); // ...and is snapshotted
+      const later = fs.readFileSync(rows);
+      store.close();
+      const restored = Store.open(dbPath);
+      restored.db.prepare('UPDATE search_state SET generation = generation - 1').run(); // as the older copy had it
+      restored.close();
+      store = Store.open(dbPath);
+      fs.writeFileSync(rows, later);
+      const reopened = open();
+      expect(reopened.loaded).toMatchObject({ from: 'database', reason: 'from a later generation of the library' });
+      expectSameAnswers(reopened.index, fromDatabase().index);
+    });
+
+    it('saves its graph with the rows, and rebuilds only the graph when its file does not check out', async () => {
+      const first = open(100);
+      expect(first.index.wantsGraph).toBe(true);
+      await first.ensureGraph(); // built in steps, then saved
+      expect(first.index.approximate).toBe(true);
+      first.close();
+
+      const second = open(100);
+      expect(second.loaded).toMatchObject({ from: 'snapshot', graph: 'snapshot' });
+      expect(second.index.approximate).toBe(true);
+      expect(second.index.graph!.size).toBe(vectors.size);
+      const byKey = new Map([...photoIds].map(([k, id]) => [id, vectors.get(k)!]));
+      expect(recallAt10(second.index, byKey, 3)).toBeGreaterThanOrEqual(0.99);
+      second.close();
+
+      const { graph } = snapshotPaths(`${dbPath}.search`, 'test-model');
+      const bytes = fs.readFileSync(graph);
+      fs.writeFileSync(graph, bytes.subarray(0, bytes.byteLength >> 1));
+      const third = open(100);
+      expect(third.loaded).toMatchObject({ from: 'snapshot', graph: 'none' });
+      expect(third.index.wantsGraph).toBe(true);
+      expectSameAnswers(third.index, fromDatabase().index); // the exact scan answers meanwhile
+    });
   });
 });

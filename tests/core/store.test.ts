@@ -60,7 +60,9 @@ describe('migrations', () => {
       'not_duplicates',
       'photos',
       'scan_errors',
+      'search_state',
       'settings',
+      'vector_changes',
       'vectors',
     ]);
     expect(columns(db, 'folders')).toEqual([

@@ -1,19 +1,24 @@
-// Library-scale search: vectors held compactly in memory (int8, 512 B a photo at 512-d), scanned by usearch's
-// native SIMD kernel, and the best candidates re-ranked exactly in float32 from a `FloatSource` (in the app, the
-// vectors stored in SQLite). Scores are cosine similarities of L2-normalised vectors, as with VectorIndex.
+// Library-scale search: vectors held compactly in memory (int8, 512 B a photo at 512-d) and the best candidates
+// re-ranked exactly in float32 from a `FloatSource` (in the app, the vectors stored in SQLite). Scores are cosine
+// similarities of L2-normalised vectors, as with VectorIndex.
+//
+// Candidates come from one of two paths over the same int8 rows:
+// - exact: usearch's native SIMD scan of every row (exactSearch), used below APPROXIMATE_FROM photos and while
+//   the graph is being built;
+// - approximate: an HNSW graph (usearch, int8 cosine) kept in step with every upsert and remove, used from
+//   APPROXIMATE_FROM photos once built. It is persisted beside the library (see snapshot.ts) so it is built once.
 //
 // Quantisation: each normalised vector is scaled so that its largest component is 127 and rounded. Cosine is
-// blind to a vector's scale, so usearch's int8 cosine of two rows approximates their float cosine to ~1e-3; the
-// re-rank takes 2 (k + excluded) + 16 candidates per query and scores them exactly, so results equal an exact
-// float32 search unless more than that many candidates sit within the int8 error of the k-th score.
-//
-// The duplicate scan asks for every photo's neighbours: past SCAN_APPROXIMATE_FROM photos, `scanSource()` builds
-// an HNSW graph (usearch, int8) over the same rows for the scan's candidates, re-ranked exactly the same way.
+// blind to a vector's scale, so the int8 cosine of two rows approximates their float cosine to ~1e-3; the re-rank
+// scores the candidates exactly, so the exact path equals an exact float32 search unless more than
+// 2 (k + excluded) + 16 candidates sit within the int8 error of the k-th score.
 import nodeModule from 'node:module';
+import os from 'node:os';
 import type { NeighbourSource } from '../duplicates/grouping.js';
-import { normalise, type Neighbour } from './vector-index.js';
+import { normalise, RowTable, type Neighbour } from './vector-index.js';
 
 type Usearch = typeof import('usearch').default;
+type UsearchIndex = InstanceType<Usearch['Index']>;
 // The CommonJS build: it finds its prebuilt binary from __dirname, which the ESM build lacks.
 // (node:module's default export: the CLI bundle's banner already declares a `createRequire` binding.)
 const usearch = nodeModule.createRequire(import.meta.url)('usearch') as Usearch;
@@ -44,10 +49,24 @@ export interface SearchIndex extends NeighbourSource {
 
 /** Approximate scores below minScore - this are not re-ranked (int8 cosine error is ~1e-3). */
 const RERANK_MARGIN = 0.02;
-/** From this many photos the duplicate scan finds candidates with HNSW rather than a scan per photo. */
-export const SCAN_APPROXIMATE_FROM = 20_000;
+/**
+ * From this many photos, searches take their candidates from the HNSW graph. Measured (docs/BENCHMARKS.md): the
+ * exact scan costs ~0.1-0.2 us a row on the development machine (5-10 ms at 50,000 photos, 80+ ms at 1,000,000),
+ * the graph ~0.5-1 ms a query at any size; building the graph costs ~1-2 ms a photo, paid once as photos are
+ * indexed. Below this size the exact scan is fast enough and exact.
+ */
+export const APPROXIMATE_FROM = 50_000;
+/** Candidates asked of the graph for a find-similar query (its search breadth): recall@10 >= 0.99 at 1M. */
+const GRAPH_MIN_CANDIDATES = 64;
+/** Candidates asked of the graph per photo in a duplicate scan's first pass; photos whose every candidate is
+ * above the threshold are asked again for the full count. */
+const SCAN_FIRST_CANDIDATES = 32;
 /** Queries per native call in whole-library scans. */
-const SCAN_CHUNK = 256;
+const SCAN_CHUNK = 2048;
+/** Rows added to the graph per step of a background build (the event loop runs between steps). */
+const BUILD_STEP = 64;
+
+const threadsFor = (queries: number): number => (queries > 1 ? Math.max(1, os.availableParallelism()) : 1);
 
 /** Quantises `vector` into `out` (int8, largest component at +-127; the scale needs no normalising first). */
 function quantiseRow(vector: ArrayLike<number>, out: Int8Array, offset: number, dim: number): void {
@@ -77,94 +96,259 @@ function dot(a: Float32Array, b: Float32Array): number {
 /** Candidates per query for the re-rank. */
 const candidateCount = (k: number, excluded: number): number => 2 * (k + excluded) + 16;
 
-/** The exact path: int8 rows scanned natively, float32 re-rank. 516 B a photo at 512-d plus the id map. */
+export interface GraphOptions {
+  /** Graph degree (default 16). */
+  connectivity?: number;
+  /** Candidate list while building (default 64). */
+  expansionAdd?: number;
+}
+
+/** An HNSW graph (usearch, int8 cosine) keyed by photo id. */
+export class HnswGraph {
+  private readonly index: UsearchIndex;
+
+  constructor(
+    readonly dim: number,
+    opts: GraphOptions = {},
+  ) {
+    this.index = new usearch.Index({
+      dimensions: dim,
+      metric: usearch.MetricKind.Cos,
+      quantization: usearch.ScalarKind.I8,
+      connectivity: opts.connectivity ?? 16,
+      expansion_add: opts.expansionAdd ?? 64,
+      // The search breadth is max(this, candidates asked): set per query through the candidates asked.
+      expansion_search: 16,
+      multi: false,
+    });
+  }
+
+  /** A graph saved by save(); throws when the file is not one (usearch checks its header and size). */
+  static load(dim: number, file: string): HnswGraph {
+    const graph = new HnswGraph(dim);
+    graph.index.load(file);
+    if (graph.index.dimensions() !== dim) throw new Error(`The graph in ${file} has another dimension`);
+    return graph;
+  }
+
+  get size(): number {
+    return this.index.size();
+  }
+
+  has(id: number): boolean {
+    return this.index.contains(BigInt(id)) as boolean;
+  }
+
+  /** Adds rows (count x dim int8) under their ids; ids must not be in the graph. */
+  add(ids: ArrayLike<number>, rows: Int8Array, threads = 1): void {
+    if (ids.length === 0) return;
+    this.index.add(BigUint64Array.from(Array.from(ids, (id) => BigInt(id))), rows, threads);
+  }
+
+  upsert(id: number, row: Int8Array): void {
+    const key = BigInt(id);
+    if (this.index.contains(key)) this.index.remove(key);
+    this.index.add(key, row, 1);
+  }
+
+  remove(id: number): void {
+    const key = BigInt(id);
+    if (this.index.contains(key)) this.index.remove(key);
+  }
+
+  /** Each query's `want` nearest ids with their approximate cosine, best first. */
+  search(
+    queries: Int8Array,
+    want: number,
+    threads: number,
+  ): { ids: Int32Array; scores: Float32Array; counts: Int32Array } {
+    const n = queries.length / this.dim;
+    const ids = new Int32Array(n * want).fill(-1);
+    const scores = new Float32Array(n * want);
+    const counts = new Int32Array(n);
+    if (this.index.size() === 0) return { ids, scores, counts };
+    const found = this.index.search(queries, want, threads) as unknown as {
+      keys: BigUint64Array;
+      distances: Float32Array;
+      counts?: BigUint64Array;
+    };
+    for (let i = 0; i < n; i++) {
+      const count = found.counts ? Number(found.counts[i]) : found.keys.length;
+      counts[i] = Math.min(count, want);
+      for (let j = 0; j < counts[i]!; j++) {
+        ids[i * want + j] = Number(found.keys[i * want + j]);
+        scores[i * want + j] = 1 - found.distances[i * want + j]!;
+      }
+    }
+    return { ids, scores, counts };
+  }
+
+  save(file: string): void {
+    this.index.save(file);
+  }
+}
+
+/** A background graph build in progress: the photos changed since it started are replayed at its end. */
+interface Build {
+  touched: Set<number>;
+  cancelled: boolean;
+  done: Promise<HnswGraph | null>;
+}
+
+/** The search index: int8 rows, the exact native scan, the HNSW graph from APPROXIMATE_FROM photos, float32 re-rank. */
 export class CompactIndex implements SearchIndex {
-  private data: Int8Array;
-  private ids: Int32Array;
-  private readonly rowOf = new Map<number, number>();
-  private count = 0;
+  private readonly table: RowTable<Int8Array>;
+  private graphIndex: HnswGraph | null = null;
+  private build: Build | null = null;
 
   constructor(
     readonly dim: number,
     private readonly source: FloatSource,
     capacity = 1024,
+    /** Photos from which searches use the graph (when there is one). */
+    readonly approximateFrom = APPROXIMATE_FROM,
   ) {
-    this.data = new Int8Array(Math.max(1, capacity) * dim);
-    this.ids = new Int32Array(Math.max(1, capacity));
+    this.table = new RowTable(dim, (n) => new Int8Array(n), capacity);
   }
 
   get size(): number {
-    return this.count;
+    return this.table.count;
   }
 
-  /** Bytes held for the vectors and ids (the id map adds ~40-80 B a photo on V8). */
+  /** Bytes held for the vectors and ids (the id map adds ~40-80 B a photo on V8; the graph is counted apart). */
   get bytes(): number {
-    return this.data.byteLength + this.ids.byteLength;
+    return this.table.data.byteLength + this.table.ids.byteLength;
+  }
+
+  /** The graph, when there is one (built, loaded or attached). */
+  get graph(): HnswGraph | null {
+    return this.graphIndex;
+  }
+
+  /** Whether searches take their candidates from the graph now. */
+  get approximate(): boolean {
+    return this.graphIndex !== null && this.size >= this.approximateFrom;
+  }
+
+  /** Whether the library is large enough for the graph but has none yet (it should be built). */
+  get wantsGraph(): boolean {
+    return this.graphIndex === null && this.size >= this.approximateFrom;
   }
 
   has(id: number): boolean {
-    return this.rowOf.has(id);
-  }
-
-  private grow(min: number): void {
-    const capacity = Math.max(min, this.ids.length * 2);
-    const data = new Int8Array(capacity * this.dim);
-    data.set(this.data.subarray(0, this.count * this.dim));
-    const ids = new Int32Array(capacity);
-    ids.set(this.ids.subarray(0, this.count));
-    this.data = data;
-    this.ids = ids;
+    return this.table.has(id);
   }
 
   upsert(id: number, vector: ArrayLike<number>): void {
-    if (vector.length !== this.dim) throw new Error(`Vector of length ${vector.length}, index expects ${this.dim}`);
-    let row = this.rowOf.get(id);
-    if (row === undefined) {
-      if (this.count === this.ids.length) this.grow(this.count + 1);
-      row = this.count++;
-      this.rowOf.set(id, row);
-      this.ids[row] = id;
+    const row = this.table.slot(id, vector.length);
+    quantiseRow(vector, this.table.data, row * this.dim, this.dim);
+    this.graphIndex?.upsert(id, this.table.row(id)!);
+    this.build?.touched.add(id);
+  }
+
+  /** Adds or replaces a row already quantised (e.g. read from a snapshot). */
+  upsertRow(id: number, row: Int8Array): void {
+    const r = this.table.slot(id, row.length);
+    this.table.data.set(row, r * this.dim);
+    this.graphIndex?.upsert(id, row);
+    this.build?.touched.add(id);
+  }
+
+  /** Adds quantised rows in bulk (from a snapshot) to an index that has no graph yet. */
+  loadRows(ids: Int32Array, data: Int8Array): void {
+    if (this.graphIndex || this.build) throw new Error('loadRows is for an index without a graph');
+    const { dim } = this;
+    for (let i = 0; i < ids.length; i++) {
+      const r = this.table.slot(ids[i]!, dim);
+      this.table.data.set(data.subarray(i * dim, (i + 1) * dim), r * dim);
     }
-    quantiseRow(vector, this.data, row * this.dim, this.dim);
   }
 
   remove(id: number): boolean {
-    const row = this.rowOf.get(id);
-    if (row === undefined) return false;
-    const last = this.count - 1;
-    if (row !== last) {
-      this.data.copyWithin(row * this.dim, last * this.dim, (last + 1) * this.dim);
-      const movedId = this.ids[last]!;
-      this.ids[row] = movedId;
-      this.rowOf.set(movedId, row);
-    }
-    this.rowOf.delete(id);
-    this.count--;
+    if (!this.table.remove(id)) return false;
+    this.graphIndex?.remove(id);
+    this.build?.touched.add(id);
     return true;
   }
 
-  /** The int8 row of `id` (a view), for building other structures over the same vectors. */
+  /** The int8 row of `id` (a view, valid until the next change). */
   row(id: number): Int8Array | undefined {
-    const row = this.rowOf.get(id);
-    return row === undefined ? undefined : this.data.subarray(row * this.dim, (row + 1) * this.dim);
+    return this.table.row(id);
   }
 
   /** The int8 rows (count x dim) and their ids, as views: valid until the next upsert or remove. */
   rows(): { data: Int8Array; ids: Int32Array } {
-    return { data: this.data.subarray(0, this.count * this.dim), ids: this.ids.subarray(0, this.count) };
+    return {
+      data: this.table.data.subarray(0, this.size * this.dim),
+      ids: this.table.ids.subarray(0, this.size),
+    };
   }
 
   /** Ids in row order (a copy). */
   idList(): Int32Array {
-    return this.ids.slice(0, this.count);
+    return this.table.ids.slice(0, this.size);
   }
 
   get(id: number): Float32Array | undefined {
-    const row = this.rowOf.get(id);
+    const row = this.table.row(id);
     if (row === undefined) return undefined;
     const exact = this.source(id);
-    if (exact) return normalise(exact);
-    return normalise(this.data.subarray(row * this.dim, (row + 1) * this.dim));
+    return normalise(exact ?? row);
+  }
+
+  /**
+   * Uses `graph` for the approximate path; it must hold exactly this index's rows (e.g. one loaded from a
+   * snapshot taken with them). Cancels a build in progress.
+   */
+  attachGraph(graph: HnswGraph | null): void {
+    if (this.build) this.build.cancelled = true;
+    this.build = null;
+    this.graphIndex = graph;
+  }
+
+  /** Builds the graph over every row now (native threads, blocking); returns it. */
+  buildGraph(opts: GraphOptions = {}): HnswGraph {
+    if (this.build) this.build.cancelled = true;
+    this.build = null;
+    const graph = new HnswGraph(this.dim, opts);
+    const { data, ids } = this.rows();
+    graph.add(ids, data, threadsFor(2));
+    this.graphIndex = graph;
+    return graph;
+  }
+
+  /**
+   * Builds the graph step by step, letting the event loop run between steps (searches meanwhile use the exact
+   * scan); photos added, changed or removed during the build are replayed at its end. The same promise while a
+   * build runs; resolves to null when cancelled (attachGraph, buildGraph).
+   */
+  buildGraphInBackground(opts: GraphOptions = {}): Promise<HnswGraph | null> {
+    if (this.build) return this.build.done;
+    const build: Build = { touched: new Set(), cancelled: false, done: Promise.resolve(null) };
+    const ids = this.idList();
+    build.done = (async () => {
+      const graph = new HnswGraph(this.dim, opts);
+      const threads = threadsFor(2);
+      for (let start = 0; start < ids.length; start += BUILD_STEP) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (build.cancelled) return null;
+        const step = Array.from(ids.subarray(start, start + BUILD_STEP)).filter((id) => !build.touched.has(id));
+        const rows = new Int8Array(step.length * this.dim);
+        step.forEach((id, i) => rows.set(this.table.row(id)!, i * this.dim));
+        graph.add(step, rows, threads);
+      }
+      if (build.cancelled) return null;
+      for (const id of build.touched) {
+        const row = this.table.row(id);
+        if (row) graph.upsert(id, row);
+        else graph.remove(id);
+      }
+      this.graphIndex = graph;
+      this.build = null;
+      return graph;
+    })();
+    this.build = build;
+    return build.done;
   }
 
   search(query: ArrayLike<number>, k: number, exclude?: ReadonlySet<number>): Neighbour[] {
@@ -178,25 +362,69 @@ export class CompactIndex implements SearchIndex {
     minScore = -Infinity,
   ): Neighbour[][] {
     if (queries.length === 0) return [];
-    if (this.count === 0 || k <= 0) return queries.map(() => []);
-    const maxExcluded = Math.max(0, ...(excludes ?? []).map((e) => e?.size ?? 0));
-    const want = Math.min(this.count, candidateCount(k, maxExcluded));
+    if (this.size === 0 || k <= 0) return queries.map(() => []);
     const { dim } = this;
+    const maxExcluded = Math.max(0, ...(excludes ?? []).map((e) => e?.size ?? 0));
     const q = new Int8Array(queries.length * dim);
     const floats = queries.map((query, i) => quantise(query, q, i * dim));
-    const found = usearch.exactSearch(this.data.subarray(0, this.count * dim), q, dim, want, usearch.MetricKind.Cos, 1);
-    const keys = found.keys;
-    const distances = found.distances;
-    return floats.map((qf, i) => {
+    const candidates = this.approximate
+      ? this.graphCandidates(q, queries.length, k, maxExcluded, minScore)
+      : this.exactCandidates(q, queries.length, k, maxExcluded, minScore);
+    return floats.map((qf, i) => this.rerank(qf, candidates[i]!, k, excludes?.[i], minScore));
+  }
+
+  private exactCandidates(q: Int8Array, n: number, k: number, excluded: number, minScore: number): number[][] {
+    const want = Math.min(this.size, candidateCount(k, excluded));
+    const { data, ids } = this.rows();
+    const found = usearch.exactSearch(data, q, this.dim, want, usearch.MetricKind.Cos, 1);
+    const out: number[][] = [];
+    for (let i = 0; i < n; i++) {
       const candidates: number[] = [];
       for (let j = i * want; j < (i + 1) * want; j++) {
-        const row = Number(keys[j]);
-        if (row < 0 || row >= this.count) continue; // padding when fewer were found
-        if (1 - distances[j]! < minScore - RERANK_MARGIN) continue;
-        candidates.push(this.ids[row]!);
+        const row = Number(found.keys[j]);
+        if (row < 0 || row >= this.size) continue; // padding when fewer were found
+        if (1 - found.distances[j]! < minScore - RERANK_MARGIN) continue;
+        candidates.push(ids[row]!);
       }
-      return this.rerank(qf, candidates, k, excludes?.[i], minScore);
-    });
+      out.push(candidates);
+    }
+    return out;
+  }
+
+  /**
+   * Candidates from the graph. For find-similar (no minScore) the graph is asked for at least
+   * GRAPH_MIN_CANDIDATES, its search breadth. In a scan (a minScore), a first pass asks for
+   * SCAN_FIRST_CANDIDATES; only the photos whose every candidate is above the threshold are asked again for the
+   * full count (most photos have few near neighbours, so the scan costs about one narrow search a photo).
+   */
+  private graphCandidates(q: Int8Array, n: number, k: number, excluded: number, minScore: number): number[][] {
+    const graph = this.graphIndex!;
+    const full = Math.min(graph.size, Math.max(candidateCount(k, excluded), GRAPH_MIN_CANDIDATES));
+    const scan = minScore > -Infinity;
+    const first = scan ? Math.min(full, SCAN_FIRST_CANDIDATES) : full;
+    const out: number[][] = [];
+    const again: number[] = [];
+    const collect = (r: ReturnType<HnswGraph['search']>, want: number, i: number): number[] => {
+      const candidates: number[] = [];
+      for (let j = i * want; j < i * want + r.counts[i]!; j++) {
+        if (r.scores[j]! < minScore - RERANK_MARGIN) continue;
+        candidates.push(r.ids[j]!);
+      }
+      return candidates;
+    };
+    const r = graph.search(q, first, threadsFor(n));
+    for (let i = 0; i < n; i++) {
+      const candidates = collect(r, first, i);
+      out.push(candidates);
+      if (first < full && candidates.length === r.counts[i] && r.counts[i] === first) again.push(i);
+    }
+    if (again.length > 0) {
+      const q2 = new Int8Array(again.length * this.dim);
+      again.forEach((i, j) => q2.set(q.subarray(i * this.dim, (i + 1) * this.dim), j * this.dim));
+      const r2 = graph.search(q2, full, threadsFor(again.length));
+      again.forEach((i, j) => (out[i] = collect(r2, full, j)));
+    }
+    return out;
   }
 
   /** Exact float32 scores of `candidates` for the normalised query: the best k at or above minScore. */
@@ -219,271 +447,20 @@ export class CompactIndex implements SearchIndex {
   }
 
   neighboursWithin(threshold: number, k: number): Map<number, Neighbour[]> {
-    return neighboursWithin(this, this.idList(), threshold, k);
-  }
-}
-
-function neighboursWithin(
-  source: NeighbourSource & Pick<SearchIndex, 'searchMany'>,
-  ids: Int32Array,
-  threshold: number,
-  k: number,
-): Map<number, Neighbour[]> {
-  const out = new Map<number, Neighbour[]>();
-  for (let start = 0; start < ids.length; start += SCAN_CHUNK) {
-    const chunk = Array.from(ids.subarray(start, start + SCAN_CHUNK));
-    const queries = chunk.map((id) => source.get(id)!);
-    const found = source.searchMany(
-      queries,
-      k,
-      chunk.map((id) => new Set([id])),
-      threshold,
-    );
-    chunk.forEach((id, i) => {
-      if (found[i]!.length > 0) out.set(id, found[i]!);
-    });
-  }
-  return out;
-}
-
-export interface HnswOptions {
-  /** Graph degree (default 16). */
-  connectivity?: number;
-  /** Candidate list while building (default 128). */
-  expansionAdd?: number;
-  /** Candidate list while searching (default 128). */
-  expansionSearch?: number;
-}
-
-/**
- * An HNSW graph (usearch, int8 cosine) over a CompactIndex's rows, for whole-library scans: candidates from the
- * graph, scores from the same exact re-rank. A snapshot: build it again after the library changes.
- */
-export class HnswScan implements NeighbourSource {
-  private readonly graph: InstanceType<Usearch['Index']>;
-
-  constructor(
-    private readonly base: CompactIndex,
-    opts: HnswOptions = {},
-  ) {
-    const { dim } = base;
-    this.graph = new usearch.Index({
-      dimensions: dim,
-      metric: usearch.MetricKind.Cos,
-      quantization: usearch.ScalarKind.I8,
-      connectivity: opts.connectivity ?? 16,
-      expansion_add: opts.expansionAdd ?? 128,
-      expansion_search: opts.expansionSearch ?? 128,
-      multi: false,
-    });
-    // usearch takes float32 and quantises it to int8 as round(x * 127): rows / 127 give back the same int8 rows.
-    const ids = base.idList();
-    const chunk = 4096;
-    for (let start = 0; start < ids.length; start += chunk) {
-      const part = ids.subarray(start, start + chunk);
-      const keys = new BigUint64Array(part.length);
-      const vectors = new Float32Array(part.length * dim);
-      part.forEach((id, i) => {
-        keys[i] = BigInt(id);
-        const row = base.row(id)!;
-        for (let j = 0; j < dim; j++) vectors[i * dim + j] = row[j]! / 127;
-      });
-      this.graph.add(keys, vectors, 1);
-    }
-  }
-
-  get size(): number {
-    return this.graph.size();
-  }
-
-  get(id: number): Float32Array | undefined {
-    return this.base.get(id);
-  }
-
-  search(query: ArrayLike<number>, k: number, exclude?: ReadonlySet<number>): Neighbour[] {
-    return this.searchMany([query], k, [exclude])[0]!;
-  }
-
-  searchMany(
-    queries: readonly ArrayLike<number>[],
-    k: number,
-    excludes?: readonly (ReadonlySet<number> | undefined)[],
-    minScore = -Infinity,
-  ): Neighbour[][] {
-    if (queries.length === 0) return [];
-    const size = this.graph.size();
-    if (size === 0 || k <= 0) return queries.map(() => []);
-    const { dim } = this.base;
-    const maxExcluded = Math.max(0, ...(excludes ?? []).map((e) => e?.size ?? 0));
-    const want = Math.min(size, candidateCount(k, maxExcluded));
-    const q8 = new Int8Array(dim);
-    const q = new Float32Array(queries.length * dim);
-    const floats = queries.map((query, i) => {
-      const f = quantise(query, q8);
-      for (let j = 0; j < dim; j++) q[i * dim + j] = q8[j]! / 127;
-      return f;
-    });
-    const found = this.graph.search(q, want, 1);
-    return floats.map((qf, i) => {
-      const candidates: number[] = [];
-      for (let j = i * want; j < (i + 1) * want; j++) {
-        const key = found.keys[j];
-        const distance = found.distances[j];
-        if (key === undefined || distance === undefined) break;
-        if (key > 0x7fffffffn) continue; // padding when fewer were found
-        if (1 - distance < minScore - RERANK_MARGIN) continue;
-        candidates.push(Number(key));
-      }
-      return this.base.rerank(qf, candidates, k, excludes?.[i], minScore);
-    });
-  }
-
-  neighboursWithin(threshold: number, k: number): Map<number, Neighbour[]> {
-    return neighboursWithin(this, this.base.idList(), threshold, k);
-  }
-}
-
-/** Row index of each query's `k` nearest int8 rows of `data` (cosine), n x k, by usearch's exact kernel. */
-function nearestRows(data: Int8Array, queries: Int8Array, dim: number, k: number): BigUint64Array {
-  return usearch.exactSearch(data, queries, dim, k, usearch.MetricKind.Cos, 1).keys;
-}
-
-export interface IvfOptions {
-  /** Lists (k-means clusters); default sqrt(n). */
-  lists?: number;
-  /** Lists searched per query (default 16: recall of the candidates at cosine >= 0.95 on real photos 0.995,
-   * where 8 gave 0.92 and 4 gave 0.76). */
-  probes?: number;
-  /** k-means refinements after the evenly spread start (default 1). */
-  iterations?: number;
-}
-
-/**
- * An inverted-file scan (IVF) over a CompactIndex's rows, for whole-library duplicate scans: the rows are split
- * into ~sqrt(n) k-means lists and each query is compared only with the rows of its `probes` nearest lists, by the
- * same native int8 kernel, then re-ranked exactly. About n * (probes * sqrt(n) + 2 sqrt(n)) * dim operations
- * in all instead of n^2 * dim. Near neighbours (cosine >= 0.9) almost always share a list or sit in a neighbouring
- * one. A snapshot: build it again after the library changes.
- */
-export class IvfScan implements NeighbourSource {
-  private readonly centroids: Int8Array;
-  private readonly lists: { data: Int8Array; ids: Int32Array }[] = [];
-  private readonly probes: number;
-
-  constructor(
-    private readonly base: CompactIndex,
-    opts: IvfOptions = {},
-  ) {
-    const { dim } = base;
-    const { data, ids } = base.rows();
-    const n = ids.length;
-    const count = Math.max(1, Math.min(n, opts.lists ?? Math.round(Math.sqrt(n))));
-    this.probes = Math.max(1, Math.min(count, opts.probes ?? 16));
-    // Start from rows spread evenly through the index, then refine by k-means on the normalised rows.
-    let centroids = new Int8Array(count * dim);
-    for (let c = 0; c < count; c++)
-      centroids.set(data.subarray(Math.floor((c * n) / count) * dim).subarray(0, dim), c * dim);
-    let assign = nearestRows(centroids, data, dim, 1);
-    for (let it = 0; it < (opts.iterations ?? 1); it++) {
-      const sums = new Float64Array(count * dim);
-      const sizes = new Int32Array(count);
-      for (let r = 0; r < n; r++) {
-        const c = Number(assign[r]);
-        let norm = 0;
-        for (let j = 0; j < dim; j++) norm += data[r * dim + j]! * data[r * dim + j]!;
-        const inv = norm === 0 ? 0 : 1 / Math.sqrt(norm);
-        for (let j = 0; j < dim; j++) sums[c * dim + j]! += data[r * dim + j]! * inv;
-        sizes[c]!++;
-      }
-      const next = new Int8Array(count * dim);
-      for (let c = 0; c < count; c++) {
-        if (sizes[c] === 0) next.set(centroids.subarray(c * dim, (c + 1) * dim), c * dim);
-        else quantiseRow(sums.subarray(c * dim, (c + 1) * dim), next, c * dim, dim);
-      }
-      centroids = next;
-      assign = nearestRows(centroids, data, dim, 1);
-    }
-    this.centroids = centroids;
-    const members: number[][] = Array.from({ length: count }, () => []);
-    for (let r = 0; r < n; r++) members[Number(assign[r])]!.push(r);
-    for (const rows of members) {
-      const list = { data: new Int8Array(rows.length * dim), ids: new Int32Array(rows.length) };
-      rows.forEach((r, i) => {
-        list.data.set(data.subarray(r * dim, (r + 1) * dim), i * dim);
-        list.ids[i] = ids[r]!;
-      });
-      this.lists.push(list);
-    }
-  }
-
-  get(id: number): Float32Array | undefined {
-    return this.base.get(id);
-  }
-
-  search(query: ArrayLike<number>, k: number, exclude?: ReadonlySet<number>): Neighbour[] {
-    return this.searchMany([query], k, [exclude])[0]!;
-  }
-
-  searchMany(
-    queries: readonly ArrayLike<number>[],
-    k: number,
-    excludes?: readonly (ReadonlySet<number> | undefined)[],
-    minScore = -Infinity,
-  ): Neighbour[][] {
-    if (queries.length === 0) return [];
-    if (this.base.size === 0 || k <= 0) return queries.map(() => []);
-    const { dim } = this.base;
-    const maxExcluded = Math.max(0, ...(excludes ?? []).map((e) => e?.size ?? 0));
-    const want = candidateCount(k, maxExcluded);
-    const q = new Int8Array(queries.length * dim);
-    const floats = queries.map((query, i) => quantise(query, q, i * dim));
-    const probed = nearestRows(this.centroids, q, dim, this.probes);
-    // Queries grouped by list, so each list is scanned once for all the queries that probe it.
-    const byList = new Map<number, number[]>();
-    for (let i = 0; i < queries.length; i++) {
-      for (let p = 0; p < this.probes; p++) {
-        const list = Number(probed[i * this.probes + p]);
-        if (list >= this.lists.length) continue;
-        const qs = byList.get(list);
-        if (qs) qs.push(i);
-        else byList.set(list, [i]);
-      }
-    }
-    const found: { id: number; approx: number }[][] = queries.map(() => []);
-    for (const [l, qs] of byList) {
-      const list = this.lists[l]!;
-      const size = list.ids.length;
-      if (size === 0) continue;
-      const kk = Math.min(want, size);
-      const lq = new Int8Array(qs.length * dim);
-      qs.forEach((i, j) => lq.set(q.subarray(i * dim, (i + 1) * dim), j * dim));
-      const r = usearch.exactSearch(list.data, lq, dim, kk, usearch.MetricKind.Cos, 1);
-      qs.forEach((i, j) => {
-        for (let t = j * kk; t < (j + 1) * kk; t++) {
-          const row = Number(r.keys[t]);
-          if (row >= size) continue;
-          const approx = 1 - r.distances[t]!;
-          if (approx >= minScore - RERANK_MARGIN) found[i]!.push({ id: list.ids[row]!, approx });
-        }
+    const ids = this.idList();
+    const out = new Map<number, Neighbour[]>();
+    for (let start = 0; start < ids.length; start += SCAN_CHUNK) {
+      const chunk = Array.from(ids.subarray(start, start + SCAN_CHUNK));
+      const found = this.searchMany(
+        chunk.map((id) => this.get(id)!),
+        k,
+        chunk.map((id) => new Set([id])),
+        threshold,
+      );
+      chunk.forEach((id, i) => {
+        if (found[i]!.length > 0) out.set(id, found[i]!);
       });
     }
-    return floats.map((qf, i) => {
-      const candidates = found[i]!.sort((a, b) => b.approx - a.approx)
-        .slice(0, want)
-        .map((c) => c.id);
-      return this.base.rerank(qf, candidates, k, excludes?.[i], minScore);
-    });
+    return out;
   }
-
-  neighboursWithin(threshold: number, k: number): Map<number, Neighbour[]> {
-    return neighboursWithin(this, this.base.idList(), threshold, k);
-  }
-}
-
-/**
- * The neighbour source for a duplicate scan over `index`: the index itself (one exact scan per query) below
- * SCAN_APPROXIMATE_FROM photos, an IVF scan built for the scan above it.
- */
-export function scanSource(index: CompactIndex, approximateFrom = SCAN_APPROXIMATE_FROM): NeighbourSource {
-  return index.size >= approximateFrom ? new IvfScan(index) : index;
 }

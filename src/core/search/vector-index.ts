@@ -66,49 +66,52 @@ class TopK {
   }
 }
 
-export class VectorIndex {
-  private data: Float32Array;
-  private ids: Int32Array;
+/**
+ * Rows of `dim` numbers keyed by photo id in one growable typed array, with the id of each row; a removed row is
+ * filled by the last one. The storage shared by VectorIndex (float32) and CompactIndex (int8).
+ */
+export class RowTable<A extends Float32Array | Int8Array> {
+  data: A;
+  ids: Int32Array;
   private readonly rowOf = new Map<number, number>();
-  private count = 0;
+  count = 0;
 
   constructor(
     readonly dim: number,
+    private readonly alloc: (length: number) => A,
     capacity = 1024,
   ) {
-    this.data = new Float32Array(capacity * dim);
-    this.ids = new Int32Array(capacity);
-  }
-
-  get size(): number {
-    return this.count;
+    this.data = alloc(Math.max(1, capacity) * dim);
+    this.ids = new Int32Array(Math.max(1, capacity));
   }
 
   has(id: number): boolean {
     return this.rowOf.has(id);
   }
 
-  private grow(min: number): void {
-    const capacity = Math.max(min, this.ids.length * 2);
-    const data = new Float32Array(capacity * this.dim);
-    data.set(this.data.subarray(0, this.count * this.dim));
-    const ids = new Int32Array(capacity);
-    ids.set(this.ids.subarray(0, this.count));
-    this.data = data;
-    this.ids = ids;
+  rowIndex(id: number): number | undefined {
+    return this.rowOf.get(id);
   }
 
-  /** Adds or replaces the vector of `id` (normalised on the way in). */
-  upsert(id: number, vector: ArrayLike<number>): void {
-    if (vector.length !== this.dim) throw new Error(`Vector of length ${vector.length}, index expects ${this.dim}`);
+  /** The row of `id`, appended when new; throws on a vector of the wrong length. */
+  slot(id: number, length: number): number {
+    if (length !== this.dim) throw new Error(`Vector of length ${length}, index expects ${this.dim}`);
     let row = this.rowOf.get(id);
     if (row === undefined) {
-      if (this.count === this.ids.length) this.grow(this.count + 1);
+      if (this.count === this.ids.length) {
+        const capacity = this.ids.length * 2;
+        const data = this.alloc(capacity * this.dim);
+        data.set(this.data.subarray(0, this.count * this.dim));
+        const ids = new Int32Array(capacity);
+        ids.set(this.ids.subarray(0, this.count));
+        this.data = data;
+        this.ids = ids;
+      }
       row = this.count++;
       this.rowOf.set(id, row);
       this.ids[row] = id;
     }
-    this.data.set(normalise(vector), row * this.dim);
+    return row;
   }
 
   remove(id: number): boolean {
@@ -116,7 +119,6 @@ export class VectorIndex {
     if (row === undefined) return false;
     const last = this.count - 1;
     if (row !== last) {
-      // Move the last row into the hole.
       this.data.copyWithin(row * this.dim, last * this.dim, (last + 1) * this.dim);
       const movedId = this.ids[last]!;
       this.ids[row] = movedId;
@@ -127,10 +129,56 @@ export class VectorIndex {
     return true;
   }
 
+  /** The row of `id` as a view (valid until the next change), undefined when absent. */
+  row(id: number): A | undefined {
+    const row = this.rowOf.get(id);
+    return row === undefined ? undefined : (this.data.subarray(row * this.dim, (row + 1) * this.dim) as A);
+  }
+}
+
+export class VectorIndex {
+  private readonly rows: RowTable<Float32Array>;
+
+  constructor(
+    readonly dim: number,
+    capacity = 1024,
+  ) {
+    this.rows = new RowTable(dim, (n) => new Float32Array(n), capacity);
+  }
+
+  get size(): number {
+    return this.rows.count;
+  }
+
+  private get count(): number {
+    return this.rows.count;
+  }
+
+  private get data(): Float32Array {
+    return this.rows.data;
+  }
+
+  private get ids(): Int32Array {
+    return this.rows.ids;
+  }
+
+  has(id: number): boolean {
+    return this.rows.has(id);
+  }
+
+  /** Adds or replaces the vector of `id` (normalised on the way in). */
+  upsert(id: number, vector: ArrayLike<number>): void {
+    const row = this.rows.slot(id, vector.length);
+    this.data.set(normalise(vector), row * this.dim);
+  }
+
+  remove(id: number): boolean {
+    return this.rows.remove(id);
+  }
+
   /** The stored (normalised) vector of `id`. */
   get(id: number): Float32Array | undefined {
-    const row = this.rowOf.get(id);
-    return row === undefined ? undefined : this.data.slice(row * this.dim, (row + 1) * this.dim);
+    return this.rows.row(id)?.slice();
   }
 
   /** The k most similar vectors to `query` (any length-dim vector; normalised here), best first. */

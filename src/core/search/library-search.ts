@@ -1,0 +1,134 @@
+// The search index of one library and model, kept equal to the vectors in SQLite: loaded from the snapshot
+// beside the library when it can be trusted (snapshot.ts), else from SQLite; brought up to date from the
+// per-photo change log that SQLite's triggers keep (migration 0040), whoever wrote the changes; its HNSW graph
+// built in the background once the library is large enough, and saved with the rows.
+import type { Store } from '../store/repository.js';
+import { SearchChanges } from '../store/search-changes.js';
+import { CompactIndex, type GraphOptions } from './search-index.js';
+import { readSnapshot, writeSnapshot } from './snapshot.js';
+
+export interface LibrarySearchOptions {
+  store: Store;
+  modelId: number;
+  modelName: string;
+  dim: number;
+  /** Where the snapshot lives (`<library>.search`); null for none (an in-memory library). */
+  dir: string | null;
+  /** Photos from which the graph is used (default APPROXIMATE_FROM). */
+  approximateFrom?: number;
+  graph?: GraphOptions;
+}
+
+/** How the index was loaded, for tests and the benchmark. */
+export interface LoadReport {
+  from: 'snapshot' | 'database';
+  /** Why the snapshot was not used (when from is 'database'). */
+  reason?: string;
+  /** Photos brought up to date from the change log after the snapshot. */
+  caughtUp: number;
+  graph: 'snapshot' | 'none';
+}
+
+export class LibrarySearch {
+  readonly index: CompactIndex;
+  readonly loaded: LoadReport;
+  private generation = 0;
+  private savedGeneration = -1;
+  private savedGraph = false;
+  private readonly changes: SearchChanges;
+  private graphBuild: Promise<void> | null = null;
+  private closed = false;
+
+  private constructor(private readonly opts: LibrarySearchOptions) {
+    const { store, modelId, dim } = opts;
+    this.changes = new SearchChanges(store.db, modelId);
+    const source = (id: number): Float32Array | undefined => store.getVector(id, modelId) ?? undefined;
+    const state = this.state();
+    const snap = opts.dir
+      ? readSnapshot(opts.dir, { model: opts.modelName, dim, token: state.token, generation: state.generation })
+      : { reason: 'no snapshot for an in-memory library' };
+    if ('header' in snap) {
+      this.index = new CompactIndex(dim, source, Math.max(1024, snap.header.count), opts.approximateFrom);
+      this.index.loadRows(snap.ids, snap.data);
+      this.index.attachGraph(snap.graph);
+      this.generation = snap.header.generation;
+      this.savedGeneration = snap.header.generation;
+      this.savedGraph = snap.graph !== null;
+      const caughtUp = this.sync();
+      this.loaded = { from: 'snapshot', caughtUp, graph: snap.graph ? 'snapshot' : 'none' };
+    } else {
+      this.index = new CompactIndex(dim, source, Math.max(1024, store.countVectors(modelId)), opts.approximateFrom);
+      store.transaction(() => {
+        this.generation = this.state().generation;
+        store.forEachVector(modelId, (id, vector) => this.index.upsert(id, vector));
+      });
+      this.loaded = { from: 'database', reason: snap.reason, caughtUp: 0, graph: 'none' };
+    }
+  }
+
+  static open(opts: LibrarySearchOptions): LibrarySearch {
+    return new LibrarySearch(opts);
+  }
+
+  private state(): { token: string; generation: number } {
+    return this.changes.state();
+  }
+
+  /** Applies the changes made to the library's vectors since the index last saw it; returns how many photos. */
+  sync(): number {
+    return this.opts.store.transaction(() => {
+      const { generation } = this.state();
+      if (generation === this.generation) return 0;
+      const rows = this.changes.since(this.generation);
+      for (const { photoId, vector } of rows) {
+        if (vector) this.index.upsert(photoId, vector);
+        else this.index.remove(photoId);
+      }
+      this.generation = generation;
+      return rows.length;
+    });
+  }
+
+  /**
+   * Builds the graph in the background when the library is large enough and has none; saves the snapshot when
+   * done. The same promise while a build runs.
+   */
+  ensureGraph(): Promise<void> {
+    if (this.graphBuild) return this.graphBuild;
+    if (!this.index.wantsGraph || this.closed) return Promise.resolve();
+    this.graphBuild = this.index
+      .buildGraphInBackground(this.opts.graph)
+      .then((graph) => {
+        if (graph && !this.closed) this.save();
+      })
+      .finally(() => (this.graphBuild = null));
+    return this.graphBuild;
+  }
+
+  /** Writes the snapshot when the index changed since the last one (false: nothing to write, or nowhere). */
+  save(): boolean {
+    if (!this.opts.dir || this.closed) return false;
+    this.sync();
+    const graph = this.index.graph;
+    if (this.generation === this.savedGeneration && (graph !== null) === this.savedGraph) return false;
+    writeSnapshot(
+      this.opts.dir,
+      { model: this.opts.modelName, dim: this.opts.dim, token: this.state().token, generation: this.generation },
+      this.index.rows(),
+      graph,
+    );
+    this.savedGeneration = this.generation;
+    this.savedGraph = graph !== null;
+    return true;
+  }
+
+  /** Saves the snapshot and stops a graph build (it resumes from scratch next time). */
+  close(): void {
+    try {
+      this.save();
+    } finally {
+      this.closed = true;
+      this.index.attachGraph(this.index.graph); // cancels a build in progress
+    }
+  }
+}
