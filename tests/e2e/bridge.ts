@@ -66,6 +66,6 @@ export async function launchChromium(): Promise<Browser> {
     executablePath: CHROMIUM,
     headless: true,
     // Chromium's own sandbox does not start as root (CI containers run as root).
-    args: process.getuid?.() === 0 ? ['--no-sandbox'] : [],
+    args: ['--disable-dev-shm-usage', ...(process.getuid?.() === 0 ? ['--no-sandbox'] : [])],
   });
 }
