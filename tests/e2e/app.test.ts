@@ -131,6 +131,47 @@ describe('the app in Chromium through doppel serve', () => {
     await page.getByRole('region', { name: 'Similar photos' }).waitFor();
   }, 60_000);
 
+  it('keyboard: arrows move through the grid, Shift+F10 opens the menu, Escape closes it', async () => {
+    await page.keyboard.press('Escape'); // back to the library
+    const grid = page.getByRole('list', { name: 'Photos' });
+    await grid.waitFor();
+    const cells = grid.getByRole('button');
+    await cells.first().focus();
+    await page.keyboard.press('ArrowRight');
+    const focused = await page.evaluate(() => document.activeElement?.querySelector('img')?.alt);
+    expect(focused).toBe(await cells.nth(1).getByRole('img').getAttribute('alt'));
+    await page.keyboard.press('Shift+F10');
+    await page.getByRole('menu').waitFor();
+    expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe('Find similar');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe('Move to trash');
+    await page.keyboard.press('Escape');
+    await page.getByRole('menu').waitFor({ state: 'detached' });
+    expect(fs.readdirSync(library)).toHaveLength(25);
+  }, 60_000);
+
+  it('dropping an image from outside onto the window finds the photos similar to it', async () => {
+    const bytes = [...planted];
+    await page.evaluate((data) => {
+      const file = new File([new Uint8Array(data)], 'dropped.jpg', { type: 'image/jpeg' });
+      const transfer = new DataTransfer();
+      transfer.items.add(file);
+      window.dispatchEvent(new DragEvent('dragover', { dataTransfer: transfer, cancelable: true }));
+      window.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, cancelable: true }));
+    }, bytes);
+    await page.getByRole('heading', { name: 'Photos similar to dropped.jpg' }).waitFor();
+    const results = page.getByRole('region', { name: 'Similar photos' });
+    await results.getByRole('listitem').first().waitFor();
+    const names = await results
+      .getByRole('img')
+      .evaluateAll((imgs) => imgs.slice(0, 2).map((i) => i.getAttribute('alt')));
+    // The dropped bytes are the planted copy's: itself first, then the photo it was made from.
+    expect(names).toEqual(['baboon-copy', 'baboon']);
+    await page.keyboard.press('Escape');
+  }, 60_000);
+
   it('Duplicates shows the planted pair, the original marked as the keeper', async () => {
     await page.getByRole('button', { name: 'Duplicates' }).click();
     const group = page
