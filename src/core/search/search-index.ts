@@ -400,6 +400,7 @@ export class CompactIndex implements SearchIndex {
   private graphCandidates(q: Int8Array, n: number, k: number, excluded: number, minScore: number): number[][] {
     const graph = this.graphIndex!;
     const full = Math.min(graph.size, Math.max(candidateCount(k, excluded), GRAPH_MIN_CANDIDATES));
+    if (full <= 0) return Array.from({ length: n }, () => []);
     const scan = minScore > -Infinity;
     const first = scan ? Math.min(full, SCAN_FIRST_CANDIDATES) : full;
     const out: number[][] = [];
