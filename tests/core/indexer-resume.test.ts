@@ -7,7 +7,7 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { rng } from '../../src/core/random.js';
-import { PHOTOS, REPO, tempDir } from '../helpers.js';
+import { DATA, PHOTOS, REPO, tempDir } from '../helpers.js';
 
 const BIN = path.join(REPO, 'bin', 'doppel.js');
 const tmp = tempDir('doppel-resume-');
@@ -16,28 +16,45 @@ const env = { ...process.env, DOPPEL_HOME: path.join(tmp, 'home') };
 
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-function indexToEnd(db: string): void {
+/** Runs `doppel index` to the end; returns its summary. */
+function indexToEnd(db: string): { added: number; durationMs: number } {
   const r = spawnSync(process.execPath, [BIN, 'index', lib, '--db', db, '--json'], { encoding: 'utf8', env });
   expect(r.stderr).not.toMatch(/doppel:/);
   expect(r.status).toBe(0);
+  return JSON.parse(r.stdout) as { added: number; durationMs: number };
 }
 
-/** Starts `doppel index` and SIGKILLs it after `ms`; resolves whether it was still running when killed. */
+/**
+ * Starts `doppel index` and SIGKILLs it `ms` after its next batch lands in the library (so that the kill falls
+ * while it indexes, not while it starts up); resolves whether it was still running when killed.
+ */
 function indexAndKill(db: string, ms: number): Promise<boolean> {
   return new Promise((resolve) => {
+    const before = fs.existsSync(db) ? readLibrary(db).rows.length : 0;
     const child = spawn(process.execPath, [BIN, 'index', lib, '--db', db], { env, stdio: 'ignore' });
-    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    let timer: NodeJS.Timeout | undefined;
+    const poll = setInterval(() => {
+      if (timer || !fs.existsSync(db)) return;
+      let now = before;
+      try {
+        now = readLibrary(db, false).rows.length;
+      } catch {
+        return; // not created yet
+      }
+      if (now > before) timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    }, 25);
     child.on('exit', (code, signal) => {
+      clearInterval(poll);
       clearTimeout(timer);
       resolve(signal === 'SIGKILL' && code === null);
     });
   });
 }
 
-function readLibrary(db: string) {
-  const conn = new BetterSqlite3(db, { readonly: true });
+function readLibrary(db: string, check = true) {
+  const conn = new BetterSqlite3(db, { readonly: true, timeout: 5000 });
   try {
-    const integrity = conn.pragma('integrity_check', { simple: true });
+    const integrity = check ? conn.pragma('integrity_check', { simple: true }) : null;
     const rows = conn
       .prepare(
         `SELECT p.path, p.status, p.hash, v.vector FROM photos p LEFT JOIN vectors v ON v.photo_id = p.id ORDER BY p.path`,
@@ -49,10 +66,22 @@ function readLibrary(db: string) {
   }
 }
 
-/** Every photo of ../shared/data/photos (real photos of several sets), flat, under unique names. */
+/**
+ * Every photo of ../shared/data/photos (real photos of several sets) and 300 of imagenette's, flat, under unique
+ * names: enough batches that six kills, each after a batch, leave work for the next run.
+ */
 function makeLibrary(): number {
   fs.mkdirSync(lib, { recursive: true });
   let n = 0;
+  const imagenette = path.join(DATA, 'imagenette');
+  const extra = (fs.readdirSync(imagenette, { recursive: true }) as string[])
+    .filter((f) => /\.jpe?g$/i.test(f))
+    .sort()
+    .slice(0, 300);
+  for (const f of extra) {
+    fs.copyFileSync(path.join(imagenette, f), path.join(lib, `imagenette-${path.basename(f)}`));
+    n++;
+  }
   for (const set of fs.readdirSync(PHOTOS).sort()) {
     for (const f of fs.readdirSync(path.join(PHOTOS, set)).sort()) {
       fs.copyFileSync(path.join(PHOTOS, set, f), path.join(lib, `${set}-${f}`));
@@ -65,24 +94,23 @@ function makeLibrary(): number {
 describe('indexing resumes after SIGKILL', () => {
   it('keeps every photo exactly once with the vectors of an uninterrupted run', async () => {
     const files = makeLibrary();
-    expect(files).toBeGreaterThanOrEqual(150);
+    expect(files).toBeGreaterThanOrEqual(450);
 
     const reference = path.join(tmp, 'reference.sqlite');
-    const refStart = Date.now();
-    indexToEnd(reference);
-    const refMs = Date.now() - refStart;
+    const { added, durationMs } = indexToEnd(reference);
+    // How long one batch of 32 takes here, so that kills land within a batch on fast and slow machines alike.
+    const batchMs = durationMs / Math.ceil(added / 32);
     const ref = readLibrary(reference);
     expect(ref.rows).toHaveLength(files);
 
-    // Kill moments spread over what a run still has to do, from start-up to its last batch.
+    // Kill moments: a random time within one batch's duration after a run's next batch is committed, so each
+    // kill can land in any phase of the pipeline (reading, decoding, encoding, writing a batch, thumbnails).
     const random = rng(20261128);
     const crashed = path.join(tmp, 'crashed.sqlite');
     const moments: number[] = [];
     let killedWhileRunning = 0;
     for (let i = 0; i < 20 && killedWhileRunning < 6; i++) {
-      const done = fs.existsSync(crashed) ? readLibrary(crashed).rows.length : 0;
-      const expectedMs = refMs * (0.3 + (0.7 * (files - done)) / files);
-      const ms = Math.round(200 + random() * expectedMs);
+      const ms = Math.round(random() * batchMs);
       moments.push(ms);
       if (await indexAndKill(crashed, ms)) killedWhileRunning++;
     }
