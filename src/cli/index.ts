@@ -30,12 +30,16 @@ function withCommon(cmd: Command, withDb = true): Command {
     .option('--json', 'machine-readable output on stdout', false);
 }
 
-async function openService(o: Common): Promise<DoppelService> {
-  return DoppelService.open({ dbPath: o.db, modelsDir: path.resolve(o.models), model: o.model });
+async function openService(o: Common, startIndexer = false): Promise<DoppelService> {
+  return DoppelService.open({ dbPath: o.db, modelsDir: path.resolve(o.models), model: o.model, startIndexer });
 }
 
-async function withService<T>(o: Common, fn: (s: DoppelService) => Promise<T>): Promise<T> {
-  const service = await openService(o);
+async function withService<T>(
+  o: Common,
+  fn: (s: DoppelService) => Promise<T>,
+  opts: { startIndexer?: boolean } = {},
+): Promise<T> {
+  const service = await openService(o, opts.startIndexer);
   try {
     return await fn(service);
   } finally {
@@ -75,27 +79,31 @@ export function buildProgram(): Command {
       .option('--exclude <glob...>', 'skip paths matching these globs (relative to the folder)')
       .option('--follow-symlinks', 'follow symbolic links', false),
   ).action(async (folders: string[], o: Common & { exclude?: string[]; followSymlinks: boolean }) => {
-    await withService(o, async (service) => {
-      const added = [];
-      for (const folder of folders) added.push(await service.addFolder(folder));
-      const status = new StatusLine();
-      const off = service.on('progress', (p) => status.update(progressLine(p), p.phase === 'done'));
-      const summary = await service.indexFolders(added, { exclude: o.exclude, followSymlinks: o.followSymlinks });
-      off();
-      status.done();
-      const info = await service.info();
-      if (o.json) {
-        printJson({ ...summary, photos: info.photos, db: info.dbPath });
-      } else {
-        process.stdout.write(
-          `${summary.scanned} files scanned: ${summary.added} added, ${summary.updated} updated, ` +
-            `${summary.unchanged} unchanged, ${summary.removed} removed, ${summary.errors.length} could not be indexed ` +
-            `(${(summary.durationMs / 1000).toFixed(1)} s). Library: ${info.photos} photos.\n`,
-        );
-        for (const e of summary.errors) process.stdout.write(`  ! ${e.path}: ${e.reason}\n`);
-        for (const f of summary.offlineFolders) process.stdout.write(`  offline (photos kept): ${f}\n`);
-      }
-    });
+    await withService(
+      o,
+      async (service) => {
+        const added = [];
+        for (const folder of folders) added.push(await service.addFolder(folder));
+        const status = new StatusLine();
+        const off = service.on('progress', (p) => status.update(progressLine(p), p.phase === 'done'));
+        const summary = await service.indexFolders(added, { exclude: o.exclude, followSymlinks: o.followSymlinks });
+        off();
+        status.done();
+        const info = await service.info();
+        if (o.json) {
+          printJson({ ...summary, photos: info.photos, db: info.dbPath });
+        } else {
+          process.stdout.write(
+            `${summary.scanned} files scanned: ${summary.added} added, ${summary.updated} updated, ` +
+              `${summary.unchanged} unchanged, ${summary.removed} removed, ${summary.errors.length} could not be indexed ` +
+              `(${(summary.durationMs / 1000).toFixed(1)} s). Library: ${info.photos} photos.\n`,
+          );
+          for (const e of summary.errors) process.stdout.write(`  ! ${e.path}: ${e.reason}\n`);
+          for (const f of summary.offlineFolders) process.stdout.write(`  offline (photos kept): ${f}\n`);
+        }
+      },
+      { startIndexer: true },
+    );
   });
 
   withCommon(
@@ -126,39 +134,43 @@ export function buildProgram(): Command {
       .argument('<folder...>', 'folders of photos')
       .option('--poll', 'poll for changes instead of relying on file system notifications (network drives)', false),
   ).action(async (folders: string[], o: Common & { poll: boolean }) => {
-    await withService(o, async (service) => {
-      const ids: number[] = [];
-      for (const folder of folders) ids.push((await service.addFolder(folder)).id);
-      const status = new StatusLine(o.json);
-      const offProgress = service.on('progress', (p) => status.update(progressLine(p)));
-      const offChanged = service.on('libraryChanged', (c) => {
-        status.done();
-        if (o.json) printJson({ event: 'synced', ...c });
-        else if (c.added + c.updated + c.removed > 0) {
-          process.stdout.write(`${c.added} added, ${c.updated} updated, ${c.removed} removed\n`);
+    await withService(
+      o,
+      async (service) => {
+        const ids: number[] = [];
+        for (const folder of folders) ids.push((await service.addFolder(folder)).id);
+        const status = new StatusLine(o.json);
+        const offProgress = service.on('progress', (p) => status.update(progressLine(p)));
+        const offChanged = service.on('libraryChanged', (c) => {
+          status.done();
+          if (o.json) printJson({ event: 'synced', ...c });
+          else if (c.added + c.updated + c.removed > 0) {
+            process.stdout.write(`${c.added} added, ${c.updated} updated, ${c.removed} removed\n`);
+          }
+        });
+        const offError = service.onWatchError((message) => process.stderr.write(`doppel: ${message}\n`));
+        const stopped = new Promise<string>((resolve) => {
+          process.once('SIGINT', () => resolve('SIGINT'));
+          process.once('SIGTERM', () => resolve('SIGTERM'));
+        });
+        const started = await service.startWatching({ folderIds: ids, polling: o.poll ? 'always' : 'auto' });
+        if (!started.watching) {
+          throw new DoppelError('invalid-argument', 'Watching is turned off in the settings ("watch": false)');
         }
-      });
-      const offError = service.onWatchError((message) => process.stderr.write(`doppel: ${message}\n`));
-      const stopped = new Promise<string>((resolve) => {
-        process.once('SIGINT', () => resolve('SIGINT'));
-        process.once('SIGTERM', () => resolve('SIGTERM'));
-      });
-      const started = await service.startWatching({ folderIds: ids, polling: o.poll ? 'always' : 'auto' });
-      if (!started.watching) {
-        throw new DoppelError('invalid-argument', 'Watching is turned off in the settings ("watch": false)');
-      }
-      const info = await service.info();
-      if (o.json) printJson({ event: 'watching', folders: folders.map((f) => path.resolve(f)), photos: info.photos });
-      else process.stdout.write(`watching ${folders.length} folder(s), ${info.photos} photos; Ctrl-C to stop\n`);
-      const signal = await stopped;
-      await service.stopWatching();
-      offProgress();
-      offChanged();
-      offError();
-      status.done();
-      if (o.json) printJson({ event: 'stopped', signal });
-      else process.stdout.write(`stopped (${signal})\n`);
-    });
+        const info = await service.info();
+        if (o.json) printJson({ event: 'watching', folders: folders.map((f) => path.resolve(f)), photos: info.photos });
+        else process.stdout.write(`watching ${folders.length} folder(s), ${info.photos} photos; Ctrl-C to stop\n`);
+        const signal = await stopped;
+        await service.stopWatching();
+        offProgress();
+        offChanged();
+        offError();
+        status.done();
+        if (o.json) printJson({ event: 'stopped', signal });
+        else process.stdout.write(`stopped (${signal})\n`);
+      },
+      { startIndexer: true },
+    );
   });
 
   registerDupes(program, { withCommon, withService });

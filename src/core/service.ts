@@ -46,6 +46,8 @@ export interface ServiceOptions {
   model?: string;
   /** Where trashPhotos moves files (default: this platform's trash; the Electron app passes shell.trashItem's). */
   trasher?: Trasher;
+  /** Start the indexing worker while the model loads, for a caller that is about to index (`doppel index`). */
+  startIndexer?: boolean;
 }
 
 type Listener<K extends keyof DoppelEvents> = (payload: DoppelEvents[K]) => void;
@@ -80,10 +82,30 @@ export class DoppelService implements DoppelApi {
   }
 
   static async open(opts: ServiceOptions): Promise<DoppelService> {
-    const model = await Autoencoder.load(opts.modelsDir, opts.model);
     const dbPath = opts.dbPath === ':memory:' ? opts.dbPath : path.resolve(opts.dbPath);
+    const modelsDir = path.resolve(opts.modelsDir);
     const store = Store.open(dbPath);
-    return new DoppelService(store, model, dbPath, opts.trasher ?? systemTrasher(), path.resolve(opts.modelsDir));
+    // The worker opens the (by now migrated) database and loads its model while this thread loads its own.
+    const worker =
+      opts.startIndexer && dbPath !== ':memory:'
+        ? IndexWorker.start({ dbPath, modelsDir, model: opts.model }).catch(() => null) // retried on first use
+        : null;
+    let model: Autoencoder;
+    try {
+      model = await Autoencoder.load(opts.modelsDir, opts.model);
+    } catch (err) {
+      store.close();
+      await (await worker)?.close();
+      throw err;
+    }
+    const service = new DoppelService(store, model, dbPath, opts.trasher ?? systemTrasher(), modelsDir);
+    if (worker) {
+      service.worker = worker.then((w) => {
+        if (!w) service.worker = null;
+        return w;
+      });
+    }
+    return service;
   }
 
   async close(): Promise<void> {

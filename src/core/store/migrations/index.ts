@@ -34,10 +34,13 @@ export function migrate(db: Database, migrations: readonly Migration[] = MIGRATI
   }
   for (const m of migrations) {
     if (m.version <= current) continue;
+    // IMMEDIATE takes the write lock first; the version is read again under it, so that two processes opening
+    // a new library at once apply each migration once (the second waits, then finds it done).
     db.transaction(() => {
+      if (schemaVersion(db) >= m.version) return;
       m.up(db);
       // PRAGMA takes no bound parameters; version is a number we own.
       db.pragma(`user_version = ${Math.trunc(m.version)}`);
-    })();
+    }).immediate();
   }
 }
