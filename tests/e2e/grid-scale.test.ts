@@ -1,0 +1,105 @@
+// The library grid at 100,000 photos, in headless Chromium: the built renderer against an in-page DoppelApi
+// that describes a library of 100,000 photos. Only the rows in view exist in the page, and only the pages of
+// photos in view are fetched, at the top and after a jump to the end.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO } from '../helpers.js';
+import { buildRenderer, launchChromium } from './bridge.js';
+
+const TOTAL = 100_000;
+const ORIGIN = 'http://doppel.test';
+let browser: Browser;
+let page: Page;
+
+/** Runs in the page before the app: window.doppel answering for a library of `total` photos. */
+function fakeDesktop(total: number): void {
+  const requests: { offset: number; limit: number }[] = [];
+  const photo = (i: number) => ({
+    id: i + 1,
+    folderId: 1,
+    path: `/photos/photo-${String(i).padStart(6, '0')}.jpg`,
+    size: 1000,
+    mtimeMs: 0,
+    hash: null,
+    width: 640,
+    height: 480,
+    format: 'jpeg',
+    takenAt: null,
+    orientation: null,
+    status: 'indexed',
+    error: null,
+  });
+  const api: Record<string, unknown> = {
+    info: async () => ({
+      photos: total,
+      errors: 0,
+      folders: 1,
+      model: { name: 'm', dim: 512, inputSize: 32, backend: 'wasm' },
+      dbPath: '/db',
+    }),
+    listFolders: async () => [{ id: 1, path: '/photos', addedAt: 0, status: 'online', reference: false }],
+    indexStatus: async () => ({ state: 'idle', progress: null, watching: false }),
+    listPhotos: async (q: { offset?: number; limit?: number }) => {
+      const offset = q.offset ?? 0;
+      const limit = q.limit ?? 100;
+      requests.push({ offset, limit });
+      const photos = [];
+      for (let i = offset; i < Math.min(total, offset + limit); i++) photos.push(photo(i));
+      return { total, photos };
+    },
+    on: () => () => undefined,
+  };
+  Object.defineProperty(window, 'doppel', { value: api });
+  Object.defineProperty(window, 'listPhotosRequests', { value: requests });
+}
+
+beforeAll(async () => {
+  await buildRenderer();
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  const dir = path.join(REPO, 'out', 'renderer');
+  await page.route(`${ORIGIN}/**`, async (route) => {
+    const rel = new URL(route.request().url()).pathname.slice(1) || 'index.html';
+    const file = path.join(dir, rel);
+    if (!file.startsWith(dir) || !fs.existsSync(file)) return route.fulfill({ status: 404 });
+    const type = file.endsWith('.js') ? 'text/javascript' : file.endsWith('.css') ? 'text/css' : 'text/html';
+    return route.fulfill({ status: 200, contentType: type, body: fs.readFileSync(file) });
+  });
+  await page.addInitScript(fakeDesktop, TOTAL);
+  await page.goto(`${ORIGIN}/index.html`);
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function requests(): Promise<{ offset: number; limit: number }[]> {
+  return page.evaluate(
+    () => (window as unknown as { listPhotosRequests: { offset: number; limit: number }[] }).listPhotosRequests,
+  );
+}
+
+describe('the library grid at 100,000 photos', () => {
+  it('puts only the rows in view in the page, and fetches only their pages', async () => {
+    const grid = page.getByRole('list', { name: 'Photos' });
+    await grid.getByRole('img', { name: 'photo-000000', exact: true }).waitFor();
+    const cells = await grid.getByRole('listitem').count();
+    expect(cells).toBeGreaterThan(20);
+    expect(cells).toBeLessThan(120);
+    const fetched = (await requests()).filter((r) => r.limit > 1);
+    expect(fetched.reduce((n, r) => n + r.limit, 0)).toBeLessThanOrEqual(512);
+
+    // Jump to the end: the last photo appears, the page still holds a screenful.
+    await grid.evaluate((el) => {
+      const viewport = el.parentElement!;
+      viewport.scrollTop = viewport.scrollHeight;
+    });
+    await grid.getByRole('img', { name: `photo-${String(TOTAL - 1).padStart(6, '0')}`, exact: true }).waitFor();
+    expect(await grid.getByRole('listitem').count()).toBeLessThan(120);
+    const after = (await requests()).filter((r) => r.limit > 1);
+    expect(after.reduce((n, r) => n + r.limit, 0)).toBeLessThanOrEqual(1024);
+    expect(after.some((r) => r.offset + r.limit >= TOTAL)).toBe(true);
+  }, 60_000);
+});
