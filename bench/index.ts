@@ -100,9 +100,20 @@ function slices<T>(items: readonly T[], k: number): T[][] {
 async function twelveMegapixelBench(n: number): Promise<Record<string, unknown>> {
   const cores = os.availableParallelism();
   log(`index: preparing ${n} 12-megapixel JPEGs`);
-  const files = await twelveMegapixelSet(n);
-  const dir = path.dirname(files[0]!);
+  const cached = await twelveMegapixelSet(n);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'doppel-bench-12mp-run-'));
+  // Exactly these N files in a folder of their own (hard links, or copies across file systems) for every tool.
+  const dir = path.join(tmp, 'photos');
+  fs.mkdirSync(dir);
+  const files = cached.map((f) => {
+    const link = path.join(dir, path.basename(f));
+    try {
+      fs.linkSync(f, link);
+    } catch {
+      fs.copyFileSync(f, link);
+    }
+    return link;
+  });
   const result: Record<string, unknown> = { photos: files.length, megapixels: 12, cores };
   try {
     // Warm the page cache so that every tool reads the files from memory.
