@@ -109,6 +109,9 @@ describe('the app in Chromium through doppel serve', () => {
     expect(await results.getByRole('img', { name: 'baboon', exact: true }).count()).toBe(0);
     expect(await results.getByRole('listitem').count()).toBe(24);
     expect(await first.textContent()).toMatch(/\d+\.\d %/);
+    // The copy is labelled a near duplicate; the least similar photo of the library is not.
+    expect(await first.textContent()).toContain('Near duplicate');
+    expect(await results.getByRole('listitem').last().textContent()).not.toMatch(/Near duplicate|Look-alike/);
 
     const reconstruction = page.getByRole('img', { name: `Reconstruction of ${ORIGINAL}` });
     await reconstruction.waitFor();
@@ -138,8 +141,11 @@ describe('the app in Chromium through doppel serve', () => {
     const cells = grid.getByRole('button');
     await cells.first().focus();
     await page.keyboard.press('ArrowRight');
-    const focused = await page.evaluate(() => document.activeElement?.querySelector('img')?.alt);
-    expect(focused).toBe(await cells.nth(1).getByRole('img').getAttribute('alt'));
+    // Focus moves after the grid has rendered the next cell: wait for it rather than read it at once.
+    const second = await cells.nth(1).getByRole('img').getAttribute('alt');
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.querySelector('img')?.alt), { timeout: 5000 })
+      .toBe(second);
     await page.keyboard.press('Shift+F10');
     await page.getByRole('menu').waitFor();
     expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe('Find similar');
