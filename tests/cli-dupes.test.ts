@@ -223,7 +223,23 @@ describe('doppel dupes', () => {
     expect(JSON.parse(set.stdout)).toMatchObject({ exclude: ['**/Thumbs/**', '*.{gif,bmp}'] });
     const off = doppel('config', 'set', 'watch', 'off', '--json');
     expect(JSON.parse(off.stdout)).toMatchObject({ watch: false, exclude: ['**/Thumbs/**', '*.{gif,bmp}'] });
-    expect(doppel('config', 'unset', 'exclude').status).toBe(0);
+    // `doppel index` honours the library's exclude setting.
+    const photosNow = (): number => (JSON.parse(doppel('info', '--json').stdout) as { photos: number }).photos;
+    const before = photosNow();
+    const thumbs = path.join(dir('originals'), 'Thumbs');
+    fs.mkdirSync(thumbs);
+    fs.copyFileSync(originals[0]!, path.join(thumbs, 'excluded.jpg'));
+    try {
+      expect(doppel('index', dir('originals')).status).toBe(0);
+      expect(photosNow()).toBe(before);
+      expect(doppel('config', 'unset', 'exclude').status).toBe(0);
+      expect(doppel('index', dir('originals')).status).toBe(0);
+      expect(photosNow()).toBe(before + 1);
+    } finally {
+      fs.rmSync(thumbs, { recursive: true });
+      expect(doppel('index', dir('originals')).status).toBe(0);
+    }
+    expect(photosNow()).toBe(before);
     expect(doppel('config', 'unset', 'watch').status).toBe(0);
     expect(JSON.parse(doppel('config', '--json').stdout)).toMatchObject({ exclude: [], watch: true });
   });

@@ -76,7 +76,7 @@ export function buildProgram(): Command {
       .command('index')
       .description('add folders to the library and index them (incremental)')
       .argument('<folder...>', 'folders of photos')
-      .option('--exclude <glob...>', 'skip paths matching these globs (relative to the folder)')
+      .option('--exclude <glob...>', 'also skip paths matching these globs (relative to the folder)')
       .option('--follow-symlinks', 'follow symbolic links', false),
   ).action(async (folders: string[], o: Common & { exclude?: string[]; followSymlinks: boolean }) => {
     await withService(
@@ -86,7 +86,9 @@ export function buildProgram(): Command {
         for (const folder of folders) added.push(await service.addFolder(folder));
         const status = new StatusLine();
         const off = service.on('progress', (p) => status.update(progressLine(p), p.phase === 'done'));
-        const summary = await service.indexFolders(added, { exclude: o.exclude, followSymlinks: o.followSymlinks });
+        // The library's exclude setting (also what the app and `doppel watch` use) plus this run's --exclude.
+        const exclude = [...(await service.getSettings()).exclude, ...(o.exclude ?? [])];
+        const summary = await service.indexFolders(added, { exclude, followSymlinks: o.followSymlinks });
         off();
         status.done();
         const info = await service.info();
