@@ -76,16 +76,28 @@ describe('bridge', () => {
       .flat()
       .find((i) => i && i.family === 'IPv4' && !i.internal);
     if (!external) return; // a machine with loopback only has nothing more to check
-    const reached = await new Promise<boolean>((resolve) => {
-      const req = http.get({ host: external.address, port: address.port, path: `/${bridge.token}/`, timeout: 3000 });
-      req.on('response', () => resolve(true));
-      req.on('error', () => resolve(false));
-      req.on('timeout', () => {
-        req.destroy();
-        resolve(false);
+    const reaches = (port: number): Promise<boolean> =>
+      new Promise<boolean>((resolve) => {
+        const req = http.get({ host: external.address, port, path: `/${bridge.token}/`, timeout: 3000 });
+        req.on('response', (res) => {
+          res.resume();
+          resolve(true);
+        });
+        req.on('error', () => resolve(false));
+        req.on('timeout', () => {
+          req.destroy();
+          resolve(false);
+        });
       });
-    });
-    expect(reached).toBe(false);
+    expect(await reaches(address.port)).toBe(false);
+    // Control: a server listening on every interface is reachable at that address, so the check above can fail.
+    const open = http.createServer((_req, res) => res.end('ok'));
+    await new Promise<void>((resolve) => open.listen(0, '0.0.0.0', resolve));
+    try {
+      expect(await reaches((open.address() as AddressInfo).port)).toBe(true);
+    } finally {
+      await new Promise((resolve) => open.close(resolve));
+    }
   });
 
   it('refuses every route without the token or with a wrong one', async () => {
