@@ -26,13 +26,8 @@ export function registerServe(program: Command, { withCommon, withService }: Cli
         port: o.port,
       });
       process.stdout.write(`${bridge.url}\n`);
-      // Watching (when the settings ask for it) comes with a DoppelService that can watch.
-      const watcher = service as { startWatching?: () => unknown; stopWatching?: () => unknown };
-      let watching = false;
-      if ((await service.getSettings()).watch && typeof watcher.startWatching === 'function') {
-        await watcher.startWatching();
-        watching = true;
-      }
+      // Watches while the `watch` setting is on, following that setting and the folders as they change.
+      await service.startWatching();
       process.stderr.write('doppel: serving on 127.0.0.1 only; Ctrl-C stops\n');
       await new Promise<void>((resolve) => {
         const stop = (): void => {
@@ -43,7 +38,7 @@ export function registerServe(program: Command, { withCommon, withService }: Cli
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
       });
-      if (watching) await watcher.stopWatching?.();
+      await service.stopWatching();
       await service.cancelIndexing();
       await bridge.close();
     });

@@ -64,6 +64,8 @@ export class DoppelService implements DoppelApi {
   private lastProgress: IndexProgress | null = null;
   protected watching = false;
   private watcher: FolderWatcher | null = null;
+  /** How the host asked to watch (null: it never did); kept so that folder and settings changes can re-watch. */
+  private watchRequest: { folderIds?: number[]; polling?: 'auto' | 'always' | 'never' } | null = null;
   /** Folders the watcher saw change that wait for the next indexing run. */
   private readonly dirty = new Set<string>();
   private syncing: Promise<void> | null = null;
@@ -180,7 +182,9 @@ export class DoppelService implements DoppelApi {
       throw new DoppelError('not-found', `Folder not found: ${abs}`);
     }
     if (!stat.isDirectory()) throw new DoppelError('invalid-argument', `Not a folder: ${abs}`);
-    return this.store.addFolder(fs.realpathSync(abs));
+    const added = this.store.addFolder(fs.realpathSync(abs));
+    await this.rewatch();
+    return added;
   }
 
   async removeFolder(id: number): Promise<void> {
@@ -188,6 +192,22 @@ export class DoppelService implements DoppelApi {
     if (!this.store.removeFolder(id)) throw new DoppelError('not-found', `No folder with id ${id}`);
     this.search?.sync();
     this.emit('libraryChanged', { added: 0, updated: 0, removed: removed.length });
+    await this.rewatch();
+  }
+
+  /**
+   * Follows a change of the folders or of the watch/exclude settings while the host wants watching: the watcher
+   * is started again over the folders and settings in force (or stays stopped when the setting is off), and its
+   * rescan on start indexes what the change brought in.
+   */
+  private async rewatch(): Promise<void> {
+    const request = this.watchRequest;
+    if (!request) return;
+    await this.closeWatcher();
+    // Not awaited: starting includes a rescan (indexing a folder just added), which reports through events.
+    this.startWatching(request).catch((err: unknown) =>
+      this.watchError(`Watching the folders failed: ${(err as Error).message}`),
+    );
   }
 
   async indexAll(): Promise<IndexSummary> {
@@ -314,6 +334,7 @@ export class DoppelService implements DoppelApi {
   async startWatching(
     opts: { folderIds?: number[]; polling?: 'auto' | 'always' | 'never' } = {},
   ): Promise<IndexStatus> {
+    this.watchRequest = opts;
     const settings = this.settings();
     if (this.watcher || !settings.watch) return this.indexStatus();
     const folders = this.store
@@ -344,7 +365,13 @@ export class DoppelService implements DoppelApi {
     for (const listener of this.watchErrorListeners) listener(message);
   }
 
+  /** Stops watching until startWatching is called again (folder and settings changes no longer re-watch). */
   async stopWatching(): Promise<IndexStatus> {
+    this.watchRequest = null;
+    return this.closeWatcher();
+  }
+
+  private async closeWatcher(): Promise<IndexStatus> {
     const watcher = this.watcher;
     if (!watcher) return this.indexStatus();
     this.watcher = null;
@@ -468,7 +495,9 @@ export class DoppelService implements DoppelApi {
   }
 
   async updateSettings(update: SettingsUpdate): Promise<Settings> {
-    return updateSettings(this.store, this.model.name, this.thresholdDefaults(), update);
+    const settings = updateSettings(this.store, this.model.name, this.thresholdDefaults(), update);
+    if (update.watch !== undefined || update.exclude !== undefined) await this.rewatch();
+    return settings;
   }
 
   async findDuplicates(query: DuplicateQuery): Promise<DuplicateGroup[]> {

@@ -125,12 +125,15 @@ function forwardEvents(open: DoppelService): void {
   }
 }
 
-/** Keeps the library in step with its folders while the app runs, when the settings ask for it. */
+/**
+ * Keeps the library in step with its folders while the app runs. The service watches only while the `watch`
+ * setting is on, and follows that setting and the folders as they change.
+ */
 async function startWatchingIfSet(open: DoppelService): Promise<void> {
   const watcher = open as unknown as { startWatching?: () => Promise<unknown> | unknown };
   if (typeof watcher.startWatching !== 'function') return;
   try {
-    if ((await open.getSettings()).watch) await watcher.startWatching();
+    await watcher.startWatching();
   } catch (err) {
     console.error('doppel: watching the folders failed', err);
   }

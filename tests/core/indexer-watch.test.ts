@@ -52,3 +52,42 @@ describe('watching through the service', () => {
     }
   }, 120_000);
 });
+
+describe('watching follows the library', () => {
+  it('watches a folder added while watching, and starts and stops with the watch setting', async () => {
+    const first = path.join(tmp, 'first');
+    const second = path.join(tmp, 'second');
+    const sources = photos('CBSD68', 3);
+    copyInto(sources.slice(0, 1), first);
+    fs.mkdirSync(second, { recursive: true });
+    const service = await DoppelService.open({
+      dbPath: path.join(tmp, 'follow.sqlite'),
+      modelsDir: defaultModelsDir(),
+    });
+    try {
+      await service.addFolder(first);
+      expect((await service.startWatching()).watching).toBe(true);
+      await until(async () => (await service.info()).photos === 1);
+      // A folder added while watching is watched (and scanned) without a restart.
+      await service.addFolder(second);
+      await until(async () => (await service.indexStatus()).watching);
+      const [inSecond] = copyInto([sources[1]!], second);
+      await until(async () => (await service.listPhotos({ limit: 10 })).photos.some((p) => p.path === inSecond));
+      // Turning the setting off stops watching; turning it on again starts it.
+      await service.updateSettings({ watch: false });
+      expect((await service.indexStatus()).watching).toBe(false);
+      const [unseen] = copyInto([sources[2]!], second);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect((await service.listPhotos({ limit: 10 })).photos.map((p) => p.path)).not.toContain(unseen);
+      await service.updateSettings({ watch: true });
+      await until(async () => (await service.listPhotos({ limit: 10 })).photos.some((p) => p.path === unseen));
+      expect((await service.indexStatus()).watching).toBe(true);
+      // After stopWatching, settings changes no longer start it.
+      await service.stopWatching();
+      await service.updateSettings({ exclude: ['nothing/**'] });
+      expect((await service.indexStatus()).watching).toBe(false);
+    } finally {
+      await service.close();
+    }
+  }, 120_000);
+});
