@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FolderInfo, PhotoInfo } from '../shared/api.js';
+import { isInside } from './duplicates/keeper.js';
 import { thumbnailPath } from './indexer/indexer.js';
 
 export type MediaKind = 'thumb' | 'original';
@@ -37,11 +38,6 @@ const CONTENT_TYPES: Record<string, string> = {
 
 export function contentTypeOf(file: string): string {
   return CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
-}
-
-function isInside(child: string, root: string): boolean {
-  const rel = path.relative(root, child);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
 /**
