@@ -7,7 +7,7 @@ import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, shell } f
 import type { MediaLibrary } from '../core/media.js';
 import { defaultDataDir, defaultModelsDir, thumbnailDirFor } from '../core/paths.js';
 import { DoppelService } from '../core/service.js';
-import type { DoppelEvents } from '../shared/api.js';
+import { EVENT_NAMES } from '../shared/api.js';
 import { EVENT_CHANNEL } from '../shared/ipc.js';
 import { registerDesktopIpc } from './desktop.js';
 import { registerIpc } from './ipc.js';
@@ -113,11 +113,9 @@ async function addFolderFromMenu(open: DoppelService): Promise<void> {
   }
 }
 
-const EVENTS: readonly (keyof DoppelEvents)[] = ['progress', 'indexStatus', 'libraryChanged'];
-
 /** Every engine event goes to the window as (name, payload) on EVENT_CHANNEL. */
 function forwardEvents(open: DoppelService): void {
-  for (const event of EVENTS) {
+  for (const event of EVENT_NAMES) {
     open.on(event, (payload) => {
       const contents = mainWindow?.webContents;
       if (contents && !contents.isDestroyed()) contents.send(EVENT_CHANNEL, event, payload);

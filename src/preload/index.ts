@@ -2,7 +2,7 @@
 // plus the desktop extras of src/shared/ipc.ts (DesktopExtras): `on` to subscribe to engine events, and
 // showInFolder / openPhoto / pickFolder. Raw ipcRenderer never reaches the page.
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { API_MEMBERS, DoppelError, isDoppelErrorData, type DoppelApi, type DoppelEvents } from '../shared/api.js';
+import { API_MEMBERS, DoppelError, EVENT_NAMES, isDoppelErrorData, type DoppelApi } from '../shared/api.js';
 import {
   channelFor,
   EVENT_CHANNEL,
@@ -13,7 +13,7 @@ import {
   type IpcResult,
 } from '../shared/ipc.js';
 
-const EVENTS: ReadonlySet<string> = new Set<keyof DoppelEvents>(['progress', 'indexStatus', 'libraryChanged']);
+const EVENTS: ReadonlySet<string> = new Set(EVENT_NAMES);
 
 function unwrap(what: string, result: IpcResult<unknown>): unknown {
   if (result.ok) return result.value;

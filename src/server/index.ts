@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { API_LIMITS, dispatch } from '../core/api-schema.js';
 import { confinePath, contentTypeOf, parseMediaId, resolveMedia, type MediaLibrary } from '../core/media.js';
-import { API_MEMBERS, type DoppelApi, type DoppelEvents } from '../shared/api.js';
+import { API_MEMBERS, EVENT_NAMES, type DoppelApi, type DoppelEvents } from '../shared/api.js';
 import type { ApiMember } from '../shared/ipc.js';
 import { fromWire, toWire } from '../shared/wire.js';
 
@@ -44,7 +44,6 @@ export interface Bridge {
 export const BRIDGE_HOST = '127.0.0.1';
 /** A request body may hold one image as base64 plus a little JSON. */
 const MAX_BODY = Math.ceil((API_LIMITS.maxImageBytes * 4) / 3) + 64 * 1024;
-const EVENTS: readonly (keyof DoppelEvents)[] = ['progress', 'indexStatus', 'libraryChanged'];
 const MEMBERS = new Set<string>(API_MEMBERS);
 
 /** The bridge's Content-Security-Policy: only its own origin, and images from data:/blob: URLs. */
@@ -193,7 +192,7 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     });
   });
 
-  const unsubscribe = EVENTS.map((event) =>
+  const unsubscribe = EVENT_NAMES.map((event) =>
     opts.service.on(event, (payload) => {
       const frame = `event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`;
       for (const stream of streams) stream.write(frame);

@@ -303,6 +303,9 @@ export interface DoppelEvents {
   libraryChanged: { added: number; updated: number; removed: number };
 }
 
+/** Every DoppelEvents name: what the desktop window and the bridge forward, and what `on` accepts there. */
+export const EVENT_NAMES: readonly (keyof DoppelEvents)[] = ['progress', 'indexStatus', 'libraryChanged'];
+
 export type DoppelErrorKind =
   | 'invalid-argument'
   | 'not-found'
