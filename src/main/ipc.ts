@@ -2,7 +2,7 @@
 // member's zod schema (src/core/api-schema.ts, shared with the loopback bridge) and answers with data (IpcResult):
 // a rejected invoke would lose the error's kind on the way.
 // Deliberately free of runtime electron imports so it runs under plain Node in tests.
-import { API_LIMITS, dispatch, failure } from '../core/api-schema.js';
+import { dispatch, failure } from '../core/api-schema.js';
 import { API_MEMBERS, type DoppelApi } from '../shared/api.js';
 import { channelFor, type ApiMember, type IpcResult } from '../shared/ipc.js';
 
@@ -22,9 +22,6 @@ export interface IpcMainLike {
 }
 
 export type SenderCheck = (frame: SenderFrame | null) => boolean;
-
-/** Upper bounds that keep one request from asking for unbounded work or memory. */
-export const IPC_LIMITS = API_LIMITS;
 
 /** The answer to a caller that is not the Doppel window. */
 export function refuseSender(what: string, event: InvokeEvent): IpcResult<never> {
