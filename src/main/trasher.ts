@@ -32,26 +32,6 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
-/** The freedesktop trash folders a file may go to: the home trash, then its device's top-folder trashes. */
-async function trashDirsFor(file: string, env: NodeJS.ProcessEnv): Promise<{ dir: string; topDir: string }[]> {
-  const dirs = [{ dir: new FreedesktopTrasher(env).homeTrash(), topDir: '/' }];
-  const fileStat = await fs.promises.lstat(file);
-  let top = path.dirname(file);
-  for (;;) {
-    const parent = path.dirname(top);
-    if (parent === top) break;
-    const st = await fs.promises.stat(parent).catch(() => null);
-    if (!st || st.dev !== fileStat.dev) break;
-    top = parent;
-  }
-  const uid = process.getuid?.() ?? 0;
-  dirs.push(
-    { dir: path.join(top, '.Trash', String(uid)), topDir: top },
-    { dir: path.join(top, `.Trash-${uid}`), topDir: top },
-  );
-  return dirs;
-}
-
 export class ElectronTrasher implements Trasher {
   readonly name = 'electron';
   readonly restoreUnsupported: string | null;
@@ -60,7 +40,7 @@ export class ElectronTrasher implements Trasher {
   constructor(
     private readonly shell: TrashShell,
     platform: NodeJS.Platform = process.platform,
-    private readonly env: NodeJS.ProcessEnv = process.env,
+    env: NodeJS.ProcessEnv = process.env,
   ) {
     const readable = platform !== 'darwin' && platform !== 'win32';
     this.freedesktop = readable ? new FreedesktopTrasher(env) : null;
@@ -74,7 +54,7 @@ export class ElectronTrasher implements Trasher {
     if (!stat.isFile() && !stat.isSymbolicLink()) {
       throw new DoppelError('invalid-argument', `Cannot move ${file} to the trash: not a file`);
     }
-    const dirs = this.freedesktop ? await trashDirsFor(file, this.env) : [];
+    const dirs = this.freedesktop ? await this.freedesktop.trashDirsFor(file) : [];
     const before = await Promise.all(dirs.map((d) => listInfo(d.dir)));
     try {
       await this.shell.trashItem(file);

@@ -143,8 +143,8 @@ export class FreedesktopTrasher implements Trasher {
     return path.join(dataHome, 'Trash');
   }
 
-  /** The trash folders a file could go to. */
-  private async trashDirsFor(file: string): Promise<TrashDir[]> {
+  /** The trash folders a file could go to: the home trash and, off the home device, its device's top trashes. */
+  async trashDirsFor(file: string): Promise<TrashDir[]> {
     const dirs: TrashDir[] = [{ dir: this.homeTrash(), topDir: '/' }];
     const [fileStat, homeStat] = await Promise.all([
       fs.promises.lstat(file),
