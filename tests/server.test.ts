@@ -7,7 +7,6 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { thumbnailDirFor } from '../src/core/paths.js';
 import { DoppelService } from '../src/core/service.js';
 import { startBridge, type Bridge } from '../src/server/index.js';
 import { fromWire, toWire } from '../src/shared/wire.js';
@@ -34,11 +33,7 @@ beforeAll(async () => {
   await service.indexAll();
   bridge = await startBridge({
     service,
-    media: {
-      getPhoto: (id) => service.store.getPhoto(id),
-      getFolder: (id) => service.store.getFolder(id),
-      thumbnailDir: thumbnailDirFor(dbPath),
-    },
+    media: service.mediaLibrary(),
     rendererDir,
   });
   base = bridge.url;

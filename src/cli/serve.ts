@@ -1,7 +1,7 @@
 // `doppel serve`: the loopback bridge (src/server) on the library, for using the app in a browser on this machine.
 import path from 'node:path';
 import type { Command } from 'commander';
-import { findProjectRoot, thumbnailDirFor } from '../core/paths.js';
+import { findProjectRoot } from '../core/paths.js';
 import { startBridge } from '../server/index.js';
 import type { CliHelpers, CommonOptions } from './dupes.js';
 import { intOption } from './options.js';
@@ -17,11 +17,7 @@ export function registerServe(program: Command, { withCommon, withService }: Cli
     await withService(o, async (service) => {
       const bridge = await startBridge({
         service,
-        media: {
-          getPhoto: (id) => service.store.getPhoto(id),
-          getFolder: (id) => service.store.getFolder(id),
-          thumbnailDir: thumbnailDirFor(service.dbPath),
-        },
+        media: service.mediaLibrary(),
         rendererDir: o.renderer,
         port: o.port,
       });

@@ -33,6 +33,7 @@ import { imageToModelInput, rgbToPng } from './imaging/analyze.js';
 import { indexFolders, type IndexOptions } from './indexer/indexer.js';
 import { IndexWorker } from './indexer/worker-client.js';
 import { FolderWatcher } from './library/watch.js';
+import type { MediaLibrary } from './media.js';
 import { Autoencoder } from './model/autoencoder.js';
 import { thumbnailDirFor } from './paths.js';
 import { LibrarySearch } from './search/library-search.js';
@@ -132,6 +133,15 @@ export class DoppelService implements DoppelApi {
 
   private emit<K extends keyof DoppelEvents>(event: K, payload: DoppelEvents[K]): void {
     for (const listener of this.listeners.get(event) ?? []) (listener as Listener<K>)(payload);
+  }
+
+  /** This library's photos and thumbnails as the media front doors (`doppel:` protocol, bridge) serve them. */
+  mediaLibrary(): MediaLibrary {
+    return {
+      getPhoto: (id) => this.store.getPhoto(id),
+      getFolder: (id) => this.store.getFolder(id),
+      thumbnailDir: thumbnailDirFor(this.dbPath),
+    };
   }
 
   /**

@@ -4,8 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, shell } from 'electron';
-import type { MediaLibrary } from '../core/media.js';
-import { defaultDataDir, defaultModelsDir, thumbnailDirFor } from '../core/paths.js';
+import { defaultDataDir, defaultModelsDir } from '../core/paths.js';
 import { DoppelService } from '../core/service.js';
 import { EVENT_NAMES } from '../shared/api.js';
 import { EVENT_CHANNEL } from '../shared/ipc.js';
@@ -151,11 +150,7 @@ async function start(): Promise<void> {
     return;
   }
   const open = service;
-  const media: MediaLibrary = {
-    getPhoto: (id) => open.store.getPhoto(id),
-    getFolder: (id) => open.store.getFolder(id),
-    thumbnailDir: thumbnailDirFor(open.dbPath),
-  };
+  const media = open.mediaLibrary();
   session.defaultSession.protocol.handle(MEDIA_SCHEME, createMediaHandler(media));
   const trusted = createSenderCheck({ devServerUrl, indexHtml });
   registerIpc(ipcMain, open, trusted);
