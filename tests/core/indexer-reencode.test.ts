@@ -4,22 +4,10 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultModelsDir } from '../../src/core/paths.js';
 import { DoppelService } from '../../src/core/service.js';
-import { copyInto, photos, tempDir } from '../helpers.js';
+import { copyInto, cosine, photos, tempDir } from '../helpers.js';
 
 const tmp = tempDir('doppel-reencode-');
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i]! * b[i]!;
-    aa += a[i]! * a[i]!;
-    bb += b[i]! * b[i]!;
-  }
-  return ab / Math.sqrt(aa * bb);
-}
 
 async function vectorsOf(dbPath: string, model: string): Promise<Map<string, Float32Array>> {
   const s = await DoppelService.open({ dbPath, modelsDir: defaultModelsDir(), model });

@@ -7,7 +7,7 @@ import { Autoencoder } from '../../src/core/model/autoencoder.js';
 import { rng } from '../../src/core/random.js';
 import { initBackend, tf } from '../../src/core/model/runtime.js';
 import { defaultModelsDir } from '../../src/core/paths.js';
-import { photos } from '../helpers.js';
+import { cosine, photos } from '../helpers.js';
 
 const meanAbsDiff = (a: Uint8Array, b: Uint8Array): number => {
   let s = 0;
@@ -78,17 +78,6 @@ describe('greyscale-weighted vectors', () => {
     const shipped = await Autoencoder.load(defaultModelsDir(), 'doppel-ae32');
     const steps = shipped.card.preprocess ?? {};
     const grey = shipped.withPreprocess({ ...steps, greyWeight: 1 }, 'doppel-ae32+grey');
-    const cos = (a: Float32Array, b: Float32Array): number => {
-      let d = 0;
-      let na = 0;
-      let nb = 0;
-      for (let i = 0; i < a.length; i++) {
-        d += a[i]! * b[i]!;
-        na += a[i]! * a[i]!;
-        nb += b[i]! * b[i]!;
-      }
-      return d / Math.sqrt(na * nb);
-    };
     for (const file of photos('CSun_Hays80', 4)) {
       const inputs = await Promise.all([
         imageToModelInput(fs.readFileSync(file), shipped.inputSpec),
@@ -97,7 +86,7 @@ describe('greyscale-weighted vectors', () => {
       const [po, pg] = shipped.encode(inputs) as [Float32Array, Float32Array];
       const [go, gg] = grey.encode(inputs) as [Float32Array, Float32Array];
       // Cosine distances are tiny with this model; compare the distances, not the similarities.
-      expect(1 - cos(go, gg)).toBeLessThan((1 - cos(po, pg)) * 0.8);
+      expect(1 - cosine(go, gg)).toBeLessThan((1 - cosine(po, pg)) * 0.8);
     }
     shipped.dispose();
   });
