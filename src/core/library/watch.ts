@@ -47,7 +47,6 @@ export function isNetworkFolder(folder: string): boolean {
 
 export class FolderWatcher {
   private readonly watchers: FSWatcher[] = [];
-  private readonly readiness: Promise<void>[] = [];
   private readonly changed = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -113,7 +112,6 @@ export class FolderWatcher {
       this.opts.onError?.(e);
     });
     this.watchers.push(watcher);
-    this.readiness.push(new Promise<void>((resolve) => watcher.once('ready', () => resolve())));
   }
 
   /** Resolves once every watcher has finished its initial walk of the folders. */
