@@ -22,6 +22,15 @@ export function isImagePath(p: string): boolean {
   return IMAGE_EXTENSIONS.has(path.extname(p).toLowerCase());
 }
 
+/**
+ * What scanning (and watching) passes over: hidden entries, and those whose path relative to the root ('/'
+ * separators) or whose name an exclude glob matches.
+ */
+export function skipRule(exclude: string[] | undefined): (rel: string, name: string) => boolean {
+  const excluded: (p: string) => boolean = exclude?.length ? picomatch(exclude, { dot: true }) : () => false;
+  return (rel, name) => name.startsWith('.') || excluded(rel) || excluded(name);
+}
+
 export type ScanEvent =
   | { type: 'file'; path: string; size: number; mtimeMs: number; dev: number; ino: number }
   | { type: 'error'; path: string; reason: string };
@@ -75,7 +84,7 @@ export async function* scanFolder(root: string, opts: ScanOptions = {}): AsyncGe
   }
   if (!rootStat.isDirectory()) throw new DoppelError('not-found', `Not a folder: ${absRoot}`);
 
-  const excluded = opts.exclude?.length ? picomatch(opts.exclude, { dot: true }) : () => false;
+  const skipped = skipRule(opts.exclude);
   const follow = opts.followSymlinks ?? false;
   const visitedDirs = new Set([idKey(rootStat)]); // loop guard for followed symlinks
   const seenFiles = new Set<string>(); // hard links: one path per (dev, ino)
@@ -100,10 +109,9 @@ export async function* scanFolder(root: string, opts: ScanOptions = {}): AsyncGe
 
     for (const entry of names) {
       checkAborted();
-      if (entry.name.startsWith('.')) continue;
       const full = path.join(dir, entry.name);
       const rel = path.relative(absRoot, full).split(path.sep).join('/');
-      if (excluded(rel) || excluded(entry.name)) continue;
+      if (skipped(rel, entry.name)) continue;
 
       const isLink = entry.isSymbolicLink();
       if (isLink && !follow) continue;

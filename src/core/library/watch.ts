@@ -5,8 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
-import picomatch from 'picomatch';
-import { isImagePath } from './scan.js';
+import { isImagePath, skipRule } from './scan.js';
 
 export interface WatchOptions {
   /** Globs relative to each folder (as for scanning); matching paths are not watched. */
@@ -73,27 +72,25 @@ export class FolderWatcher {
     return best;
   }
 
-  private ignored(exclude: (p: string) => boolean): (p: string, stats?: fs.Stats) => boolean {
+  /** Ignores what scanning passes over (src/core/library/scan.ts), so that it never reports a change there. */
+  private ignored(): (p: string, stats?: fs.Stats) => boolean {
+    const skipped = skipRule(this.opts.exclude);
     return (p, stats) => {
       const folder = this.folderOf(p);
       if (!folder || p === folder) return false;
       const rel = path.relative(folder, p).split(path.sep).join('/');
       const name = path.basename(p);
-      if (name.startsWith('.')) return true;
-      if (exclude(rel) || exclude(name)) return true;
+      if (skipped(rel, name)) return true;
       return stats?.isFile() === true && !isImagePath(name);
     };
   }
 
   private start(folders: string[], usePolling: boolean): void {
-    const exclude: (p: string) => boolean = this.opts.exclude?.length
-      ? picomatch(this.opts.exclude, { dot: true })
-      : () => false;
     const watcher = watch(folders, {
       ignoreInitial: true,
       followSymlinks: false,
       ignorePermissionErrors: true,
-      ignored: this.ignored(exclude),
+      ignored: this.ignored(),
       usePolling,
       interval: this.opts.pollIntervalMs ?? 2000,
       binaryInterval: this.opts.pollIntervalMs ?? 2000,
