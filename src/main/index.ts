@@ -127,10 +127,8 @@ function forwardEvents(open: DoppelService): void {
  * setting is on, and follows that setting and the folders as they change.
  */
 async function startWatchingIfSet(open: DoppelService): Promise<void> {
-  const watcher = open as unknown as { startWatching?: () => Promise<unknown> | unknown };
-  if (typeof watcher.startWatching !== 'function') return;
   try {
-    await watcher.startWatching();
+    await open.startWatching();
   } catch (err) {
     console.error('doppel: watching the folders failed', err);
   }
