@@ -204,7 +204,7 @@ const PHOTO_UPSERT = `
 function vectorToBlob(v: Float32Array): Buffer {
   return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 }
-function blobToVector(blob: Buffer): Float32Array {
+export function blobToVector(blob: Buffer): Float32Array {
   const out = new Float32Array(blob.byteLength / 4);
   new Uint8Array(out.buffer).set(blob);
   return out;

@@ -1,6 +1,7 @@
 // Reads of what migration 0040 keeps for the search layer: each model's library token and generation, and the
 // photos whose vectors changed since a generation (src/core/search/library-search.ts).
 import type { Database, Statement } from 'better-sqlite3';
+import { blobToVector } from './repository.js';
 
 export interface SearchState {
   /** Names this database for the model: a snapshot of another library carries another token. */
@@ -13,12 +14,6 @@ export interface VectorChange {
   photoId: number;
   /** The vector now, null when the photo has none or is not indexed (it leaves the index). */
   vector: Float32Array | null;
-}
-
-function blobToVector(blob: Buffer): Float32Array {
-  const v = new Float32Array(blob.byteLength / 4);
-  new Uint8Array(v.buffer).set(blob);
-  return v;
 }
 
 export class SearchChanges {
