@@ -33,8 +33,8 @@ export interface IndexOptions {
   /** Awaited between batches; resolves when indexing may go on (how pause is implemented). */
   whenRunnable?: () => Promise<void>;
   onProgress?: (p: IndexProgress) => void;
-  /** Called after each batch is committed, so a search index can follow. */
-  onBatch?: (change: { upserted: { id: number; vector: Float32Array }[]; removed: number[] }) => void;
+  /** Called after each batch is committed, so a search index can catch up (from SQLite's change log). */
+  onBatch?: () => void;
 }
 
 interface FileEntry {
@@ -307,7 +307,6 @@ export async function indexFolders(
     const vectorOf = new Map<number, Float32Array>();
     decoded.forEach(({ j }, n) => vectorOf.set(j, vectors[n]!));
     results.forEach((r, j) => r.kind === 'reused' && vectorOf.set(j, r.vector));
-    const upserted: { id: number; vector: Float32Array }[] = [];
     const errors: FileError[] = [];
     const gone: number[] = [];
     store.transaction(() => {
@@ -322,23 +321,20 @@ export async function indexFolders(
         else summary.added++;
         if (r.kind === 'error') errors.push({ path: r.record.path, reason: r.record.error ?? '' });
         const vector = vectorOf.get(j);
-        if (vector) {
-          store.putVector(id, modelId, vector);
-          upserted.push({ id, vector });
-        }
+        if (vector) store.putVector(id, modelId, vector);
       });
       if (gone.length > 0) store.deletePhotos(gone);
     });
     summary.errors.push(...errors);
     summary.removed += gone.length;
-    opts.onBatch?.({ upserted, removed: gone });
+    opts.onBatch?.();
     done += batch.length;
     progress({ phase: 'index', done, total: todo.length, currentPath: batch[batch.length - 1]!.entry.path }, t0);
   }
   if (removed.length > 0) {
     store.transaction(() => store.deletePhotos(removed));
     summary.removed += removed.length;
-    opts.onBatch?.({ upserted: [], removed });
+    opts.onBatch?.();
   }
   summary.durationMs = Date.now() - started;
   opts.onProgress?.({ phase: 'done', done, total: todo.length, currentPath: null, rate: 0, etaMs: 0 });

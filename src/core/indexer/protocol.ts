@@ -26,8 +26,8 @@ export type FromWorker =
   | { type: 'ready' }
   | { type: 'failed'; error: DoppelErrorData }
   | { type: 'progress'; progress: IndexProgress }
-  /** A batch was committed: ids and vectors for the search index. */
-  | { type: 'batch'; upserted: { id: number; vector: Float32Array }[]; removed: number[] }
+  /** A batch was committed: the search index may catch up. */
+  | { type: 'batch' }
   /** Between batches: may the run go on? (Answered with 'go' once it is not paused.) */
   | { type: 'runnable' }
   | { type: 'done'; summary: IndexSummary }

@@ -92,7 +92,7 @@ export class IndexWorker {
         p.opts.onProgress?.(msg.progress);
         break;
       case 'batch':
-        p.opts.onBatch?.({ upserted: msg.upserted, removed: msg.removed });
+        p.opts.onBatch?.();
         break;
       case 'runnable':
         void (async () => {

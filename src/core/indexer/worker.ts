@@ -45,7 +45,7 @@ port.on('message', (msg: ToWorker) => {
             post({ type: 'runnable' });
           }),
         onProgress: (progress) => post({ type: 'progress', progress }),
-        onBatch: ({ upserted, removed }) => post({ type: 'batch', upserted, removed }),
+        onBatch: () => post({ type: 'batch' }),
       }).then(
         (summary) => {
           run = null;
