@@ -1,5 +1,6 @@
 // Messages between the indexing worker thread (worker.ts) and the thread that owns it (worker-client.ts).
 import type { DoppelErrorData, FolderInfo, IndexProgress, IndexSummary } from '../../shared/api.js';
+import type { IndexOptions } from './indexer.js';
 
 export interface WorkerInit {
   dbPath: string;
@@ -7,13 +8,8 @@ export interface WorkerInit {
   model?: string;
 }
 
-export interface RunOptions {
-  exclude?: string[];
-  followSymlinks?: boolean;
-  thumbnailDir: string;
-  batchSize?: number;
-  concurrency?: number;
-}
+/** IndexOptions less the callbacks and the signal, which stay with the caller (worker-client.ts). */
+export type RunOptions = Omit<IndexOptions, 'signal' | 'whenRunnable' | 'onProgress' | 'onBatch'>;
 
 export type ToWorker =
   | { type: 'index'; folders: FolderInfo[]; opts: RunOptions }
