@@ -128,7 +128,7 @@ export class LibrarySearch {
       this.save();
     } finally {
       this.closed = true;
-      this.index.attachGraph(this.index.graph); // cancels a build in progress
+      this.index.cancelBuild();
     }
   }
 }

@@ -301,15 +301,19 @@ export class CompactIndex implements SearchIndex {
    * snapshot taken with them). Cancels a build in progress.
    */
   attachGraph(graph: HnswGraph | null): void {
+    this.cancelBuild();
+    this.graphIndex = graph;
+  }
+
+  /** Stops a background build in progress (its promise resolves to null); the graph in use stays. */
+  cancelBuild(): void {
     if (this.build) this.build.cancelled = true;
     this.build = null;
-    this.graphIndex = graph;
   }
 
   /** Builds the graph over every row now (native threads, blocking); returns it. */
   buildGraph(opts: GraphOptions = {}): HnswGraph {
-    if (this.build) this.build.cancelled = true;
-    this.build = null;
+    this.cancelBuild();
     const graph = new HnswGraph(this.dim, opts);
     const { data, ids } = this.rows();
     graph.add(ids, data, threadsFor(2));
@@ -320,7 +324,7 @@ export class CompactIndex implements SearchIndex {
   /**
    * Builds the graph step by step, letting the event loop run between steps (searches meanwhile use the exact
    * scan); photos added, changed or removed during the build are replayed at its end. The same promise while a
-   * build runs; resolves to null when cancelled (attachGraph, buildGraph).
+   * build runs; resolves to null when cancelled (cancelBuild, attachGraph, buildGraph).
    */
   buildGraphInBackground(opts: GraphOptions = {}): Promise<HnswGraph | null> {
     if (this.build) return this.build.done;
