@@ -57,7 +57,7 @@ function readImage(file: string): Buffer {
 }
 
 /** One line of indexing progress: phase, done/total, rate and time left. */
-export function progressLine(p: IndexProgress): string {
+function progressLine(p: IndexProgress): string {
   if (p.phase === 'scan') return `scanning  ${p.done} files`;
   if (p.phase === 'done') return `indexed   ${p.done}/${p.total}`;
   const rate = p.rate > 0 ? `${p.rate.toFixed(1)} photos/s` : '-- photos/s';

@@ -55,7 +55,7 @@ interface Handler<K extends keyof DoppelApi> {
 }
 
 /** Typed by DoppelApi's keys, so a member without a handler (or a handler without a member) fails typecheck. */
-export const apiHandlers: { readonly [K in keyof DoppelApi]: Handler<K> } = {
+const apiHandlers: { readonly [K in keyof DoppelApi]: Handler<K> } = {
   info: { args: z.tuple([]), call: (s) => s.info() },
   listFolders: { args: z.tuple([]), call: (s) => s.listFolders() },
   addFolder: { args: z.tuple([folderPath]), call: (s, [path]) => s.addFolder(path) },
@@ -91,7 +91,7 @@ export function failure(error: DoppelErrorData): IpcResult<never> {
   return { ok: false, error };
 }
 
-export function describeIssues(member: string, error: z.ZodError): string {
+function describeIssues(member: string, error: z.ZodError): string {
   const issues = error.issues.map((issue) => {
     const where = issue.path.length > 0 ? `argument ${issue.path.map(String).join('.')}` : 'arguments';
     return `${where}: ${issue.message}`;

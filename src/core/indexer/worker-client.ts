@@ -10,7 +10,7 @@ import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
  * The worker's script beside this module: out/cli/worker.js beside the bundled CLI, out/main/worker.js beside
  * the Electron main process, or worker.ts from the sources (run through tsx, as under vitest).
  */
-export function workerScript(from = import.meta.url): { url: URL; typescript: boolean } {
+function workerScript(from = import.meta.url): { url: URL; typescript: boolean } {
   // A bundler may put this module in a chunk folder below the entry: look beside it and one level up.
   for (const rel of ['./worker.js', '../worker.js']) {
     const js = new URL(rel, from);

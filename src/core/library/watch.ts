@@ -36,7 +36,7 @@ const NETWORK_FS = new Set([
 ]);
 
 /** Whether a folder lies on a network or FUSE file system, where native change notifications are unreliable. */
-export function isNetworkFolder(folder: string): boolean {
+function isNetworkFolder(folder: string): boolean {
   try {
     return NETWORK_FS.has(Number(fs.statfsSync(folder).type) >>> 0);
   } catch {
