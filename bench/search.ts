@@ -1,5 +1,5 @@
 // The `search` section of `npm run bench`: library-scale find-similar and duplicate candidate scans over the
-// search layer (src/core/search: int8 rows, exact scan, HNSW graph from APPROXIMATE_FROM photos, snapshot), on
+// search layer (src/core/search: int8 rows, exact scan, k-means cells from APPROXIMATE_FROM photos, snapshot), on
 // synthetic clustered vectors of the model's dimension.
 // Vectors are regenerated from their id on demand (the float32 re-rank source), so no float32 copy of the
 // library is resident and the RSS figure at 1M is the index's.
@@ -149,11 +149,11 @@ export async function coldStart(dim: number, vector: (id: number) => Float32Arra
     log(`search: cold start database of ${n} photos written`);
     // The first open of a library: no snapshot, the index read from SQLite (then saved on close).
     const first = await openAndAsk(dbPath, modelsDir);
-    // The library as a user who has used Doppel since has it: its graph built (as indexing does) and saved.
+    // The library as a user who has used Doppel since has it: its partition trained (as indexing does) and saved.
     const search = LibrarySearch.open({ store, modelId, modelName: name, dim, dir: `${dbPath}.search` });
     const t0 = performance.now();
-    search.index.buildGraph();
-    const graphSeconds = (performance.now() - t0) / 1000;
+    search.index.buildPartition();
+    const partitionSeconds = (performance.now() - t0) / 1000;
     search.close();
     store.close();
     const files = fs.readdirSync(`${dbPath}.search`).map((f) => fs.statSync(path.join(`${dbPath}.search`, f)).size);
@@ -163,7 +163,7 @@ export async function coldStart(dim: number, vector: (id: number) => Float32Arra
       photos: n,
       fromSnapshot: again,
       fromDatabase: first,
-      graphBuildSeconds: round(graphSeconds, 1),
+      partitionTrainSeconds: round(partitionSeconds, 1),
       snapshotBytes: files.reduce((x, y) => x + y, 0),
       note: 'files just written, so in the page cache (a warm-disk cold start); includes loading the model',
     };
@@ -204,7 +204,7 @@ function duplicateScan(index: CompactIndex, n: number): Record<string, unknown> 
   for (let id = 50; id <= n; id += 50) if (byPhoto.has(id) && byPhoto.get(id) === byPhoto.get(id - 1)) found++;
   return {
     how: index.approximate
-      ? 'HNSW graph (usearch int8, M 16), 32 candidates a photo then 82 where all 32 pass, exact re-rank'
+      ? `k-means cells (${index.partition!.cells}), each photo against the rows of its 4 nearest cells, exact re-rank`
       : 'exact int8 scan per photo, exact re-rank',
     seconds: round((performance.now() - t0) / 1000, 1),
     nearGroups: near.length,
@@ -214,14 +214,7 @@ function duplicateScan(index: CompactIndex, n: number): Record<string, unknown> 
   };
 }
 
-/**
- * `graphUpTo`: the largest library the graph is built for (and the duplicate scan, which needs it past
- * APPROXIMATE_FROM, run); larger ones measure the exact path and memory only.
- */
-export async function searchBench(
-  dim: number,
-  opts: { sizes?: number[]; skipCold?: boolean; graphUpTo?: number } = {},
-) {
+export async function searchBench(dim: number, opts: { sizes?: number[]; skipCold?: boolean } = {}) {
   const vector = syntheticVectors(dim);
   const runs: Record<string, unknown>[] = [];
   const sizes = opts.sizes ?? [10_000, 100_000, 1_000_000];
@@ -251,9 +244,8 @@ export async function searchBench(
         (id) => new Set(exactTop(vector, n, vector(id), 10, id)),
       );
     }
-    const graphed = n <= (opts.graphUpTo ?? Infinity);
-    if (n >= APPROXIMATE_FROM && graphed) {
-      // The exact answers first (the graph, once there, is used by search()).
+    if (n >= APPROXIMATE_FROM) {
+      // The exact answers first (the partition, once there, is used by search()).
       const queries = n >= 1_000_000 ? 50 : 200;
       const truth = new Map<number, Set<number>>();
       for (let i = 0; i < queries; i++) {
@@ -261,25 +253,23 @@ export async function searchBench(
         truth.set(id, new Set(index.search(vector(id), 10, new Set([id])).map((r) => r.id)));
       }
       const t1 = performance.now();
-      index.buildGraph();
-      const graphSeconds = (performance.now() - t1) / 1000;
-      const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'doppel-graph-'));
-      index.graph!.save(path.join(tmp, 'g.hnsw'));
-      const graphBytes = fs.statSync(path.join(tmp, 'g.hnsw')).size;
-      fs.rmSync(tmp, { recursive: true, force: true });
+      const partition = index.buildPartition();
+      const trainSeconds = (performance.now() - t1) / 1000;
       globalThis.gc?.();
-      run.graph = {
-        buildSeconds: round(graphSeconds, 1),
-        buildThreads: os.availableParallelism(),
-        bytesPerPhoto: Math.round(graphBytes / n),
+      run.partition = {
+        cells: partition.cells,
+        trainSeconds: round(trainSeconds, 1),
+        threads: os.availableParallelism(),
+        bytesPerPhoto: round(partition.bytes / n, 1),
+        indexBytesPerPhoto: Math.round(index.bytes / n),
         ...latency(index, vector, n, 200),
         recallAt10VsExact: recallAgainst(index, vector, n, queries, (id) => truth.get(id)!),
       };
-      log(`search: ${n} photos: graph ${JSON.stringify(run.graph)}`);
+      log(`search: ${n} photos: partition ${JSON.stringify(run.partition)}`);
     }
     run.rssMB = Math.round(process.memoryUsage().rss / 2 ** 20);
     run.rssGrowthBytesPerPhoto = Math.round((process.memoryUsage().rss - rss0) / n);
-    run.duplicateScan = n < APPROXIMATE_FROM || graphed ? duplicateScan(index, n) : 'not run (no graph)';
+    run.duplicateScan = duplicateScan(index, n);
     log(`search: ${n} photos: duplicate scan ${JSON.stringify(run.duplicateScan)}`);
     runs.push(run);
     if (n === 100_000 && !opts.skipCold) coldStartResult = await coldStart(dim, vector);

@@ -145,7 +145,7 @@ export class DoppelService implements DoppelApi {
   }
 
   /**
-   * The search index (int8 rows, HNSW graph past APPROXIMATE_FROM photos, exact float32 re-rank from SQLite):
+   * The search index (int8 rows, k-means cells past APPROXIMATE_FROM photos, exact float32 re-rank from SQLite):
    * loaded on first use from its snapshot beside the library (or from SQLite), then brought up to date from
    * SQLite's change log before every use, whoever changed the vectors (an indexing worker, another process).
    * One per service, so per model: another model means another service and index (and snapshot file).
@@ -159,7 +159,7 @@ export class DoppelService implements DoppelApi {
         dim: this.model.dim,
         dir: this.dbPath === ':memory:' ? null : `${this.dbPath}.search`,
       });
-      void this.search.ensureGraph();
+      void this.search.ensurePartition();
     } else this.search.sync();
     return this.search.index;
   }
@@ -297,7 +297,7 @@ export class DoppelService implements DoppelApi {
     try {
       const summary = await run;
       this.search?.save();
-      void this.search?.ensureGraph();
+      void this.search?.ensurePartition();
       this.emit('libraryChanged', { added: summary.added, updated: summary.updated, removed: summary.removed });
       return summary;
     } finally {
@@ -528,10 +528,14 @@ export class DoppelService implements DoppelApi {
     );
   }
 
-  /** The index for a whole-library scan: with its graph when the library is large enough (built now if need be). */
+  /**
+   * The index for a whole-library scan: with its partition when the library is large enough (trained now if it
+   * has none yet; one it has outgrown still serves while its successor trains).
+   */
   private async scanIndex(): Promise<CompactIndex> {
     const index = this.vectors();
-    if (index.wantsGraph) await this.search!.ensureGraph();
+    if (index.wantsPartition && !index.partition) await this.search!.ensurePartition();
+    else void this.search!.ensurePartition();
     return this.vectors();
   }
 

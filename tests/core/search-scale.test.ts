@@ -105,21 +105,23 @@ describe('library-scale search on real photo vectors', () => {
     return hits / total;
   };
 
-  it('keeps recall@10 at 0.99 or more on the approximate (HNSW) path', () => {
+  it('keeps recall@10 at 0.99 or more on the approximate path (cells and graph)', () => {
     const index = new CompactIndex(512, (id) => vectors.get(id), 1024, 0);
     for (const [id, v] of vectors) index.upsert(id, v);
-    expect(index.approximate).toBe(false); // no graph yet: the exact scan answers
-    index.buildGraph();
+    expect(index.approximate).toBe(false); // no partition yet: the exact scan answers
+    const partition = index.buildPartition();
     expect(index.approximate).toBe(true);
-    expect(index.graph!.size).toBe(vectors.size);
+    expect(partition.rows).toBe(vectors.size);
+    // A walk starts from 2 of the cells: most of the library is reached through the graph, not scanned.
+    expect(partition.cells).toBeGreaterThanOrEqual(30);
     expect(recallAt10(index, vectors)).toBeGreaterThanOrEqual(0.99);
   }, 300_000);
 
-  it('finds the same duplicate candidates through the graph as through the exact scan (recall 0.99)', () => {
+  it('finds the same duplicate candidates through the cells as through the exact scan (recall 0.99)', () => {
     const exact = build(vectors).neighboursWithin(0.95, 32);
     const index = new CompactIndex(512, (id) => vectors.get(id), 1024, 0);
     for (const [id, v] of vectors) index.upsert(id, v);
-    index.buildGraph();
+    index.buildPartition();
     const approx = index.neighboursWithin(0.95, 32);
     let pairs = 0;
     let hits = 0;
@@ -132,7 +134,7 @@ describe('library-scale search on real photo vectors', () => {
     }
     expect(pairs).toBeGreaterThan(100);
     expect(hits / pairs).toBeGreaterThanOrEqual(0.99);
-    // Every score the graph path reports is the exact one.
+    // Every score the approximate path reports is the exact one.
     for (const [id, list] of approx) {
       const q = normalise(vectors.get(id)!);
       for (const n of list) {
@@ -145,9 +147,8 @@ describe('library-scale search on real photo vectors', () => {
   it('stays identical to a rebuild from scratch as photos are added, removed and re-encoded', () => {
     const live = new Map(vectors);
     const index = new CompactIndex(512, (id) => live.get(id));
-    // A second index on the approximate path from the start: its graph follows every change.
+    // A second index on the approximate path once half the photos are in: its cells and graph follow every change.
     const approx = new CompactIndex(512, (id) => live.get(id), 16, 0);
-    approx.buildGraph();
     const both = {
       upsert: (id: number, v: Float32Array) => [index, approx].forEach((i) => i.upsert(id, v)),
       remove: (id: number) => [index, approx].forEach((i) => i.remove(id)),
@@ -156,6 +157,7 @@ describe('library-scale search on real photo vectors', () => {
     // Added in a scrambled order, in two rounds with removals and re-encodings in between.
     const order = ids.map((id, i) => ({ id, key: (i * 7919) % ids.length })).sort((a, b) => a.key - b.key);
     for (const { id } of order.slice(0, ids.length / 2)) both.upsert(id, live.get(id)!);
+    approx.buildPartition();
     for (const id of ids.filter((id) => id % 5 === 0)) {
       both.remove(id);
       live.delete(id);
@@ -176,9 +178,13 @@ describe('library-scale search on real photo vectors', () => {
       expect(index.search(query, 10, new Set([id]))).toEqual(rebuilt.search(query, 10, new Set([id])));
     }
     expect(index.neighboursWithin(0.95, 8)).toEqual(rebuilt.neighboursWithin(0.95, 8));
-    // The graph holds exactly the live photos, and finds what a graph built from scratch over them finds.
-    expect(approx.graph!.size).toBe(live.size);
-    for (const id of ids) expect(approx.graph!.has(id)).toBe(live.has(id));
+    // The cells hold exactly the live photos, each in one cell, and the walk still finds the exact neighbours.
+    const partition = approx.partition!;
+    expect(partition.rows).toBe(live.size);
+    const { ids: rowIds } = approx.rows();
+    const inCells = new Set<number>();
+    for (let c = 0; c < partition.cells; c++) for (const r of partition.cellRows(c)) inCells.add(rowIds[r]!);
+    expect([...inCells].sort((a, b) => a - b)).toEqual([...live.keys()].sort((a, b) => a - b));
     expect(recallAt10(approx, live, 2)).toBeGreaterThanOrEqual(0.99);
   }, 300_000);
 
@@ -339,27 +345,33 @@ describe('library-scale search on real photo vectors', () => {
       expectSameAnswers(reopened.index, fromDatabase().index);
     });
 
-    it('saves its graph with the rows, and rebuilds only the graph when its file does not check out', async () => {
+    it('saves its cells and graph with the rows, and rebuilds only those when their file does not check out', async () => {
       const first = open(100);
-      expect(first.index.wantsGraph).toBe(true);
-      await first.ensureGraph(); // built in steps, then saved
+      expect(first.index.wantsPartition).toBe(true);
+      const search = first.index.search.bind(first.index);
+      const building = first.ensurePartition(); // built in steps, then saved
+      const [someId] = photoIds.values();
+      expect(search(first.index.get(someId!)!, 5).length).toBe(5); // answered meanwhile
+      await building;
       expect(first.index.approximate).toBe(true);
+      const saved = first.index.savedPartition()!;
       first.close();
 
       const second = open(100);
-      expect(second.loaded).toMatchObject({ from: 'snapshot', graph: 'snapshot' });
+      expect(second.loaded).toMatchObject({ from: 'snapshot', partition: 'snapshot' });
       expect(second.index.approximate).toBe(true);
-      expect(second.index.graph!.size).toBe(vectors.size);
+      expect(second.index.partition!.rows).toBe(vectors.size);
+      expect(second.index.savedPartition()).toEqual(saved);
       const byKey = new Map([...photoIds].map(([k, id]) => [id, vectors.get(k)!]));
       expect(recallAt10(second.index, byKey, 3)).toBeGreaterThanOrEqual(0.99);
       second.close();
 
-      const { graph } = snapshotPaths(`${dbPath}.search`, 'test-model');
-      const bytes = fs.readFileSync(graph);
-      fs.writeFileSync(graph, bytes.subarray(0, bytes.byteLength >> 1));
+      const { cells } = snapshotPaths(`${dbPath}.search`, 'test-model');
+      const bytes = fs.readFileSync(cells);
+      fs.writeFileSync(cells, bytes.subarray(0, bytes.byteLength >> 1));
       const third = open(100);
-      expect(third.loaded).toMatchObject({ from: 'snapshot', graph: 'none' });
-      expect(third.index.wantsGraph).toBe(true);
+      expect(third.loaded).toMatchObject({ from: 'snapshot', partition: 'none' });
+      expect(third.index.wantsPartition).toBe(true);
       expectSameAnswers(third.index, fromDatabase().index); // the exact scan answers meanwhile
     });
   });

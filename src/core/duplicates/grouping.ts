@@ -48,6 +48,9 @@ export interface NeighbourSource {
     excludes: readonly ReadonlySet<number>[],
     minScore?: number,
   ): Neighbour[][];
+  /** Every photo's k nearest others at or above `threshold` (photos with none left out), when the index has a
+   * whole-library scan that is faster than a query per photo. */
+  neighboursWithin?(threshold: number, k: number): Map<number, Neighbour[]>;
 }
 
 /** Queries per searchMany call: bounds the query vectors held at once (2,048 x 512 floats: 4 MB); large enough
@@ -141,7 +144,16 @@ export function groupDuplicates(input: GroupingInput, opts: GroupingOptions): Du
     const reps = photos.filter((p) => (standsFor.get(p.id) ?? p.id) === p.id && input.vectors.get(p.id) !== undefined);
     const floor = wantSimilar ? opts.similar : opts.near;
     const candidates = new Map<number, Neighbour[]>();
-    for (let start = 0; start < reps.length; start += QUERY_CHUNK) {
+    const scan = input.vectors.neighboursWithin !== undefined;
+    if (input.vectors.neighboursWithin) {
+      // One scan of the whole library. A photo's own exact copies score 1 and take places in its list, so each
+      // photo is asked for as many more as the largest set of copies has.
+      let copies = 0;
+      for (const set of byHash.values()) copies = Math.max(copies, set.length - 1);
+      const all = input.vectors.neighboursWithin(floor, k + copies);
+      for (const p of reps) candidates.set(p.id, candidatesOf(p, all.get(p.id) ?? []));
+    }
+    for (let start = 0; !scan && start < reps.length; start += QUERY_CHUNK) {
       const chunk = reps.slice(start, start + QUERY_CHUNK);
       const queries = chunk.map((p) => input.vectors.get(p.id)!);
       // A photo's own exact copies score 1 and would only take places in its neighbour list.

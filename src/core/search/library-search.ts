@@ -1,10 +1,11 @@
 // The search index of one library and model, kept equal to the vectors in SQLite: loaded from the snapshot
 // beside the library when it can be trusted (snapshot.ts), else from SQLite; brought up to date from the
-// per-photo change log that SQLite's triggers keep (migration 0040), whoever wrote the changes; its HNSW graph
-// built in the background once the library is large enough, and saved with the rows.
+// per-photo change log that SQLite's triggers keep (migration 0040), whoever wrote the changes; its partition
+// trained in the background once the library is large enough (and again once it has outgrown it), and saved
+// with the rows.
 import type { Store } from '../store/repository.js';
 import { SearchChanges } from '../store/search-changes.js';
-import { CompactIndex, type GraphOptions } from './search-index.js';
+import { CompactIndex, type PartitionOptions } from './search-index.js';
 import { readSnapshot, writeSnapshot } from './snapshot.js';
 
 export interface LibrarySearchOptions {
@@ -14,9 +15,9 @@ export interface LibrarySearchOptions {
   dim: number;
   /** Where the snapshot lives (`<library>.search`); null for none (an in-memory library). */
   dir: string | null;
-  /** Photos from which the graph is used (default APPROXIMATE_FROM). */
+  /** Photos from which the partition is used (default APPROXIMATE_FROM). */
   approximateFrom?: number;
-  graph?: GraphOptions;
+  partition?: PartitionOptions;
 }
 
 /** How the index was loaded, for tests and the benchmark. */
@@ -26,7 +27,7 @@ export interface LoadReport {
   reason?: string;
   /** Photos brought up to date from the change log after the snapshot. */
   caughtUp: number;
-  graph: 'snapshot' | 'none';
+  partition: 'snapshot' | 'none';
 }
 
 export class LibrarySearch {
@@ -34,9 +35,9 @@ export class LibrarySearch {
   readonly loaded: LoadReport;
   private generation = 0;
   private savedGeneration = -1;
-  private savedGraph = false;
+  private savedPartition: unknown = null;
   private readonly changes: SearchChanges;
-  private graphBuild: Promise<void> | null = null;
+  private partitionBuild: Promise<void> | null = null;
   private closed = false;
 
   private constructor(private readonly opts: LibrarySearchOptions) {
@@ -48,21 +49,33 @@ export class LibrarySearch {
       ? readSnapshot(opts.dir, { model: opts.modelName, dim, token: state.token, generation: state.generation })
       : { reason: 'no snapshot for an in-memory library' };
     if ('header' in snap) {
-      this.index = new CompactIndex(dim, source, Math.max(1024, snap.header.count), opts.approximateFrom);
+      this.index = new CompactIndex(
+        dim,
+        source,
+        Math.max(1024, snap.header.count),
+        opts.approximateFrom,
+        opts.partition,
+      );
       this.index.loadRows(snap.ids, snap.data);
-      this.index.attachGraph(snap.graph);
+      this.index.attachPartition(snap.partition);
       this.generation = snap.header.generation;
       this.savedGeneration = snap.header.generation;
-      this.savedGraph = snap.graph !== null;
+      this.savedPartition = this.index.partition;
       const caughtUp = this.sync();
-      this.loaded = { from: 'snapshot', caughtUp, graph: snap.graph ? 'snapshot' : 'none' };
+      this.loaded = { from: 'snapshot', caughtUp, partition: snap.partition ? 'snapshot' : 'none' };
     } else {
-      this.index = new CompactIndex(dim, source, Math.max(1024, store.countVectors(modelId)), opts.approximateFrom);
+      this.index = new CompactIndex(
+        dim,
+        source,
+        Math.max(1024, store.countVectors(modelId)),
+        opts.approximateFrom,
+        opts.partition,
+      );
       store.transaction(() => {
         this.generation = this.state().generation;
         store.forEachVector(modelId, (id, vector) => this.index.upsert(id, vector));
       });
-      this.loaded = { from: 'database', reason: snap.reason, caughtUp: 0, graph: 'none' };
+      this.loaded = { from: 'database', reason: snap.reason, caughtUp: 0, partition: 'none' };
     }
   }
 
@@ -90,39 +103,40 @@ export class LibrarySearch {
   }
 
   /**
-   * Builds the graph in the background when the library is large enough and has none; saves the snapshot when
-   * done. The same promise while a build runs.
+   * Trains the partition in the background when the library is large enough and has none, or has outgrown its
+   * own; saves the snapshot when done. The same promise while a build runs.
    */
-  ensureGraph(): Promise<void> {
-    if (this.graphBuild) return this.graphBuild;
-    if (!this.index.wantsGraph || this.closed) return Promise.resolve();
-    this.graphBuild = this.index
-      .buildGraphInBackground(this.opts.graph)
-      .then((graph) => {
-        if (graph && !this.closed) this.save();
+  ensurePartition(): Promise<void> {
+    if (this.partitionBuild) return this.partitionBuild;
+    if (!this.index.wantsPartition || this.closed) return Promise.resolve();
+    const build = this.index
+      .buildPartitionInBackground()
+      .then((partition) => {
+        if (partition && !this.closed) this.save();
       })
-      .finally(() => (this.graphBuild = null));
-    return this.graphBuild;
+      .finally(() => (this.partitionBuild = null));
+    this.partitionBuild = build;
+    return build;
   }
 
   /** Writes the snapshot when the index changed since the last one (false: nothing to write, or nowhere). */
   save(): boolean {
     if (!this.opts.dir || this.closed) return false;
     this.sync();
-    const graph = this.index.graph;
-    if (this.generation === this.savedGeneration && (graph !== null) === this.savedGraph) return false;
+    const partition = this.index.partition;
+    if (this.generation === this.savedGeneration && partition === this.savedPartition) return false;
     writeSnapshot(
       this.opts.dir,
       { model: this.opts.modelName, dim: this.opts.dim, token: this.state().token, generation: this.generation },
       this.index.rows(),
-      graph,
+      this.index.savedPartition(),
     );
     this.savedGeneration = this.generation;
-    this.savedGraph = graph !== null;
+    this.savedPartition = partition;
     return true;
   }
 
-  /** Saves the snapshot and stops a graph build (it resumes from scratch next time). */
+  /** Saves the snapshot and stops a partition build (it starts from scratch next time). */
   close(): void {
     try {
       this.save();

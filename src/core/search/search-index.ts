@@ -2,26 +2,23 @@
 // re-ranked exactly in float32 from a `FloatSource` (in the app, the vectors stored in SQLite). Scores are cosine
 // similarities of L2-normalised vectors, as with VectorIndex.
 //
-// Candidates come from one of two paths over the same int8 rows:
-// - exact: usearch's native SIMD scan of every row (exactSearch), used below APPROXIMATE_FROM photos and while
-//   the graph is being built;
-// - approximate: an HNSW graph (usearch, int8 cosine) kept in step with every upsert and remove, used from
-//   APPROXIMATE_FROM photos once built. It is persisted beside the library (see snapshot.ts) so it is built once.
+// Candidates come from usearch's native SIMD scan over the same int8 rows, either of every row (exact; below
+// APPROXIMATE_FROM photos, and while the partition is being built) or, from APPROXIMATE_FROM photos, of the rows
+// in the cells of an inverted-file partition (partition.ts: k-means cells) nearest to the query. The partition
+// holds no second copy of the vectors (~8 B a photo), is kept in step with every upsert and remove, retrained in
+// the background when the library has grown well past what it was trained on, and persisted beside the library
+// (see snapshot.ts).
 //
 // Quantisation: each normalised vector is scaled so that its largest component is 127 and rounded. Cosine is
 // blind to a vector's scale, so the int8 cosine of two rows approximates their float cosine to ~1e-3; the re-rank
 // scores the candidates exactly, so the exact path equals an exact float32 search unless more than
 // 2 (k + excluded) + 16 candidates sit within the int8 error of the k-th score.
-import nodeModule from 'node:module';
 import os from 'node:os';
 import type { NeighbourSource } from '../duplicates/grouping.js';
+import { DEGREE, dotRow, NeighbourGraph, normOf, TopList } from './graph.js';
+import { CellPartition, defaultCells, nearestRows, scanCells, train } from './partition.js';
+import type { SavedPartition } from './snapshot.js';
 import { normalise, RowTable, type Neighbour } from './vector-index.js';
-
-type Usearch = typeof import('usearch').default;
-type UsearchIndex = InstanceType<Usearch['Index']>;
-// The CommonJS build: it finds its prebuilt binary from __dirname, which the ESM build lacks.
-// (node:module's default export: the CLI bundle's banner already declares a `createRequire` binding.)
-const usearch = nodeModule.createRequire(import.meta.url)('usearch') as Usearch;
 
 /** The float32 vector of a photo, for the exact re-rank (any scale: normalised here); undefined when unknown. */
 export type FloatSource = (id: number) => ArrayLike<number> | undefined;
@@ -50,21 +47,44 @@ export interface SearchIndex extends NeighbourSource {
 /** Approximate scores below minScore - this are not re-ranked (int8 cosine error is ~1e-3). */
 const RERANK_MARGIN = 0.02;
 /**
- * From this many photos, searches take their candidates from the HNSW graph. Measured (docs/BENCHMARKS.md): the
- * exact scan costs ~0.1-0.2 us a row on the development machine (5-10 ms at 50,000 photos, 80+ ms at 1,000,000),
- * the graph ~0.5-1 ms a query at any size; building the graph costs ~1-2 ms a photo, paid once as photos are
- * indexed. Below this size the exact scan is fast enough and exact.
+ * From this many photos, searches take their candidates from the partition's nearest cells. Measured
+ * (docs/BENCHMARKS.md): the exact scan costs ~0.1 us a row on the development machine (5 ms at 50,000 photos,
+ * 90 ms at 1,000,000); below this size it is fast enough, and exact.
  */
 export const APPROXIMATE_FROM = 50_000;
-/** Candidates asked of the graph for a find-similar query (its search breadth): recall@10 >= 0.99 at 1M. */
-const GRAPH_MIN_CANDIDATES = 64;
-/** Candidates asked of the graph per photo in a duplicate scan's first pass; photos whose every candidate is
- * above the threshold are asked again for the full count. */
-const SCAN_FIRST_CANDIDATES = 32;
+/** The partition is retrained once the library holds this many times the photos it was trained on. */
+const RETRAIN_GROWTH = 4;
 /** Queries per native call in whole-library scans. */
 const SCAN_CHUNK = 2048;
-/** Rows added to the graph per step of a background build (the event loop runs between steps). */
-const BUILD_STEP = 64;
+/** Cells whose rows start a graph walk. */
+const ENTRY_CELLS = 2;
+/** Photos a find-similar walk keeps (its breadth; at least the candidates wanted). */
+const SEARCH_BREADTH = 96;
+/** Breadth of the walk that links a new photo into the graph. */
+const BUILD_BREADTH = 96;
+/** Cells each photo is compared with when the graph is built. */
+const GRAPH_PROBES = 4;
+/** Cells each photo is compared with in a duplicate scan. */
+const SCAN_PROBES = 4;
+/** Rounds of neighbours'-neighbours refinement of the graph. */
+const REFINE_ROUNDS = 1;
+
+export interface PartitionOptions {
+  /** Cells (default about sqrt(photos)). */
+  cells?: number;
+  /** Photos a find-similar walk of the graph keeps (default SEARCH_BREADTH). */
+  breadth?: number;
+  /** Cells each photo is compared with when the graph is built (default GRAPH_PROBES). */
+  graphProbes?: number;
+  /** Cells each photo is compared with in a duplicate scan (default SCAN_PROBES). */
+  scanProbes?: number;
+  /** Rounds of refinement of the graph (default REFINE_ROUNDS). */
+  refineRounds?: number;
+  /** Cells whose rows start a walk (default ENTRY_CELLS). */
+  entryCells?: number;
+  /** Breadth of the walk that links a new photo (default BUILD_BREADTH). */
+  buildBreadth?: number;
+}
 
 const threadsFor = (queries: number): number => (queries > 1 ? Math.max(1, os.availableParallelism()) : 1);
 
@@ -96,117 +116,38 @@ function dot(a: Float32Array, b: Float32Array): number {
 /** Candidates per query for the re-rank. */
 const candidateCount = (k: number, excluded: number): number => 2 * (k + excluded) + 16;
 
-export interface GraphOptions {
-  /** Graph degree (default 16). */
-  connectivity?: number;
-  /** Candidate list while building (default 64). */
-  expansionAdd?: number;
-}
-
-/** An HNSW graph (usearch, int8 cosine) keyed by photo id. */
-export class HnswGraph {
-  private readonly index: UsearchIndex;
-
-  constructor(
-    readonly dim: number,
-    opts: GraphOptions = {},
-  ) {
-    this.index = new usearch.Index({
-      dimensions: dim,
-      metric: usearch.MetricKind.Cos,
-      quantization: usearch.ScalarKind.I8,
-      connectivity: opts.connectivity ?? 16,
-      expansion_add: opts.expansionAdd ?? 64,
-      // The search breadth is max(this, candidates asked): set per query through the candidates asked.
-      expansion_search: 16,
-      multi: false,
-    });
-  }
-
-  /** A graph saved by save(); throws when the file is not one (usearch checks its header and size). */
-  static load(dim: number, file: string): HnswGraph {
-    const graph = new HnswGraph(dim);
-    graph.index.load(file);
-    if (graph.index.dimensions() !== dim) throw new Error(`The graph in ${file} has another dimension`);
-    return graph;
-  }
-
-  get size(): number {
-    return this.index.size();
-  }
-
-  has(id: number): boolean {
-    return this.index.contains(BigInt(id)) as boolean;
-  }
-
-  /** Adds rows (count x dim int8) under their ids; ids must not be in the graph. */
-  add(ids: ArrayLike<number>, rows: Int8Array, threads = 1): void {
-    if (ids.length === 0) return;
-    this.index.add(BigUint64Array.from(Array.from(ids, (id) => BigInt(id))), rows, threads);
-  }
-
-  upsert(id: number, row: Int8Array): void {
-    const key = BigInt(id);
-    if (this.index.contains(key)) this.index.remove(key);
-    this.index.add(key, row, 1);
-  }
-
-  remove(id: number): void {
-    const key = BigInt(id);
-    if (this.index.contains(key)) this.index.remove(key);
-  }
-
-  /** Each query's `want` nearest ids with their approximate cosine, best first. */
-  search(
-    queries: Int8Array,
-    want: number,
-    threads: number,
-  ): { ids: Int32Array; scores: Float32Array; counts: Int32Array } {
-    const n = queries.length / this.dim;
-    const ids = new Int32Array(n * want).fill(-1);
-    const scores = new Float32Array(n * want);
-    const counts = new Int32Array(n);
-    if (this.index.size() === 0) return { ids, scores, counts };
-    const found = this.index.search(queries, want, threads) as unknown as {
-      keys: BigUint64Array;
-      distances: Float32Array;
-      counts?: BigUint64Array;
-    };
-    for (let i = 0; i < n; i++) {
-      const count = found.counts ? Number(found.counts[i]) : found.keys.length;
-      counts[i] = Math.min(count, want);
-      for (let j = 0; j < counts[i]!; j++) {
-        ids[i * want + j] = Number(found.keys[i * want + j]);
-        scores[i * want + j] = 1 - found.distances[i * want + j]!;
-      }
-    }
-    return { ids, scores, counts };
-  }
-
-  save(file: string): void {
-    this.index.save(file);
-  }
-}
-
-/** A background graph build in progress: the photos changed since it started are replayed at its end. */
+/** A background build in progress: the photos changed since it started are placed at its end. */
 interface Build {
   touched: Set<number>;
   cancelled: boolean;
-  done: Promise<HnswGraph | null>;
+  done: Promise<CellPartition | null>;
 }
 
-/** The search index: int8 rows, the exact native scan, the HNSW graph from APPROXIMATE_FROM photos, float32 re-rank. */
+/** What a build produces, by place in the id list it started from. */
+interface Built {
+  centroids: Int8Array;
+  cells: Int32Array;
+  /** DEGREE links (places in the id list, -1 for none) per photo. */
+  links: Int32Array;
+}
+
+/** The search index: int8 rows, the exact native scan, cells and graph from APPROXIMATE_FROM photos, float32 re-rank. */
 export class CompactIndex implements SearchIndex {
   private readonly table: RowTable<Int8Array>;
-  private graphIndex: HnswGraph | null = null;
+  private part: CellPartition | null = null;
+  private graph: NeighbourGraph | null = null;
   private build: Build | null = null;
+  private scratch: Int8Array<ArrayBufferLike> = new Int8Array(0);
+  private readonly rowAt = (r: number): Int8Array | undefined =>
+    r < this.table.count ? this.table.data.subarray(r * this.dim, (r + 1) * this.dim) : undefined;
 
   constructor(
     readonly dim: number,
     private readonly source: FloatSource,
     capacity = 1024,
-    /** Photos from which searches use the graph (when there is one). */
+    /** Photos from which searches use the partition (when there is one). */
     readonly approximateFrom = APPROXIMATE_FROM,
+    private readonly options: PartitionOptions = {},
   ) {
     this.table = new RowTable(dim, (n) => new Int8Array(n), capacity);
   }
@@ -215,34 +156,74 @@ export class CompactIndex implements SearchIndex {
     return this.table.count;
   }
 
-  /** Bytes held for the vectors and ids (the id map adds ~40-80 B a photo on V8; the graph is counted apart). */
+  /** Bytes held for the vectors, the ids, the cells and the graph (the id map adds ~40-80 B a photo on V8). */
   get bytes(): number {
-    return this.table.data.byteLength + this.table.ids.byteLength;
+    return this.table.data.byteLength + this.table.ids.byteLength + (this.part?.bytes ?? 0) + (this.graph?.bytes ?? 0);
   }
 
-  /** The graph, when there is one (built, loaded or attached). */
-  get graph(): HnswGraph | null {
-    return this.graphIndex;
+  /** The partition, when there is one (built, loaded or attached). */
+  get partition(): CellPartition | null {
+    return this.part;
   }
 
-  /** Whether searches take their candidates from the graph now. */
+  /** Whether searches take their candidates from the cells and the graph now. */
   get approximate(): boolean {
-    return this.graphIndex !== null && this.size >= this.approximateFrom;
+    return this.part !== null && this.size >= this.approximateFrom;
   }
 
-  /** Whether the library is large enough for the graph but has none yet (it should be built). */
-  get wantsGraph(): boolean {
-    return this.graphIndex === null && this.size >= this.approximateFrom;
+  /** Whether the library is large enough for a partition but has none, or has outgrown its own (build one). */
+  get wantsPartition(): boolean {
+    if (this.size < this.approximateFrom) return false;
+    return this.part === null || this.size > RETRAIN_GROWTH * this.part.trainedOn;
   }
 
   has(id: number): boolean {
     return this.table.has(id);
   }
 
+  /** Puts a new or changed row in its nearest cell and links it into the graph. */
+  private place(row: number): void {
+    const part = this.part;
+    const graph = this.graph;
+    if (!part || !graph) return;
+    const v = this.rowAt(row)!;
+    part.assign(row, part.nearestCell(v));
+    const id = this.table.ids[row]!;
+    const found = this.walk(v, this.options.buildBreadth ?? BUILD_BREADTH, row);
+    const links = Array.from(found.ids.subarray(0, Math.min(found.length, graph.degree)));
+    graph.set(row, normOf(v), links);
+    // Each photo the walk found near it links to it when it has room, or when this photo is nearer than its
+    // farthest link (the graph stays close to every photo's nearest neighbours as photos come).
+    for (const other of found.ids.subarray(0, found.length)) {
+      const r = this.table.rowIndex(other);
+      if (r === undefined) continue;
+      const theirs = graph.linksOf(r);
+      if (theirs.includes(id)) continue;
+      const w = this.rowAt(r)!;
+      let worst = -1;
+      let worstScore = Infinity;
+      for (let j = 0; j < theirs.length; j++) {
+        const rr = theirs[j]! < 0 ? undefined : this.table.rowIndex(theirs[j]!);
+        if (rr === undefined) {
+          worst = j; // an empty slot, or a photo since removed
+          worstScore = -Infinity;
+          break;
+        }
+        const score = dotRow(w, this.table.data, rr, this.dim) / (graph.norm(r) * graph.norm(rr) || 1);
+        if (score < worstScore) {
+          worstScore = score;
+          worst = j;
+        }
+      }
+      const mine = dotRow(w, this.table.data, row, this.dim) / (graph.norm(r) * graph.norm(row) || 1);
+      if (worst >= 0 && mine > worstScore) theirs[worst] = id;
+    }
+  }
+
   upsert(id: number, vector: ArrayLike<number>): void {
     const row = this.table.slot(id, vector.length);
     quantiseRow(vector, this.table.data, row * this.dim, this.dim);
-    this.graphIndex?.upsert(id, this.table.row(id)!);
+    this.place(row);
     this.build?.touched.add(id);
   }
 
@@ -250,13 +231,13 @@ export class CompactIndex implements SearchIndex {
   upsertRow(id: number, row: Int8Array): void {
     const r = this.table.slot(id, row.length);
     this.table.data.set(row, r * this.dim);
-    this.graphIndex?.upsert(id, row);
+    this.place(r);
     this.build?.touched.add(id);
   }
 
-  /** Adds quantised rows in bulk (from a snapshot) to an index that has no graph yet. */
+  /** Adds quantised rows in bulk (from a snapshot) to an index that has no partition yet. */
   loadRows(ids: Int32Array, data: Int8Array): void {
-    if (this.graphIndex || this.build) throw new Error('loadRows is for an index without a graph');
+    if (this.part || this.build) throw new Error('loadRows is for an index without a partition');
     const { dim } = this;
     for (let i = 0; i < ids.length; i++) {
       const r = this.table.slot(ids[i]!, dim);
@@ -265,8 +246,15 @@ export class CompactIndex implements SearchIndex {
   }
 
   remove(id: number): boolean {
-    if (!this.table.remove(id)) return false;
-    this.graphIndex?.remove(id);
+    const row = this.table.rowIndex(id);
+    if (row === undefined) return false;
+    const last = this.table.count - 1;
+    if (this.part) {
+      this.part.unassign(row);
+      if (row !== last) this.part.move(last, row); // the table moves its last row into the gap
+    }
+    if (this.graph && row !== last) this.graph.move(last, row); // links to the removed photo are skipped
+    this.table.remove(id);
     this.build?.touched.add(id);
     return true;
   }
@@ -296,60 +284,169 @@ export class CompactIndex implements SearchIndex {
     return normalise(exact ?? row);
   }
 
-  /**
-   * Uses `graph` for the approximate path; it must hold exactly this index's rows (e.g. one loaded from a
-   * snapshot taken with them). Cancels a build in progress.
-   */
-  attachGraph(graph: HnswGraph | null): void {
-    this.cancelBuild();
-    this.graphIndex = graph;
+  /** The partition as the snapshot saves it (per row in rows() order), null when there is none. */
+  savedPartition(): SavedPartition | null {
+    if (!this.part || !this.graph) return null;
+    return {
+      centroids: this.part.centroids,
+      trainedOn: this.part.trainedOn,
+      cells: this.part.cellsOfRows(this.size),
+      degree: this.graph.degree,
+      links: this.graph.linksOfRows(this.size),
+    };
   }
 
-  /** Stops a background build in progress (its promise resolves to null); the graph in use stays. */
+  /**
+   * Uses a saved partition (cells, each row's cell and links, in row order as rows() gave them when it was saved;
+   * rows it does not cover are placed now). Cancels a build in progress.
+   */
+  attachPartition(saved: SavedPartition | null): void {
+    this.cancelBuild();
+    this.part = null;
+    this.graph = null;
+    if (!saved) return;
+    const part = new CellPartition(this.dim, saved.centroids, saved.trainedOn, this.table.ids.length);
+    const graph = new NeighbourGraph(saved.degree, this.table.ids.length);
+    const late: number[] = [];
+    for (let row = 0; row < this.size; row++) {
+      const cell = row < saved.cells.length ? saved.cells[row]! : -1;
+      if (cell < 0 || cell >= part.cells) {
+        late.push(row);
+        continue;
+      }
+      part.assign(row, cell);
+      const v = this.rowAt(row)!;
+      graph.set(row, normOf(v), saved.links.subarray(row * saved.degree, (row + 1) * saved.degree));
+    }
+    part.compact();
+    this.part = part;
+    this.graph = graph;
+    for (const row of late) this.place(row);
+  }
+
+  /** Stops a background build in progress (its promise resolves to null); the partition in use stays. */
   cancelBuild(): void {
     if (this.build) this.build.cancelled = true;
     this.build = null;
   }
 
-  /** Builds the graph over every row now (native threads, blocking); returns it. */
-  buildGraph(opts: GraphOptions = {}): HnswGraph {
+  /**
+   * Trains the cells over the photos of `ids` (read as they are when their turn comes), then links each photo
+   * to its DEGREE nearest among the rows of its GRAPH_PROBES nearest cells. A generator, yielding between native
+   * calls.
+   */
+  private *builder(ids: Int32Array): Generator<void, Built, void> {
+    const read = (id: number): Int8Array | undefined => this.table.row(id);
+    const cellsWanted = this.options.cells ?? defaultCells(ids.length);
+    const trained = yield* train(this.dim, ids, read, threadsFor(2), cellsWanted);
+    // The cells over places in `ids`, for the graph.
+    const part = new CellPartition(this.dim, trained.centroids, ids.length, ids.length);
+    trained.cells.forEach((cell, i) => cell >= 0 && part.assign(i, cell));
+    const degree = DEGREE;
+    const links = new Int32Array(ids.length * degree).fill(-1);
+    const scores = new Float32Array(ids.length * degree).fill(-Infinity);
+    const offer = (i: number, j: number, score: number): void => {
+      if (i === j) return;
+      const at = i * degree;
+      if (score <= scores[at + degree - 1]!) return;
+      for (let x = 0; x < degree; x++) if (links[at + x] === j) return;
+      let x = degree - 1;
+      while (x > 0 && scores[at + x - 1]! < score) {
+        links[at + x] = links[at + x - 1]!;
+        scores[at + x] = scores[at + x - 1]!;
+        x--;
+      }
+      links[at + x] = j;
+      scores[at + x] = score;
+    };
+    const probes = this.options.graphProbes ?? GRAPH_PROBES;
+    yield* scanCells(part, (i) => read(ids[i]!), ids.length, probes, degree + 1, threadsFor(2), offer);
+    // Refinement (the local join of NN-descent): a photo's neighbours' neighbours are its candidates too, and
+    // each pair scored is offered both ways. It links up near photos that the cells put apart.
+    const norms = new Float32Array(ids.length);
+    for (let i = 0; i < ids.length; i++) {
+      const v = read(ids[i]!);
+      norms[i] = v ? normOf(v) : 0;
+    }
+    const mine = new Int32Array(degree);
+    for (let round = 0; round < (this.options.refineRounds ?? REFINE_ROUNDS); round++) {
+      for (let u = 0; u < ids.length; u++) {
+        if (u % 1024 === 0) yield;
+        const vu = read(ids[u]!);
+        if (!vu || norms[u] === 0) continue;
+        mine.set(links.subarray(u * degree, (u + 1) * degree));
+        for (const v of mine) {
+          if (v < 0) continue;
+          for (let b = v * degree; b < (v + 1) * degree; b++) {
+            const w = links[b]!;
+            if (w < 0 || w === u || norms[w] === 0 || links.subarray(u * degree, (u + 1) * degree).includes(w))
+              continue;
+            const rw = this.table.rowIndex(ids[w]!);
+            if (rw === undefined) continue;
+            const score = dotRow(vu, this.table.data, rw, this.dim) / (norms[u]! * norms[w]!);
+            offer(u, w, score);
+            offer(w, u, score);
+          }
+        }
+      }
+    }
+    return { centroids: trained.centroids, cells: trained.cells, links };
+  }
+
+  /** Installs what a build produced over `ids`; photos changed since (touched) are placed afresh. */
+  private finish(ids: Int32Array, built: Built, touched?: Set<number>): CellPartition {
+    const part = new CellPartition(this.dim, built.centroids, ids.length, this.table.ids.length);
+    const graph = new NeighbourGraph(DEGREE, this.table.ids.length);
+    const links: number[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      const cell = built.cells[i]!;
+      if (cell < 0 || touched?.has(id)) continue;
+      const row = this.table.rowIndex(id);
+      if (row === undefined) continue;
+      part.assign(row, cell);
+      links.length = 0;
+      for (let x = i * DEGREE; x < (i + 1) * DEGREE; x++) if (built.links[x]! >= 0) links.push(ids[built.links[x]!]!);
+      graph.set(row, normOf(this.rowAt(row)!), links);
+    }
+    part.compact();
+    this.part = part;
+    this.graph = graph;
+    for (let row = 0; row < this.size; row++) if (part.cellOfRow(row) < 0) this.place(row);
+    return part;
+  }
+
+  /** Builds the cells and the graph over every row now (native threads, blocking); returns the partition. */
+  buildPartition(): CellPartition {
     this.cancelBuild();
-    const graph = new HnswGraph(this.dim, opts);
-    const { data, ids } = this.rows();
-    graph.add(ids, data, threadsFor(2));
-    this.graphIndex = graph;
-    return graph;
+    const ids = this.idList();
+    const steps = this.builder(ids);
+    let r = steps.next();
+    while (!r.done) r = steps.next();
+    return this.finish(ids, r.value);
   }
 
   /**
-   * Builds the graph step by step, letting the event loop run between steps (searches meanwhile use the exact
-   * scan); photos added, changed or removed during the build are replayed at its end. The same promise while a
-   * build runs; resolves to null when cancelled (cancelBuild, attachGraph, buildGraph).
+   * Builds the cells and the graph step by step, letting the event loop run between steps (searches meanwhile
+   * use the exact scan, or the partition being replaced); photos added, changed or removed during the build are
+   * placed at its end. The same promise while a build runs; resolves to null when cancelled (cancelBuild,
+   * attachPartition, buildPartition).
    */
-  buildGraphInBackground(opts: GraphOptions = {}): Promise<HnswGraph | null> {
+  buildPartitionInBackground(): Promise<CellPartition | null> {
     if (this.build) return this.build.done;
     const build: Build = { touched: new Set(), cancelled: false, done: Promise.resolve(null) };
     const ids = this.idList();
     build.done = (async () => {
-      const graph = new HnswGraph(this.dim, opts);
-      const threads = threadsFor(2);
-      for (let start = 0; start < ids.length; start += BUILD_STEP) {
+      const steps = this.builder(ids);
+      let r = steps.next();
+      while (!r.done) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (build.cancelled) return null;
-        const step = Array.from(ids.subarray(start, start + BUILD_STEP)).filter((id) => !build.touched.has(id));
-        const rows = new Int8Array(step.length * this.dim);
-        step.forEach((id, i) => rows.set(this.table.row(id)!, i * this.dim));
-        graph.add(step, rows, threads);
+        r = steps.next();
       }
       if (build.cancelled) return null;
-      for (const id of build.touched) {
-        const row = this.table.row(id);
-        if (row) graph.upsert(id, row);
-        else graph.remove(id);
-      }
-      this.graphIndex = graph;
       this.build = null;
-      return graph;
+      return this.finish(ids, r.value, build.touched);
     })();
     this.build = build;
     return build.done;
@@ -371,24 +468,24 @@ export class CompactIndex implements SearchIndex {
     const maxExcluded = Math.max(0, ...(excludes ?? []).map((e) => e?.size ?? 0));
     const q = new Int8Array(queries.length * dim);
     const floats = queries.map((query, i) => quantise(query, q, i * dim));
+    const want = candidateCount(k, maxExcluded);
     const candidates = this.approximate
-      ? this.graphCandidates(q, queries.length, k, maxExcluded, minScore)
-      : this.exactCandidates(q, queries.length, k, maxExcluded, minScore);
+      ? floats.map((_, i) => this.graphCandidates(q.subarray(i * dim, (i + 1) * dim), want, minScore))
+      : this.exactCandidates(q, queries.length, want, minScore);
     return floats.map((qf, i) => this.rerank(qf, candidates[i]!, k, excludes?.[i], minScore));
   }
 
-  private exactCandidates(q: Int8Array, n: number, k: number, excluded: number, minScore: number): number[][] {
-    const want = Math.min(this.size, candidateCount(k, excluded));
+  private exactCandidates(q: Int8Array, n: number, wanted: number, minScore: number): number[][] {
+    const want = Math.min(this.size, wanted);
     const { data, ids } = this.rows();
-    const found = usearch.exactSearch(data, q, this.dim, want, usearch.MetricKind.Cos, 1);
+    const scores = new Float32Array(n * want);
+    const rows = nearestRows(data, q, this.dim, want, threadsFor(n), scores);
     const out: number[][] = [];
     for (let i = 0; i < n; i++) {
       const candidates: number[] = [];
       for (let j = i * want; j < (i + 1) * want; j++) {
-        const row = Number(found.keys[j]);
-        if (row < 0 || row >= this.size) continue; // padding when fewer were found
-        if (1 - found.distances[j]! < minScore - RERANK_MARGIN) continue;
-        candidates.push(ids[row]!);
+        if (rows[j]! < 0 || scores[j]! < minScore - RERANK_MARGIN) continue;
+        candidates.push(ids[rows[j]!]!);
       }
       out.push(candidates);
     }
@@ -396,39 +493,74 @@ export class CompactIndex implements SearchIndex {
   }
 
   /**
-   * Candidates from the graph. For find-similar (no minScore) the graph is asked for at least
-   * GRAPH_MIN_CANDIDATES, its search breadth. In a scan (a minScore), a first pass asks for
-   * SCAN_FIRST_CANDIDATES; only the photos whose every candidate is above the threshold are asked again for the
-   * full count (most photos have few near neighbours, so the scan costs about one narrow search a photo).
+   * The best `breadth` photos for an int8 query found by walking the graph: it starts from the best rows of the
+   * query's ENTRY_CELLS nearest cells (an exact native scan of them) and repeatedly follows the links of the
+   * best photo not yet followed, keeping the best `breadth` seen, until every one of those has been followed.
+   * `skipRow` (a row being linked) is left out. Ids and approximate int8 cosines, best first.
    */
-  private graphCandidates(q: Int8Array, n: number, k: number, excluded: number, minScore: number): number[][] {
-    const graph = this.graphIndex!;
-    const full = Math.min(graph.size, Math.max(candidateCount(k, excluded), GRAPH_MIN_CANDIDATES));
-    if (full <= 0) return Array.from({ length: n }, () => []);
-    const scan = minScore > -Infinity;
-    const first = scan ? Math.min(full, SCAN_FIRST_CANDIDATES) : full;
-    const out: number[][] = [];
-    const again: number[] = [];
-    const collect = (r: ReturnType<HnswGraph['search']>, want: number, i: number): number[] => {
-      const candidates: number[] = [];
-      for (let j = i * want; j < i * want + r.counts[i]!; j++) {
-        if (r.scores[j]! < minScore - RERANK_MARGIN) continue;
-        candidates.push(r.ids[j]!);
-      }
-      return candidates;
+  private walk(q: Int8Array, breadth: number, skipRow = -1): TopList {
+    const part = this.part!;
+    const graph = this.graph!;
+    const { dim } = this;
+    const data = this.table.data;
+    const pool = new TopList(breadth);
+    const rowsOf = new Int32Array(breadth);
+    const followed = new Uint8Array(breadth);
+    const seen = new Set<number>();
+    if (skipRow >= 0) seen.add(skipRow);
+    const qNorm = normOf(q) || 1;
+    const add = (row: number, score: number): number => {
+      const before = pool.length;
+      if (!pool.offer(this.table.ids[row]!, score)) return breadth;
+      // Keep rowsOf and followed in step with the pool's shift.
+      let at = 0;
+      while (pool.ids[at] !== this.table.ids[row]) at++;
+      const moved = Math.min(before, breadth - 1) - at;
+      rowsOf.copyWithin(at + 1, at, at + moved);
+      followed.copyWithin(at + 1, at, at + moved);
+      rowsOf[at] = row;
+      followed[at] = 0;
+      return at;
     };
-    const r = graph.search(q, first, threadsFor(n));
-    for (let i = 0; i < n; i++) {
-      const candidates = collect(r, first, i);
-      out.push(candidates);
-      if (first < full && candidates.length === r.counts[i] && r.counts[i] === first) again.push(i);
+    const cells = part.nearestCells(q, Math.min(part.cells, this.options.entryCells ?? ENTRY_CELLS), 1);
+    const gathered = part.gather(cells, this.rowAt, this.scratch);
+    this.scratch = gathered.scratch;
+    const entries = gathered.rows;
+    const scores = new Float32Array(Math.min(breadth, entries.length));
+    const found = nearestRows(this.scratch.subarray(0, entries.length * dim), q, dim, scores.length, 1, scores);
+    for (let j = 0; j < scores.length; j++) {
+      if (found[j]! < 0) continue;
+      const row = entries[found[j]!]!;
+      if (seen.has(row)) continue;
+      seen.add(row);
+      add(row, scores[j]!);
     }
-    if (again.length > 0) {
-      const q2 = new Int8Array(again.length * this.dim);
-      again.forEach((i, j) => q2.set(q.subarray(i * this.dim, (i + 1) * this.dim), j * this.dim));
-      const r2 = graph.search(q2, full, threadsFor(again.length));
-      again.forEach((i, j) => (out[i] = collect(r2, full, j)));
+    let i = 0;
+    while (i < pool.length) {
+      if (followed[i]) {
+        i++;
+        continue;
+      }
+      followed[i] = 1;
+      let lowest = breadth;
+      for (const id of graph.linksOf(rowsOf[i]!)) {
+        if (id < 0) continue;
+        const row = this.table.rowIndex(id);
+        if (row === undefined || seen.has(row)) continue;
+        seen.add(row);
+        const score = dotRow(q, data, row, dim) / (qNorm * (graph.norm(row) || 1));
+        lowest = Math.min(lowest, add(row, score));
+      }
+      i = lowest <= i ? lowest : i + 1;
     }
+    return pool;
+  }
+
+  /** Candidates of one int8 query from a walk of the graph. */
+  private graphCandidates(q: Int8Array, wanted: number, minScore: number): number[] {
+    const pool = this.walk(q, Math.max(wanted, this.options.breadth ?? SEARCH_BREADTH));
+    const out: number[] = [];
+    for (let j = 0; j < pool.length; j++) if (pool.scores[j]! >= minScore - RERANK_MARGIN) out.push(pool.ids[j]!);
     return out;
   }
 
@@ -441,8 +573,10 @@ export class CompactIndex implements SearchIndex {
     minScore: number,
   ): Neighbour[] {
     const out: Neighbour[] = [];
+    const seen = new Set<number>();
     for (const id of candidates) {
-      if (exclude?.has(id)) continue;
+      if (exclude?.has(id) || seen.has(id)) continue;
+      seen.add(id);
       const v = this.get(id);
       if (!v) continue;
       const score = dot(query, v);
@@ -452,6 +586,7 @@ export class CompactIndex implements SearchIndex {
   }
 
   neighboursWithin(threshold: number, k: number): Map<number, Neighbour[]> {
+    if (this.approximate) return this.cellNeighboursWithin(threshold, k);
     const ids = this.idList();
     const out = new Map<number, Neighbour[]>();
     for (let start = 0; start < ids.length; start += SCAN_CHUNK) {
@@ -465,6 +600,75 @@ export class CompactIndex implements SearchIndex {
       chunk.forEach((id, i) => {
         if (found[i]!.length > 0) out.set(id, found[i]!);
       });
+    }
+    return out;
+  }
+
+  /**
+   * The duplicate scan through the cells: each photo is compared (natively, in int8) with the rows of its
+   * `scanProbes` nearest cells, cell by cell: every cell's rows against all the photos that probe it, in one
+   * call. Pairs above the threshold (less the int8 margin) are re-scored exactly.
+   */
+  private cellNeighboursWithin(threshold: number, k: number): Map<number, Neighbour[]> {
+    const ids = this.table.ids;
+    const candidates = new Map<number, number[]>();
+    const steps = scanCells(
+      this.part!,
+      this.rowAt,
+      this.size,
+      this.options.scanProbes ?? SCAN_PROBES,
+      k + 1,
+      threadsFor(2),
+      (row, other, score) => {
+        if (other === row || score < threshold - RERANK_MARGIN) return;
+        let list = candidates.get(row);
+        if (!list) candidates.set(row, (list = []));
+        list.push(ids[other]!);
+      },
+    );
+    while (!steps.next().done);
+    // Then along the graph: from each photo, its links and, through every photo found above the threshold, theirs
+    // (near photos the cells put apart are linked, directly or through a near photo).
+    const graph = this.graph!;
+    const { dim } = this;
+    const data = this.table.data;
+    const budget = 4 * (k + 1);
+    const seen = new Set<number>();
+    for (let row = 0; row < this.size; row++) {
+      const list = candidates.get(row);
+      seen.clear();
+      seen.add(row);
+      for (const id of list ?? []) seen.add(this.table.rowIndex(id)!);
+      const queue: number[] = [row];
+      let visited = 0;
+      let found: number[] | undefined = list;
+      while (queue.length > 0 && visited < budget) {
+        for (const id of graph.linksOf(queue.shift()!)) {
+          const other = id < 0 ? undefined : this.table.rowIndex(id);
+          if (other === undefined || seen.has(other)) continue;
+          seen.add(other);
+          visited++;
+          const score = dotRow(data.subarray(row * dim, (row + 1) * dim), data, other, dim);
+          if (score / (graph.norm(row) * graph.norm(other) || 1) < threshold - RERANK_MARGIN) continue;
+          if (!found) candidates.set(row, (found = []));
+          found.push(id);
+          queue.push(other);
+        }
+      }
+    }
+    // A photo with more near photos than asked for may have nearer ones than those found: a walk of the graph,
+    // as find-similar does, adds its best (rare at duplicate thresholds; most photos have no near photo at all).
+    const breadth = Math.max(2 * k + 16, this.options.breadth ?? SEARCH_BREADTH);
+    for (const [row, list] of candidates) {
+      if (list.length < k) continue;
+      const pool = this.walk(data.subarray(row * dim, (row + 1) * dim), breadth, row);
+      for (let j = 0; j < pool.length; j++) if (pool.scores[j]! >= threshold - RERANK_MARGIN) list.push(pool.ids[j]!);
+    }
+    const out = new Map<number, Neighbour[]>();
+    for (const [row, list] of candidates) {
+      const id = ids[row]!;
+      const found = this.rerank(this.get(id)!, list, k, new Set([id]), threshold);
+      if (found.length > 0) out.set(id, found);
     }
     return out;
   }
