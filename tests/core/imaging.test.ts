@@ -7,6 +7,7 @@ import { DoppelError } from '../../src/shared/api.js';
 import {
   analyzeImage,
   exifDateToIso,
+  findTrimBox,
   imageToModelInput,
   rgbToPng,
   sideBySidePng,
@@ -226,6 +227,55 @@ describe('analyzeImage on unusual encodings', () => {
     const a = await analyzeImage(read('exif-samples/tiff/Arbitro.tiff'), { inputSize: S });
     expect(a.format).toBe('tiff');
     expect(a.modelInput.length).toBe(S * S * 3);
+  });
+});
+
+describe('border trimming', () => {
+  it('finds the same box as libvips (sharp trim) on real photos, bordered, letterboxed and plain', async () => {
+    const files = fs
+      .readdirSync(path.join(DATA, 'photos'), { recursive: true })
+      .map(String)
+      .filter((f) => /\.(jpe?g|png)$/i.test(f))
+      .sort()
+      .filter((_, i) => i % 4 === 0);
+    expect(files.length).toBeGreaterThan(30);
+    let trimmedSome = 0;
+    for (const [i, f] of files.entries()) {
+      const photo = sharp(path.join(DATA, 'photos', f));
+      const { width = 0, height = 0 } = await photo.metadata();
+      const b = Math.round(Math.max(width, height) * 0.1);
+      // Plain, a white frame, a black letterbox (and on some, off-white noise-free bars on one side only).
+      const variants = [
+        photo.clone(),
+        photo.clone().extend({ top: b, bottom: b, left: b, right: b, background: '#ffffff' }),
+        photo.clone().extend({ top: 2 * b, bottom: 2 * b, background: '#000000' }),
+        photo.clone().extend({ left: i % 2 ? b : 0, right: i % 2 ? 0 : b, background: '#f0f0e8' }),
+      ];
+      for (const v of variants) {
+        const { data, info } = await sharp(await v.jpeg({ quality: 90 }).toBuffer())
+          .resize({ width: 256, height: 256, fit: 'inside' })
+          .removeAlpha()
+          .raw()
+          .toBuffer({ resolveWithObject: true });
+        const mine = findTrimBox(data, info.width, info.height, 16);
+        const { info: t } = await sharp(data, { raw: { width: info.width, height: info.height, channels: 3 } })
+          .trim({ threshold: 16 })
+          .raw()
+          .toBuffer({ resolveWithObject: true });
+        expect(mine).toEqual({
+          left: 0 - t.trimOffsetLeft!,
+          top: 0 - t.trimOffsetTop!,
+          width: t.width,
+          height: t.height,
+        });
+        if (t.width < info.width || t.height < info.height) trimmedSome++;
+      }
+    }
+    expect(trimmedSome).toBeGreaterThan(files.length * 2); // the framed variants were trimmed
+  }, 120_000);
+
+  it('finds nothing to keep in a picture of one colour', () => {
+    expect(findTrimBox(new Uint8Array(10 * 8 * 3).fill(200), 10, 8, 16)).toBeNull();
   });
 });
 

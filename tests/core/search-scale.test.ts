@@ -364,6 +364,21 @@ describe('library-scale search on real photo vectors', () => {
       expect(second.index.savedPartition()).toEqual(saved);
       const byKey = new Map([...photoIds].map(([k, id]) => [id, vectors.get(k)!]));
       expect(recallAt10(second.index, byKey, 3)).toBeGreaterThanOrEqual(0.99);
+      // A few changes are linked in; many at once (an indexing run) drop the partition for a rebuild.
+      const ids = [...photoIds.values()];
+      store.deletePhotos(ids.slice(0, 10));
+      for (const id of ids.slice(0, 10)) byKey.delete(id);
+      expect(second.sync()).toBe(10);
+      expect(second.index.approximate).toBe(true);
+      expect(second.index.partition!.rows).toBe(byKey.size);
+      const gone = ids.filter((_, i) => i >= 10 && i % 10 === 0);
+      store.deletePhotos(gone);
+      for (const id of gone) byKey.delete(id);
+      expect(second.sync()).toBe(gone.length);
+      expect(second.index.approximate).toBe(false); // the exact scan answers while it is built again
+      await second.ensurePartition();
+      expect(second.index.partition!.rows).toBe(byKey.size);
+      expect(recallAt10(second.index, byKey, 3)).toBeGreaterThanOrEqual(0.99);
       second.close();
 
       const { cells } = snapshotPaths(`${dbPath}.search`, 'test-model');

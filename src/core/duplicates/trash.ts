@@ -6,7 +6,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import trash from 'trash';
 import { DoppelError } from '../../shared/api.js';
 
 /** Where a file went. The fields beyond originalPath are null when the trash cannot tell. */
@@ -76,6 +75,8 @@ async function checkMovable(file: string): Promise<void> {
 async function moveToTrash(file: string): Promise<void> {
   await checkMovable(file);
   try {
+    // Loaded on first use: most runs never trash anything, and the package takes ~0.1 s to load.
+    const { default: trash } = await import('trash');
     await trash([file], { glob: false });
   } catch (err) {
     throw new DoppelError('io', `Cannot move ${file} to the trash: ${(err as Error).message}`, { cause: err });

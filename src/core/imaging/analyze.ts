@@ -1,5 +1,4 @@
 import exifr from 'exifr';
-import decodeHeic from 'heic-decode';
 import sharp from 'sharp';
 import { DoppelError } from '../../shared/api.js';
 
@@ -76,6 +75,8 @@ function asBuffer(input: Uint8Array): Buffer {
  * over any EXIF orientation in HEIF), so the raw pixels are already upright and carry no orientation to apply again.
  */
 async function heicPipeline(input: Buffer): Promise<sharp.Sharp> {
+  // Loaded on first use (~0.15 s): most libraries hold no HEVC-coded HEIC at all.
+  const { default: decodeHeic } = await import('heic-decode');
   let img: Awaited<ReturnType<typeof decodeHeic>>;
   try {
     img = await decodeHeic({ buffer: input });
@@ -143,24 +144,87 @@ export interface ModelInputSpec {
 
 const TRIM_THRESHOLD = 16;
 
-/** The decoded picture without uniform borders; the picture itself when trimming finds nothing to keep. */
-async function trimmed(d: Decoded): Promise<{ rgb: Buffer; width: number; height: number }> {
-  try {
-    const { data, info } = await sharp(d.rgb, rawInput(d.width, d.height))
-      .trim({ threshold: TRIM_THRESHOLD })
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    // A near-uniform picture would trim down to a sliver: keep it whole.
-    if (info.width * 4 < d.width || info.height * 4 < d.height) return d;
-    return { rgb: data, width: info.width, height: info.height };
-  } catch {
-    return d; // libvips cannot find a background (e.g. a single colour): nothing to trim
+export interface Box {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * The box of packed RGB outside its uniform borders, as libvips' find_trim (sharp's trim()) finds it: the
+ * background is the top-left pixel; a pixel is foreground when, in some band, the median of its 3x3
+ * neighbourhood (edges repeated) differs from the background by more than `threshold`. Null when nothing is.
+ * The same box as sharp's trim, in a few rows' work for a picture without borders (its first and last rows
+ * reach both sides); tests/core/imaging.test.ts holds it to sharp's answer.
+ */
+export function findTrimBox(rgb: Uint8Array, width: number, height: number, threshold: number): Box | null {
+  const bg = [rgb[0]!, rgb[1]!, rgb[2]!];
+  const at = (x: number, y: number, b: number): number => rgb[(y * width + x) * 3 + b]!;
+  const row = new Uint8Array(width);
+  /** The foreground of row y into `row`; whether it has any. The median of 9 values exceeds v when at least 5
+   * of them do (and is below v when at least 5 are), so counts replace sorting. */
+  const foreground = (y: number): boolean => {
+    const y0 = y > 0 ? y - 1 : 0;
+    const y2 = y < height - 1 ? y + 1 : height - 1;
+    let any = false;
+    for (let x = 0; x < width; x++) {
+      const x0 = x > 0 ? x - 1 : 0;
+      const x2 = x < width - 1 ? x + 1 : width - 1;
+      let fg = 0;
+      for (let b = 0; b < 3 && !fg; b++) {
+        const up = bg[b]! + threshold;
+        const down = bg[b]! - threshold;
+        let above = 0;
+        let below = 0;
+        for (let yy = 0; yy < 3; yy++) {
+          const r = yy === 0 ? y0 : yy === 1 ? y : y2;
+          for (let xx = 0; xx < 3; xx++) {
+            const v = at(xx === 0 ? x0 : xx === 1 ? x : x2, r, b);
+            if (v > up) above++;
+            else if (v < down) below++;
+          }
+        }
+        if (above >= 5 || below >= 5) fg = 1;
+      }
+      row[x] = fg;
+      if (fg) any = true;
+    }
+    return any;
+  };
+  let top = 0;
+  while (top < height && !foreground(top)) top++;
+  if (top === height) return null;
+  let bottom = height - 1;
+  while (bottom > top && !foreground(bottom)) bottom--;
+  let left = width;
+  let right = -1;
+  for (let y = top; y <= bottom && (left > 0 || right < width - 1); y++) {
+    if (!foreground(y)) continue;
+    left = Math.min(left, row.indexOf(1));
+    right = Math.max(right, row.lastIndexOf(1));
   }
+  return { left, top, width: right - left + 1, height: bottom - top + 1 };
+}
+
+/** The decoded picture without uniform borders; the picture itself when trimming finds nothing to keep. */
+function trimmed(d: Decoded): { rgb: Buffer; width: number; height: number } {
+  const box = d.width >= 3 && d.height >= 3 ? findTrimBox(d.rgb, d.width, d.height, TRIM_THRESHOLD) : null;
+  // Nothing but background (e.g. a single colour), or a near-uniform picture that would trim down to a sliver:
+  // keep it whole.
+  if (!box || box.width * 4 < d.width || box.height * 4 < d.height) return d;
+  if (box.width === d.width && box.height === d.height) return d;
+  const rgb = Buffer.alloc(box.width * box.height * 3);
+  for (let y = 0; y < box.height; y++) {
+    const from = ((box.top + y) * d.width + box.left) * 3;
+    d.rgb.copy(rgb, y * box.width * 3, from, from + box.width * 3);
+  }
+  return { rgb, width: box.width, height: box.height };
 }
 
 async function toModelInput(d: Decoded, spec: number | ModelInputSpec): Promise<Uint8Array> {
   const { size, trimBorders = false } = typeof spec === 'number' ? { size: spec } : spec;
-  const src = trimBorders ? await trimmed(d) : d;
+  const src = trimBorders ? trimmed(d) : d;
   const out = await sharp(src.rgb, rawInput(src.width, src.height))
     .resize(size, size, { fit: 'fill', kernel: MODEL_RESIZE_KERNEL })
     .raw()
@@ -210,7 +274,7 @@ export async function analyzeImage(input: Uint8Array, opts: AnalyzeOptions): Pro
   ]);
   const [modelInput, thumbnail] = await Promise.all([
     toModelInput(d, { size: opts.inputSize, trimBorders: opts.trimBorders }),
-    sharp(d.rgb, rawInput(d.width, d.height)).webp({ quality: 80 }).toBuffer(),
+    sharp(d.rgb, rawInput(d.width, d.height)).webp({ quality: 80, effort: 2 }).toBuffer(),
   ]);
   const orientation = d.meta.orientation ?? null;
   return {

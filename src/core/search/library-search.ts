@@ -8,6 +8,9 @@ import { SearchChanges } from '../store/search-changes.js';
 import { CompactIndex, type PartitionOptions } from './search-index.js';
 import { readSnapshot, writeSnapshot } from './snapshot.js';
 
+/** Changes, as a share of the library, from which a sync rebuilds the partition instead of updating it. */
+const REBUILD_AFTER = 0.05;
+
 export interface LibrarySearchOptions {
   store: Store;
   modelId: number;
@@ -87,12 +90,17 @@ export class LibrarySearch {
     return this.changes.state();
   }
 
-  /** Applies the changes made to the library's vectors since the index last saw it; returns how many photos. */
+  /**
+   * Applies the changes made to the library's vectors since the index last saw it; returns how many photos.
+   * When many photos changed at once (an indexing run), the partition is dropped and built again in the
+   * background rather than each photo linked into it (the exact scan answers meanwhile).
+   */
   sync(): number {
-    return this.opts.store.transaction(() => {
+    const changed = this.opts.store.transaction(() => {
       const { generation } = this.state();
       if (generation === this.generation) return 0;
       const rows = this.changes.since(this.generation);
+      if (this.index.partition && rows.length > REBUILD_AFTER * this.index.size) this.index.attachPartition(null);
       for (const { photoId, vector } of rows) {
         if (vector) this.index.upsert(photoId, vector);
         else this.index.remove(photoId);
@@ -100,6 +108,8 @@ export class LibrarySearch {
       this.generation = generation;
       return rows.length;
     });
+    if (changed > 0 && this.index.wantsPartition && !this.closed) void this.ensurePartition();
+    return changed;
   }
 
   /**

@@ -369,18 +369,24 @@ export class CompactIndex implements SearchIndex {
       norms[i] = v ? normOf(v) : 0;
     }
     const mine = new Int32Array(degree);
+    // mark[w] === u: w was already considered for u this round (each candidate is scored once per photo).
+    const mark = new Int32Array(ids.length).fill(-1);
     for (let round = 0; round < (this.options.refineRounds ?? REFINE_ROUNDS); round++) {
+      mark.fill(-1);
       for (let u = 0; u < ids.length; u++) {
         if (u % 1024 === 0) yield;
         const vu = read(ids[u]!);
         if (!vu || norms[u] === 0) continue;
         mine.set(links.subarray(u * degree, (u + 1) * degree));
+        mark[u] = u;
+        for (const v of mine) if (v >= 0) mark[v] = u;
         for (const v of mine) {
           if (v < 0) continue;
           for (let b = v * degree; b < (v + 1) * degree; b++) {
             const w = links[b]!;
-            if (w < 0 || w === u || norms[w] === 0 || links.subarray(u * degree, (u + 1) * degree).includes(w))
-              continue;
+            if (w < 0 || mark[w] === u) continue;
+            mark[w] = u;
+            if (norms[w] === 0) continue;
             const rw = this.table.rowIndex(ids[w]!);
             if (rw === undefined) continue;
             const score = dotRow(vu, this.table.data, rw, this.dim) / (norms[u]! * norms[w]!);
