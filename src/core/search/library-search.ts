@@ -100,7 +100,10 @@ export class LibrarySearch {
       const { generation } = this.state();
       if (generation === this.generation) return 0;
       const rows = this.changes.since(this.generation);
-      if (this.index.partition && rows.length > REBUILD_AFTER * this.index.size) this.index.attachPartition(null);
+      if (this.index.partition && rows.length > REBUILD_AFTER * this.index.size) {
+        this.index.attachPartition(null); // cancels a build in progress too: the next one starts afresh
+        this.partitionBuild = null;
+      }
       for (const { photoId, vector } of rows) {
         if (vector) this.index.upsert(photoId, vector);
         else this.index.remove(photoId);
@@ -124,7 +127,9 @@ export class LibrarySearch {
       .then((partition) => {
         if (partition && !this.closed) this.save();
       })
-      .finally(() => (this.partitionBuild = null));
+      .finally(() => {
+        if (this.partitionBuild === build) this.partitionBuild = null;
+      });
     this.partitionBuild = build;
     return build;
   }
