@@ -646,6 +646,8 @@ export class CompactIndex implements SearchIndex {
     const seen = new Set<number>();
     for (let row = 0; row < this.size; row++) {
       const list = candidates.get(row);
+      const v = data.subarray(row * dim, (row + 1) * dim);
+      const norm = graph.norm(row) || 1;
       seen.clear();
       seen.add(row);
       for (const id of list ?? []) seen.add(this.table.rowIndex(id)!);
@@ -658,8 +660,8 @@ export class CompactIndex implements SearchIndex {
           if (other === undefined || seen.has(other)) continue;
           seen.add(other);
           visited++;
-          const score = dotRow(data.subarray(row * dim, (row + 1) * dim), data, other, dim);
-          if (score / (graph.norm(row) * graph.norm(other) || 1) < threshold - RERANK_MARGIN) continue;
+          const score = dotRow(v, data, other, dim) / (norm * (graph.norm(other) || 1));
+          if (score < threshold - RERANK_MARGIN) continue;
           if (!found) candidates.set(row, (found = []));
           found.push(id);
           queue.push(other);
