@@ -7,6 +7,7 @@
 // Training is deterministic for a given library, whatever order its photos were added in: the k-means sample
 // and the starting centroids are the photos whose ids hash lowest, and every step is a nearest-centroid search.
 import nodeModule from 'node:module';
+import { quantiseRow } from './vector-index.js';
 
 type Usearch = typeof import('usearch').default;
 const usearch = nodeModule.createRequire(import.meta.url)('usearch') as Usearch;
@@ -32,14 +33,6 @@ function hashId(id: number): number {
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   return (h ^ (h >>> 16)) >>> 0;
-}
-
-/** Quantises a float vector (any scale) into `out` at `offset`: largest component at +-127. */
-function quantiseInto(v: ArrayLike<number>, out: Int8Array, offset: number, dim: number): void {
-  let max = 0;
-  for (let i = 0; i < dim; i++) max = Math.max(max, Math.abs(v[i]!));
-  const scale = max === 0 ? 0 : 127 / max;
-  for (let i = 0; i < dim; i++) out[offset + i] = Math.round(v[i]! * scale);
 }
 
 /**
@@ -148,7 +141,7 @@ export function* train(
         const i = worst[next++ % s]!;
         centroids.set(sampleRows.subarray(i * dim, (i + 1) * dim), c * dim);
       } else {
-        quantiseInto(sums.subarray(c * dim, (c + 1) * dim), centroids, c * dim, dim);
+        quantiseRow(sums.subarray(c * dim, (c + 1) * dim), centroids, c * dim, dim);
       }
     }
   }
