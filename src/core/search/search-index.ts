@@ -186,29 +186,29 @@ export class CompactIndex implements SearchIndex {
     graph.set(row, normOf(v), links);
     // Each photo the walk found near it links to it when it has room, or when this photo is nearer than its
     // farthest link (the graph stays close to every photo's nearest neighbours as photos come).
-    for (const other of found.ids.subarray(0, found.length)) {
-      const r = this.table.rowIndex(other);
+    for (let j = 0; j < found.length; j++) {
+      const r = this.table.rowIndex(found.ids[j]!);
       if (r === undefined) continue;
       const theirs = graph.linksOf(r);
       if (theirs.includes(id)) continue;
       const w = this.rowAt(r)!;
       let worst = -1;
       let worstScore = Infinity;
-      for (let j = 0; j < theirs.length; j++) {
-        const rr = theirs[j]! < 0 ? undefined : this.table.rowIndex(theirs[j]!);
+      for (let x = 0; x < theirs.length; x++) {
+        const rr = theirs[x]! < 0 ? undefined : this.table.rowIndex(theirs[x]!);
         if (rr === undefined) {
-          worst = j; // an empty slot, or a photo since removed
+          worst = x; // an empty slot, or a photo since removed
           worstScore = -Infinity;
           break;
         }
         const score = dotRow(w, this.table.data, rr, this.dim) / (graph.norm(r) * graph.norm(rr) || 1);
         if (score < worstScore) {
           worstScore = score;
-          worst = j;
+          worst = x;
         }
       }
-      const mine = dotRow(w, this.table.data, row, this.dim) / (graph.norm(r) * graph.norm(row) || 1);
-      if (worst >= 0 && mine > worstScore) theirs[worst] = id;
+      // The walk scored this photo against them already.
+      if (worst >= 0 && found.scores[j]! > worstScore) theirs[worst] = id;
     }
   }
 
