@@ -327,7 +327,7 @@ export class CellPartition {
  * Every one of the rows 0..count-1 (read through `read`) against the rows of its `probes` nearest cells, cell by
  * cell (one native call per cell and chunk of queries): `visit(row, other, score)` for each row's `want` best in
  * each cell it probes, with their approximate int8 cosine (a row meets itself too). Yields after each native
- * call, so a background build can let the event loop run.
+ * call, so a background build can let the event loop run. Returns the cells each row probed (count x probes).
  */
 export function* scanCells(
   part: CellPartition,
@@ -337,7 +337,7 @@ export function* scanCells(
   want: number,
   threads: number,
   visit: (row: number, other: number, score: number) => void,
-): Generator<void, void, void> {
+): Generator<void, Int32Array, void> {
   const { dim } = part;
   const p = Math.min(part.cells, probes);
   // Each row's nearest cells.
@@ -392,4 +392,5 @@ export function* scanCells(
       yield;
     }
   }
+  return probeOf;
 }

@@ -624,7 +624,11 @@ export class CompactIndex implements SearchIndex {
         list.push(ids[other]!);
       },
     );
-    while (!steps.next().done);
+    let step = steps.next();
+    while (!step.done) step = steps.next();
+    const probeOf = step.value;
+    const probes = probeOf.length / Math.max(1, this.size);
+    const part = this.part!;
     // Then along the graph: from each photo, its links and, through every photo found above the threshold, theirs
     // (near photos the cells put apart are linked, directly or through a near photo).
     const graph = this.graph!;
@@ -647,6 +651,12 @@ export class CompactIndex implements SearchIndex {
           const other = id < 0 ? undefined : this.table.rowIndex(id);
           if (other === undefined || seen.has(other)) continue;
           seen.add(other);
+          // A photo in a cell this one probed was scored by the cell scan (and when that cell held more near
+          // photos than it reported, this photo gets the wide walk below).
+          const cell = part.cellOfRow(other);
+          let probed = false;
+          for (let x = row * probes; x < (row + 1) * probes && !probed; x++) probed = probeOf[x] === cell;
+          if (probed) continue;
           visited++;
           const score = dotRow(v, data, other, dim) / (norm * (graph.norm(other) || 1));
           if (score < threshold - RERANK_MARGIN) continue;
