@@ -209,10 +209,6 @@ export class CellPartition {
     return cell === NONE ? -1 : cell;
   }
 
-  cellSize(cell: number): number {
-    return this.sizes[cell]!;
-  }
-
   /** The rows of `cell` (a view, valid until the next change). */
   cellRows(cell: number): Int32Array {
     return this.members[cell]!.subarray(0, this.sizes[cell]!);
