@@ -51,7 +51,8 @@ beforeAll(() => {
   fs.symlinkSync(path.join(outside, 'secret.jpg'), path.join(lib, 'link-out.jpg'));
   fs.symlinkSync(outside, path.join(lib, 'dir-out'));
   fs.symlinkSync(path.join(lib, 'a.jpg'), path.join(lib, 'link-in.jpg'));
-  const thumb = thumbnailPath(thumbs, HASH);
+  // A WebP thumbnail, as libraries indexed before thumbnails were JPEG have them.
+  const thumb = thumbnailPath(thumbs, HASH, '.webp');
   fs.mkdirSync(path.dirname(thumb), { recursive: true });
   fs.writeFileSync(thumb, 'webp bytes');
   const folder: FolderInfo = { id: 1, path: lib, addedAt: 0, status: 'online', reference: false };
@@ -138,7 +139,7 @@ describe('parseMediaUrl', () => {
 describe('media resolution', () => {
   it('serves the thumbnail and the original of a library photo', () => {
     expect(resolveMediaUrl(library, 'doppel://thumb/1')).toEqual({
-      path: fs.realpathSync(thumbnailPath(thumbs, HASH)),
+      path: fs.realpathSync(thumbnailPath(thumbs, HASH, '.webp')),
       contentType: 'image/webp',
     });
     expect(resolveMediaUrl(library, 'doppel://original/2')).toEqual({
@@ -146,6 +147,20 @@ describe('media resolution', () => {
       contentType: 'image/png',
     });
     expect(resolveMediaUrl(library, 'doppel://original/7')?.path).toBe(fs.realpathSync(path.join(lib, 'a.jpg')));
+  });
+
+  it('serves the JPEG thumbnail that indexing now writes, before an older WebP one', () => {
+    const jpeg = thumbnailPath(thumbs, HASH);
+    expect(path.extname(jpeg)).toBe('.jpg');
+    fs.writeFileSync(jpeg, 'jpeg bytes');
+    try {
+      expect(resolveMediaUrl(library, 'doppel://thumb/1')).toEqual({
+        path: fs.realpathSync(jpeg),
+        contentType: 'image/jpeg',
+      });
+    } finally {
+      fs.rmSync(jpeg);
+    }
   });
 
   it('refuses ids not in the library, photos without a thumbnail, and rows pointing out of their folder', () => {

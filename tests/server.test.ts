@@ -182,7 +182,7 @@ describe('bridge', () => {
     expect(Buffer.from(await original.arrayBuffer()).equals(fs.readFileSync(photo.path))).toBe(true);
     const thumb = await fetch(`${base}media/thumb/${photo.id}`);
     expect(thumb.status).toBe(200);
-    expect(thumb.headers.get('content-type')).toBe('image/webp');
+    expect(thumb.headers.get('content-type')).toBe('image/jpeg');
     for (const id of ['999999', '0', '-1', '1.5', 'abc', '..%2F..%2Fsecret.txt', encodeURIComponent(photo.path)]) {
       expect((await fetch(`${base}media/original/${id}`)).status, id).toBe(404);
     }

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { FolderInfo, PhotoInfo } from '../shared/api.js';
 import { isInside } from './duplicates/keeper.js';
-import { thumbnailPath } from './indexer/indexer.js';
+import { existingThumbnail } from './indexer/indexer.js';
 
 export type MediaKind = 'thumb' | 'original';
 
@@ -80,8 +80,9 @@ export function resolveMedia(library: MediaLibrary, kind: MediaKind, id: number)
   if (!photo) return null;
   if (kind === 'thumb') {
     if (!photo.hash) return null;
-    const file = confinePath(thumbnailPath(library.thumbnailDir, photo.hash), [library.thumbnailDir]);
-    return file ? { path: file, contentType: 'image/webp' } : null;
+    const cached = existingThumbnail(library.thumbnailDir, photo.hash);
+    const file = cached ? confinePath(cached, [library.thumbnailDir]) : null;
+    return file ? { path: file, contentType: contentTypeOf(file) } : null;
   }
   const folder = library.getFolder(photo.folderId);
   if (!folder) return null;

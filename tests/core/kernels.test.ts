@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { initBackend, tf } from '../../src/core/model/runtime.js';
+import type { TF } from '../../src/core/model/tfjs.js';
 
 // The wasm backend's Conv2DBackpropFilter and Conv2DBackpropInput are Doppel's own kernels; their
 // gradients must match the reference cpu backend's.
@@ -31,8 +32,8 @@ function gradients(backend: string, c: Case): { dx: Float32Array; dw: Float32Arr
     const w = tf.tensor4d(random(c.w, 2), c.w as [number, number, number, number]);
     const y = tf.conv2d(x, w, c.strides, c.pad);
     const r = tf.tensor(random(y.shape, 3), y.shape);
-    const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-      tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.strides, c.pad), r)),
+    const [dx, dw] = tf.grads((a: TF.Tensor, b: TF.Tensor) =>
+      tf.sum(tf.mul(tf.conv2d(a as TF.Tensor4D, b as TF.Tensor4D, c.strides, c.pad), r)),
     )([x, w]);
     return { dx: dx!.dataSync() as Float32Array, dw: dw!.dataSync() as Float32Array };
   });
@@ -80,7 +81,7 @@ describe('wasm convolution gradient kernels', () => {
       [4, 8, 8, 3],
     );
     const opt = tf.train.adam(0.01);
-    const loss = (): tf.Scalar => tf.losses.meanSquaredError(x, model.apply(x) as tf.Tensor) as tf.Scalar;
+    const loss = (): TF.Scalar => tf.losses.meanSquaredError(x, model.apply(x) as TF.Tensor) as TF.Scalar;
     const before = loss().dataSync()[0]!;
     for (let i = 0; i < 30; i++) opt.minimize(loss);
     const after = loss().dataSync()[0]!;

@@ -30,7 +30,7 @@ export interface Analysis {
   takenAt: string | null;
   /** inputSize * inputSize * 3 bytes of RGB, row-major, oriented, squashed to a square. */
   modelInput: Uint8Array;
-  /** WebP, quality 80, longest side at most thumbSize, oriented. */
+  /** JPEG, quality 80, longest side at most thumbSize, oriented. */
   thumbnail: Buffer;
 }
 
@@ -274,7 +274,7 @@ export async function analyzeImage(input: Uint8Array, opts: AnalyzeOptions): Pro
   ]);
   const [modelInput, thumbnail] = await Promise.all([
     toModelInput(d, { size: opts.inputSize, trimBorders: opts.trimBorders }),
-    sharp(d.rgb, rawInput(d.width, d.height)).webp({ quality: 80, effort: 2 }).toBuffer(),
+    sharp(d.rgb, rawInput(d.width, d.height)).jpeg({ quality: 80 }).toBuffer(),
   ]);
   const orientation = d.meta.orientation ?? null;
   return {
@@ -294,9 +294,10 @@ export async function imageToModelInput(input: Uint8Array, spec: number | ModelI
 }
 
 /**
- * The model input from a cached analysis thumbnail (the WebP analyzeImage wrote), for encoding with a new model
- * without decoding the original again. The thumbnail is the same oriented intermediate (longest side 256) that
- * analyzeImage makes the model input from, stored as WebP quality 80.
+ * The model input from a cached analysis thumbnail (the JPEG analyzeImage wrote, or the WebP of a library indexed
+ * before thumbnails were JPEG), for encoding with a new model without decoding the original again. The thumbnail
+ * is the same oriented intermediate (longest side 256) that analyzeImage makes the model input from, stored at
+ * quality 80.
  */
 export async function thumbnailToModelInput(thumbnail: Uint8Array, spec: number | ModelInputSpec): Promise<Uint8Array> {
   let decoded: Decoded;

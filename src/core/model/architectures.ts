@@ -2,6 +2,7 @@
 // bottleneck: the encoder is the sub-graph up to `code` (its flattened output is the stored vector),
 // and the full model's output is the reconstruction shown to users.
 import { tf } from './runtime.js';
+import type { TF } from './tfjs.js';
 
 export interface ArchitectureSpec {
   /** Stable identifier written to the model card. */
@@ -16,10 +17,10 @@ export interface ArchitectureSpec {
   training: 'plain' | 'invariant';
   /** Retrieval steps written to the card (see ModelCard.preprocess). */
   preprocess: { trimBorders: boolean; mirrorInvariant: boolean };
-  build(): tf.LayersModel;
+  build(): TF.LayersModel;
 }
 
-function conv(filters: number, activation: 'relu' | 'sigmoid' = 'relu', name?: string): tf.layers.Layer {
+function conv(filters: number, activation: 'relu' | 'sigmoid' = 'relu', name?: string): TF.layers.Layer {
   return tf.layers.conv2d({
     filters,
     kernelSize: 3,
@@ -46,9 +47,9 @@ export const seedArchitecture: ArchitectureSpec = {
   preprocess: { trimBorders: false, mirrorInvariant: false },
   build() {
     const input = tf.input({ shape: [32, 32, 3], name: 'image' });
-    let x = input as tf.SymbolicTensor;
-    const apply = (layer: tf.layers.Layer): void => {
-      x = layer.apply(x) as tf.SymbolicTensor;
+    let x = input as TF.SymbolicTensor;
+    const apply = (layer: TF.layers.Layer): void => {
+      x = layer.apply(x) as TF.SymbolicTensor;
     };
     [conv(16), conv(32), conv(64)].forEach(apply);
     apply(tf.layers.maxPooling2d({ poolSize: 2 }));
@@ -81,9 +82,9 @@ export const invariantArchitecture: ArchitectureSpec = {
   preprocess: { trimBorders: true, mirrorInvariant: true },
   build() {
     const input = tf.input({ shape: [32, 32, 3], name: 'image' });
-    let x = input as tf.SymbolicTensor;
-    const apply = (layer: tf.layers.Layer): void => {
-      x = layer.apply(x) as tf.SymbolicTensor;
+    let x = input as TF.SymbolicTensor;
+    const apply = (layer: TF.layers.Layer): void => {
+      x = layer.apply(x) as TF.SymbolicTensor;
     };
     apply(conv(32));
     apply(tf.layers.maxPooling2d({ poolSize: 2 }));

@@ -2,6 +2,7 @@
 // copies of photos (crops, slight rotations, mirroring, brightness, greyscale, blur, a caption bar,
 // noise standing in for re-compression). Borders are not simulated: the model's input trims them.
 import { tf } from './runtime.js';
+import type { TF } from './tfjs.js';
 
 export interface AugmentOptions {
   outSize: number;
@@ -11,16 +12,16 @@ export interface AugmentOptions {
 const uniform = (random: () => number, lo: number, hi: number): number => lo + (hi - lo) * random();
 
 /** Box-filters a batch of 2s x 2s images down to s x s (exact 2x2 averages). */
-export function halve(images: tf.Tensor4D, size: number): tf.Tensor4D {
+export function halve(images: TF.Tensor4D, size: number): TF.Tensor4D {
   return tf.image.resizeBilinear(images, [size, size], false, true);
 }
 
-function mask(values: number[], shape: [number, number, number, number]): tf.Tensor4D {
+function mask(values: number[], shape: [number, number, number, number]): TF.Tensor4D {
   return tf.tensor4d(values, shape);
 }
 
 /** Attacked copies of `images` (B x S x S x 3 on [0,1]) at outSize x outSize. */
-export function attack(images: tf.Tensor4D, { outSize, random }: AugmentOptions): tf.Tensor4D {
+export function attack(images: TF.Tensor4D, { outSize, random }: AugmentOptions): TF.Tensor4D {
   return tf.tidy(() => {
     const b = images.shape[0];
     // One random angle per batch (rotateWithOffset takes one), applied to about a third of the samples.
@@ -54,11 +55,11 @@ export function attack(images: tf.Tensor4D, { outSize, random }: AugmentOptions)
       tf
         .tensor1d(rotate, 'bool')
         .reshape([b, 1, 1, 1])
-        .tile([1, ...images.shape.slice(1)]) as tf.Tensor4D,
+        .tile([1, ...images.shape.slice(1)]) as TF.Tensor4D,
       rotated,
       images,
-    ) as tf.Tensor4D;
-    let x = tf.image.cropAndResize(source, tf.tensor2d(boxes, [b, 4]), tf.range(0, b, 1, 'int32') as tf.Tensor1D, [
+    ) as TF.Tensor4D;
+    let x = tf.image.cropAndResize(source, tf.tensor2d(boxes, [b, 4]), tf.range(0, b, 1, 'int32') as TF.Tensor1D, [
       outSize,
       outSize,
     ]);
@@ -85,10 +86,10 @@ export function attack(images: tf.Tensor4D, { outSize, random }: AugmentOptions)
     const greyMask = mask(grey, shape1);
     x = x.mul(tf.sub(1, greyMask)).add(x.mean(3, true).tile([1, 1, 1, 3]).mul(greyMask));
     const blurMask = mask(blur, shape1);
-    x = x.mul(tf.sub(1, blurMask)).add(tf.avgPool(x as tf.Tensor4D, 3, 1, 'same').mul(blurMask));
+    x = x.mul(tf.sub(1, blurMask)).add(tf.avgPool(x as TF.Tensor4D, 3, 1, 'same').mul(blurMask));
     x = x.add(tf.randomNormal(x.shape, 0, 1, 'float32', Math.floor(random() * 1e9)).mul(mask(noise, shape1)));
     const barMask = mask(bar, [b, outSize, 1, 1]);
     x = x.mul(tf.sub(1, barMask)).add(barMask.mul(0.08));
-    return x.clipByValue(0, 1) as tf.Tensor4D;
+    return x.clipByValue(0, 1) as TF.Tensor4D;
   });
 }

@@ -5,6 +5,7 @@ import { DoppelError } from '../../shared/api.js';
 import type { ModelInputSpec } from '../imaging/analyze.js';
 import { loadLayersModel } from './files.js';
 import { initBackend, tf, type BackendName } from './runtime.js';
+import type { TF } from './tfjs.js';
 
 export interface ModelCard {
   name: string;
@@ -62,8 +63,8 @@ export class Autoencoder {
     readonly name: string,
     readonly card: ModelCard,
     readonly backend: BackendName,
-    private readonly full: tf.LayersModel,
-    private readonly encoder: tf.LayersModel,
+    private readonly full: TF.LayersModel,
+    private readonly encoder: TF.LayersModel,
     /** Variants share their parent's weights and leave disposing them to it. */
     private readonly ownsWeights = true,
   ) {}
@@ -100,11 +101,11 @@ export class Autoencoder {
   }
 
   /** Wraps a model in memory (used by training and tests). */
-  static fromModel(name: string, card: ModelCard, backend: BackendName, full: tf.LayersModel): Autoencoder {
+  static fromModel(name: string, card: ModelCard, backend: BackendName, full: TF.LayersModel): Autoencoder {
     return new Autoencoder(name, card, backend, full, encoderOf(full));
   }
 
-  private toBatch(inputs: readonly Uint8Array[]): tf.Tensor4D {
+  private toBatch(inputs: readonly Uint8Array[]): TF.Tensor4D {
     const s = this.inputSize;
     const size = s * s * 3;
     const data = new Float32Array(inputs.length * size);
@@ -127,9 +128,9 @@ export class Autoencoder {
       const chunk = inputs.slice(start, start + BATCH);
       const codes = tf.tidy(() => {
         const x = this.toBatch(chunk);
-        const codeOf = (t: tf.Tensor4D): tf.Tensor => {
-          const c = this.encoder.predict(t) as tf.Tensor;
-          return this.card.preprocess?.mirrorInvariant ? c.add(this.encoder.predict(t.reverse(2)) as tf.Tensor) : c;
+        const codeOf = (t: TF.Tensor4D): TF.Tensor => {
+          const c = this.encoder.predict(t) as TF.Tensor;
+          return this.card.preprocess?.mirrorInvariant ? c.add(this.encoder.predict(t.reverse(2)) as TF.Tensor) : c;
         };
         let y = codeOf(x);
         const greyWeight = this.card.preprocess?.greyWeight ?? 0;
@@ -137,7 +138,7 @@ export class Autoencoder {
           const grey = x
             .mul(tf.tensor1d([0.299, 0.587, 0.114]))
             .sum(3, true)
-            .tile([1, 1, 1, 3]) as tf.Tensor4D;
+            .tile([1, 1, 1, 3]) as TF.Tensor4D;
           y = y.add(codeOf(grey).mul(greyWeight));
         }
         return y.reshape([chunk.length, -1]).dataSync() as Float32Array;
@@ -151,8 +152,8 @@ export class Autoencoder {
   reconstruct(input: Uint8Array): { output: Uint8Array; code: Float32Array; mse: number } {
     return tf.tidy(() => {
       const x = this.toBatch([input]);
-      const y = this.full.predict(x) as tf.Tensor;
-      const code = (this.encoder.predict(x) as tf.Tensor).dataSync() as Float32Array;
+      const y = this.full.predict(x) as TF.Tensor;
+      const code = (this.encoder.predict(x) as TF.Tensor).dataSync() as Float32Array;
       const mse = tf.losses.meanSquaredError(x, y).dataSync()[0]!;
       const pixels = y.mul(255).round().clipByValue(0, 255).dataSync();
       return { output: Uint8Array.from(pixels), code: Float32Array.from(code), mse };
@@ -161,7 +162,7 @@ export class Autoencoder {
 
   /** The encoder's bottleneck for one input, one height x width map per channel (the code is stored HWC). */
   bottleneckMaps(input: Uint8Array): { height: number; width: number; maps: Float32Array[] } {
-    const code = tf.tidy(() => (this.encoder.predict(this.toBatch([input])) as tf.Tensor).dataSync() as Float32Array);
+    const code = tf.tidy(() => (this.encoder.predict(this.toBatch([input])) as TF.Tensor).dataSync() as Float32Array);
     const [height = 1, width = 1, channels = code.length] = this.card.codeShape;
     const maps = Array.from({ length: channels }, (_, c) => {
       const map = new Float32Array(height * width);
@@ -176,7 +177,7 @@ export class Autoencoder {
   }
 }
 
-function encoderOf(full: tf.LayersModel): tf.LayersModel {
+function encoderOf(full: TF.LayersModel): TF.LayersModel {
   const code = full.getLayer('code');
-  return tf.model({ inputs: full.inputs, outputs: code.output as tf.SymbolicTensor, name: 'encoder' });
+  return tf.model({ inputs: full.inputs, outputs: code.output as TF.SymbolicTensor, name: 'encoder' });
 }

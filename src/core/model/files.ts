@@ -3,13 +3,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { tf } from './runtime.js';
+import type { TF } from './tfjs.js';
 
 interface ModelJson {
   modelTopology: object;
   format: 'layers-model';
   generatedBy: string;
   convertedBy: null;
-  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+  weightsManifest: { paths: string[]; weights: TF.io.WeightsManifestEntry[] }[];
 }
 
 /** Writes `file` through a temporary sibling and a rename, so a killed process never leaves half a file. */
@@ -19,13 +20,13 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   fs.renameSync(tmp, file);
 }
 
-function weightBytes(data: tf.io.WeightData | undefined): Uint8Array {
+function weightBytes(data: TF.io.WeightData | undefined): Uint8Array {
   if (!data) return new Uint8Array(0);
   const joined = Array.isArray(data) ? tf.io.CompositeArrayBuffer.join(data) : data;
   return new Uint8Array(joined);
 }
 
-export async function saveLayersModel(model: tf.LayersModel, dir: string): Promise<void> {
+export async function saveLayersModel(model: TF.LayersModel, dir: string): Promise<void> {
   fs.mkdirSync(dir, { recursive: true });
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
@@ -43,9 +44,9 @@ export async function saveLayersModel(model: tf.LayersModel, dir: string): Promi
   );
 }
 
-export async function loadLayersModel(dir: string): Promise<tf.LayersModel> {
+export async function loadLayersModel(dir: string): Promise<TF.LayersModel> {
   const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')) as ModelJson;
-  const specs: tf.io.WeightsManifestEntry[] = [];
+  const specs: TF.io.WeightsManifestEntry[] = [];
   const buffers: Buffer[] = [];
   for (const group of json.weightsManifest) {
     specs.push(...group.weights);
@@ -62,7 +63,7 @@ interface TensorRecord {
 }
 
 /** Saves a list of float32 tensors (weights, optimiser slots) as one file with a JSON header. */
-export function saveTensors(file: string, tensors: { name: string; tensor: tf.Tensor }[]): void {
+export function saveTensors(file: string, tensors: { name: string; tensor: TF.Tensor }[]): void {
   const header: TensorRecord[] = tensors.map(({ name, tensor }) => ({ name, shape: tensor.shape }));
   const headerBytes = Buffer.from(JSON.stringify(header));
   const parts: Uint8Array[] = [Buffer.alloc(4), headerBytes];
@@ -74,7 +75,7 @@ export function saveTensors(file: string, tensors: { name: string; tensor: tf.Te
   writeFileAtomic(file, Buffer.concat(parts));
 }
 
-export function loadTensors(file: string): { name: string; tensor: tf.Tensor }[] {
+export function loadTensors(file: string): { name: string; tensor: TF.Tensor }[] {
   const buf = fs.readFileSync(file);
   const headerLength = buf.readUInt32LE(0);
   const header = JSON.parse(buf.subarray(4, 4 + headerLength).toString('utf8')) as TensorRecord[];

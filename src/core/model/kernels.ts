@@ -3,8 +3,8 @@
 // Conv2DBackpropInput. Both gradients of a convolution are convolutions themselves:
 //   dW = conv(xᵀ, dyᵀ)          with x as [Cin, H, W, N] and dy as a filter [Ho, Wo, N, Cout]
 //   dx = conv(dy, rot180(W)ᵀ)    with the filter flipped and its channel axes swapped ("full" padding)
-import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import { tf, type TF } from './tfjs.js';
 
 // Kernels receive the backend as `{}`; what these kernels need of it is this one method.
 type Backend = Parameters<KernelFunc>[0]['backend'] & { disposeData(dataId: object): boolean };
@@ -23,9 +23,9 @@ function convInfo(
   xShape: [number, number, number, number],
   filterShape: [number, number, number, number],
   strides: [number, number] | number,
-  pad: tf.backend_util.ExplicitPadding | 'valid' | 'same' | number,
+  pad: TF.backend_util.ExplicitPadding | 'valid' | 'same' | number,
   dimRoundingMode: 'floor' | 'round' | 'ceil' | undefined,
-): tf.backend_util.Conv2DInfo {
+): TF.backend_util.Conv2DInfo {
   return tf.backend_util.computeConv2DInfo(
     xShape,
     filterShape,
@@ -45,7 +45,7 @@ function assertNhwc(dataFormat: unknown, kernel: string): void {
 const conv2dBackpropFilter: KernelFunc = ({ inputs, backend: b, attrs }) => {
   const backend = b as Backend;
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
-  const a = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  const a = attrs as unknown as TF.Conv2DBackpropFilterAttrs;
   assertNhwc(a.dataFormat, 'Conv2DBackpropFilter');
   const xShape = x.shape as [number, number, number, number];
   const info = convInfo(xShape, a.filterShape, a.strides, a.pad, a.dimRoundingMode);
@@ -93,7 +93,7 @@ function makeConv2dBackpropInput(fallback: KernelFunc | undefined): KernelFunc {
     const { inputs, attrs } = args;
     const backend = args.backend as Backend;
     const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
-    const a = attrs as unknown as tf.Conv2DBackpropInputAttrs;
+    const a = attrs as unknown as TF.Conv2DBackpropInputAttrs;
     assertNhwc(a.dataFormat, 'Conv2DBackpropInput');
     const filterShape = filter.shape as [number, number, number, number];
     const info = convInfo(a.inputShape, filterShape, a.strides, a.pad, a.dimRoundingMode);

@@ -1,7 +1,7 @@
 // Chooses the TensorFlow.js backend once per process: the native tfjs-node ('tensorflow') where it is
 // installed and loads, else the WebAssembly backend, which runs everywhere with the same model files.
-import * as tf from '@tensorflow/tfjs';
 import { registerWasmGradientKernels } from './kernels.js';
+import { load, tf } from './tfjs.js';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
@@ -12,7 +12,7 @@ async function tryNative(): Promise<boolean> {
     // Optional dependency: absent, or present without its libtensorflow, on many machines. The
     // specifier is a variable so that neither TypeScript nor a bundler insists on resolving it.
     const nativePackage = '@tensorflow/tfjs-node';
-    await import(nativePackage);
+    load(nativePackage);
     return tf.findBackend('tensorflow') !== null && (await tf.setBackend('tensorflow'));
   } catch {
     return false;
@@ -20,7 +20,7 @@ async function tryNative(): Promise<boolean> {
 }
 
 async function useWasm(): Promise<void> {
-  await import('@tensorflow/tfjs-backend-wasm');
+  load('@tensorflow/tfjs-backend-wasm');
   registerWasmGradientKernels();
   if (!(await tf.setBackend('wasm'))) throw new Error('The TensorFlow.js wasm backend failed to start');
 }

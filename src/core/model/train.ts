@@ -11,6 +11,7 @@ import { loadDataset, shuffled, type Dataset } from './dataset.js';
 import { attack, halve } from './augment.js';
 import { loadTensors, saveLayersModel, saveTensors, writeFileAtomic } from './files.js';
 import { initBackend, tf } from './runtime.js';
+import type { TF } from './tfjs.js';
 
 /** Weight of the (1 - cosine) term between the codes of an image and its attacked copy. */
 const INVARIANCE_WEIGHT = 0.05;
@@ -78,7 +79,7 @@ function sameConfig(a: CheckpointState['config'], b: CheckpointState['config']):
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-function makeBatch(ds: Dataset, indices: ArrayLike<number>, random: (() => number) | null): tf.Tensor4D {
+function makeBatch(ds: Dataset, indices: ArrayLike<number>, random: (() => number) | null): TF.Tensor4D {
   const s = ds.inputSize;
   const size = s * s * 3;
   const out = new Float32Array(indices.length * size);
@@ -104,13 +105,13 @@ function cleanBatch(ds: Dataset, indices: ArrayLike<number>, inputSize: number, 
   return ds.inputSize === inputSize ? x : halve(x, inputSize);
 }
 
-function evaluate(model: tf.LayersModel, ds: Dataset, indices: Uint32Array, inputSize: number): number {
+function evaluate(model: TF.LayersModel, ds: Dataset, indices: Uint32Array, inputSize: number): number {
   let sum = 0;
   for (let i = 0; i < indices.length; i += 64) {
     const chunk = indices.subarray(i, i + 64);
     sum += tf.tidy(() => {
       const x = cleanBatch(ds, chunk, inputSize, null);
-      return tf.losses.meanSquaredError(x, model.predict(x) as tf.Tensor).dataSync()[0]! * chunk.length;
+      return tf.losses.meanSquaredError(x, model.predict(x) as TF.Tensor).dataSync()[0]! * chunk.length;
     });
   }
   return sum / indices.length;
@@ -149,10 +150,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   // The same weights with the code as a second output, for the invariance term.
   const withCode = tf.model({
     inputs: model.inputs,
-    outputs: [model.outputs[0]!, model.getLayer('code').output as tf.SymbolicTensor],
+    outputs: [model.outputs[0]!, model.getLayer('code').output as TF.SymbolicTensor],
   });
   const optimizer = tf.train.adam(opts.learningRate);
-  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const vars = model.trainableWeights.map((w) => w.read() as TF.Variable);
   const stateFile = path.join(opts.checkpointDir, 'state.json');
   let state: CheckpointState = {
     config,
@@ -215,7 +216,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         if (arch.training === 'plain') {
           const x = makeBatch(ds, idx, random);
           const value = optimizer.minimize(
-            () => tf.losses.meanSquaredError(x, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+            () => tf.losses.meanSquaredError(x, model.apply(x, { training: true }) as TF.Tensor) as TF.Scalar,
             true,
             vars,
           );
@@ -225,17 +226,17 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         const clean = halve(src, arch.inputSize);
         const x = tf.concat([clean, attack(src, { outSize: arch.inputSize, random })]);
         const target = tf.concat([clean, clean]);
-        let reconstruction: tf.Scalar | undefined;
+        let reconstruction: TF.Scalar | undefined;
         optimizer.minimize(
           () => {
-            const [out, code] = withCode.apply(x, { training: true }) as [tf.Tensor, tf.Tensor];
-            const mse = tf.losses.meanSquaredError(target, out) as tf.Scalar;
+            const [out, code] = withCode.apply(x, { training: true }) as [TF.Tensor, TF.Tensor];
+            const mse = tf.losses.meanSquaredError(target, out) as TF.Scalar;
             reconstruction = tf.keep(mse);
             const c = code.reshape([2, idx.length, -1]);
             const unit = c.div(c.norm('euclidean', 2, true).add(1e-6));
-            const [a, b] = tf.unstack(unit) as [tf.Tensor, tf.Tensor];
+            const [a, b] = tf.unstack(unit) as [TF.Tensor, TF.Tensor];
             const invariance = tf.sub(1, a.mul(b).sum(1).mean());
-            return mse.add(invariance.mul(INVARIANCE_WEIGHT)) as tf.Scalar;
+            return mse.add(invariance.mul(INVARIANCE_WEIGHT)) as TF.Scalar;
           },
           false,
           vars,
@@ -319,7 +320,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   return { status: 'finished', epochsDone: state.epoch, modelDir, card };
 }
 
-async function exportModel(model: tf.LayersModel, dir: string, card: ModelCard): Promise<ModelCard> {
+async function exportModel(model: TF.LayersModel, dir: string, card: ModelCard): Promise<ModelCard> {
   await saveLayersModel(model, dir);
   writeFileAtomic(path.join(dir, 'card.json'), JSON.stringify(card, null, 2) + '\n');
   writeFileAtomic(path.join(dir, 'CARD.md'), renderCard(card));
