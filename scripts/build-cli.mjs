@@ -35,6 +35,10 @@ const result = await build({
   packages: 'external',
   logLevel: 'warning',
   metafile: true,
+  // Commands that need more (the HTTP bridge and zod for `serve`, TensorFlow.js for `eval`/`train`/...) load
+  // their code as separate chunks when they run, so that every other command starts without it.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   // Bundled ESM has no `require`; CommonJS-only code paths (and createRequire users) get one.
   banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
 });

@@ -5,7 +5,6 @@ import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { DoppelError, type IndexProgress } from '../shared/api.js';
 import { imageToModelInput, sideBySidePng } from '../core/imaging/analyze.js';
-import { Autoencoder } from '../core/model/autoencoder.js';
 import { defaultDbPath, defaultModelsDir } from '../core/paths.js';
 import { DoppelService } from '../core/service.js';
 import { registerDupes } from './dupes.js';
@@ -91,14 +90,14 @@ export function buildProgram(): Command {
         const summary = await service.indexFolders(added, { exclude, followSymlinks: o.followSymlinks });
         off();
         status.done();
-        const info = await service.info();
+        const photos = service.countPhotos();
         if (o.json) {
-          printJson({ ...summary, photos: info.photos, db: info.dbPath });
+          printJson({ ...summary, photos, db: service.dbPath });
         } else {
           process.stdout.write(
             `${summary.scanned} files scanned: ${summary.added} added, ${summary.updated} updated, ` +
               `${summary.unchanged} unchanged, ${summary.removed} removed, ${summary.errors.length} could not be indexed ` +
-              `(${(summary.durationMs / 1000).toFixed(1)} s). Library: ${info.photos} photos.\n`,
+              `(${(summary.durationMs / 1000).toFixed(1)} s). Library: ${photos} photos.\n`,
           );
           for (const e of summary.errors) process.stdout.write(`  ! ${e.path}: ${e.reason}\n`);
           for (const f of summary.offlineFolders) process.stdout.write(`  offline (photos kept): ${f}\n`);
@@ -159,9 +158,9 @@ export function buildProgram(): Command {
         if (!started.watching) {
           throw new DoppelError('invalid-argument', 'Watching is turned off in the settings ("watch": false)');
         }
-        const info = await service.info();
-        if (o.json) printJson({ event: 'watching', folders: folders.map((f) => path.resolve(f)), photos: info.photos });
-        else process.stdout.write(`watching ${folders.length} folder(s), ${info.photos} photos; Ctrl-C to stop\n`);
+        const photos = service.countPhotos();
+        if (o.json) printJson({ event: 'watching', folders: folders.map((f) => path.resolve(f)), photos });
+        else process.stdout.write(`watching ${folders.length} folder(s), ${photos} photos; Ctrl-C to stop\n`);
         const signal = await stopped;
         await service.stopWatching();
         offProgress();
@@ -187,6 +186,7 @@ export function buildProgram(): Command {
       .option('--scale <n>', 'upscaling factor', intOption, 8),
     false,
   ).action(async (image: string, o: Common & { out: string; scale: number }) => {
+    const { Autoencoder } = await import('../core/model/autoencoder.js'); // TensorFlow.js only where it is needed
     const model = await Autoencoder.load(path.resolve(o.models), o.model);
     const input = await imageToModelInput(readImage(image), model.inputSpec);
     const { output, mse } = model.reconstruct(input);

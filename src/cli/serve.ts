@@ -2,7 +2,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { findProjectRoot } from '../core/paths.js';
-import { startBridge } from '../server/index.js';
 import type { CliHelpers, CommonOptions } from './dupes.js';
 import { intOption } from './options.js';
 
@@ -15,6 +14,7 @@ export function registerServe(program: Command, { withCommon, withService }: Cli
       .option('--renderer <dir>', 'the built renderer', path.join(findProjectRoot(), 'out', 'renderer')),
   ).action(async (o: CommonOptions & { port: number; renderer: string }) => {
     await withService(o, async (service) => {
+      const { startBridge } = await import('../server/index.js'); // the HTTP bridge (and zod) only for this command
       const bridge = await startBridge({
         service,
         media: service.mediaLibrary(),

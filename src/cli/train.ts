@@ -1,6 +1,5 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { train } from '../core/model/train.js';
 import { defaultModelsDir } from '../core/paths.js';
 import { bar, formatDuration, StatusLine } from './output.js';
 import { intOption, numberOption } from './options.js';
@@ -24,6 +23,8 @@ export function registerTrain(program: Command): void {
     .option('--checkpoint-dir <dir>', 'checkpoint folder (default: .train/<name>)')
     .option('--models <dir>', 'models folder', defaultModelsDir())
     .option('--fresh', 'ignore an existing checkpoint and start over', false)
+    .option('--contrastive <weight>', 'weight of the contrastive term for invariant architectures', numberOption, 0)
+    .option('--init <model>', 'start from the weights of this model (same architecture) in the models folder')
     .action(async (o: Record<string, unknown>) => {
       const status = new StatusLine();
       const controller = new AbortController();
@@ -32,6 +33,7 @@ export function registerTrain(program: Command): void {
       process.once('SIGTERM', stop);
       const name = o.name as string;
       const modelsDir = path.resolve(o.models as string);
+      const { train } = await import('../core/model/train.js'); // TensorFlow.js only for this command
       const result = await train({
         name,
         modelsDir,
@@ -48,6 +50,8 @@ export function registerTrain(program: Command): void {
         checkpointEverySec: o.checkpointEvery as number,
         checkpointDir: path.resolve((o.checkpointDir as string | undefined) ?? path.join('.train', name)),
         fresh: o.fresh as boolean,
+        contrastive: o.contrastive as number,
+        init: o.init as string | undefined,
         command: `doppel ${process.argv.slice(2).join(' ')}`,
         signal: controller.signal,
         onLog: (m) => status.done(m),

@@ -34,7 +34,7 @@ import { indexFolders, type IndexOptions } from './indexer/indexer.js';
 import { IndexWorker } from './indexer/worker-client.js';
 import { FolderWatcher } from './library/watch.js';
 import type { MediaLibrary } from './media.js';
-import { Autoencoder } from './model/autoencoder.js';
+import { LazyModel, ModelInfo } from './model/card.js';
 import { thumbnailDirFor } from './paths.js';
 import { LibrarySearch } from './search/library-search.js';
 import type { CompactIndex } from './search/search-index.js';
@@ -76,7 +76,8 @@ export class DoppelService implements DoppelApi {
 
   private constructor(
     readonly store: Store,
-    readonly model: Autoencoder,
+    /** The model's card now, its weights (and TensorFlow.js) on first use: most commands never encode. */
+    readonly model: LazyModel,
     readonly dbPath: string,
     readonly trasher: Trasher,
     private readonly modelsDir: string,
@@ -93,9 +94,9 @@ export class DoppelService implements DoppelApi {
       opts.startIndexer && dbPath !== ':memory:'
         ? IndexWorker.start({ dbPath, modelsDir, model: opts.model }).catch(() => null) // retried on first use
         : null;
-    let model: Autoencoder;
+    let model: LazyModel;
     try {
-      model = await Autoencoder.load(opts.modelsDir, opts.model);
+      model = new LazyModel(ModelInfo.read(opts.modelsDir, opts.model), opts.modelsDir);
     } catch (err) {
       store.close();
       await (await worker)?.close();
@@ -121,7 +122,7 @@ export class DoppelService implements DoppelApi {
     this.worker = null;
     await worker?.close();
     this.store.close();
-    this.model.dispose();
+    await this.model.dispose();
   }
 
   on<K extends keyof DoppelEvents>(event: K, listener: Listener<K>): () => void {
@@ -164,6 +165,11 @@ export class DoppelService implements DoppelApi {
     return this.search.index;
   }
 
+  /** Photos in the library (what info() reports as `photos`, without loading the model to name its backend). */
+  countPhotos(): number {
+    return this.store.countPhotos({ status: 'indexed' });
+  }
+
   async info(): Promise<LibraryInfo> {
     return {
       photos: this.store.countPhotos({ status: 'indexed' }),
@@ -173,7 +179,7 @@ export class DoppelService implements DoppelApi {
         name: this.model.name,
         dim: this.model.dim,
         inputSize: this.model.inputSize,
-        backend: this.model.backend,
+        backend: (await this.model.load()).backend,
       },
       dbPath: this.dbPath,
     };
@@ -446,7 +452,7 @@ export class DoppelService implements DoppelApi {
   /** Many query images at once: decoded one by one, encoded in batches. */
   async similarToImages(images: readonly Uint8Array[], k: number): Promise<SimilarResult[][]> {
     const inputs = await Promise.all(images.map((img) => imageToModelInput(img, this.model.inputSpec)));
-    const codes = this.model.encode(inputs);
+    const codes = await this.model.encode(inputs);
     const index = this.vectors();
     return codes.map((code) => this.toResults(index.search(code, k)));
   }
@@ -466,9 +472,10 @@ export class DoppelService implements DoppelApi {
   async reconstructImage(image: Uint8Array, scale = 1): Promise<Reconstruction> {
     const s = this.model.inputSize;
     const input = await imageToModelInput(image, this.model.inputSpec);
-    const { output, mse } = this.model.reconstruct(input);
+    const model = await this.model.load();
+    const { output, mse } = model.reconstruct(input);
     const [inPng, outPng] = await Promise.all([rgbToPng(input, s, s, { scale }), rgbToPng(output, s, s, { scale })]);
-    const { height, width, maps } = this.model.bottleneckMaps(input);
+    const { height, width, maps } = model.bottleneckMaps(input);
     const codeMaps = await Promise.all(
       maps.map(async (map) => {
         let min = Infinity;

@@ -18,7 +18,7 @@ import {
 } from '../../shared/api.js';
 import { analyzeImage, thumbnailToModelInput } from '../imaging/analyze.js';
 import { fsReason, scanFolder } from '../library/scan.js';
-import type { Autoencoder } from '../model/autoencoder.js';
+import type { ModelInputSpec } from '../imaging/analyze.js';
 import type { PhotoRecord, Store, StoredPhoto } from '../store/repository.js';
 
 export interface IndexOptions {
@@ -35,6 +35,17 @@ export interface IndexOptions {
   onProgress?: (p: IndexProgress) => void;
   /** Called after each batch is committed, so a search index can catch up (from SQLite's change log). */
   onBatch?: () => void;
+}
+
+/** What indexing needs of a model: an Autoencoder, or a LazyModel whose weights load once decoding has begun. */
+export interface IndexModel {
+  readonly name: string;
+  readonly dim: number;
+  readonly inputSize: number;
+  readonly inputSpec: ModelInputSpec;
+  encode(inputs: readonly Uint8Array[]): Float32Array[] | Promise<Float32Array[]>;
+  /** Called once the first files are being decoded: a lazily loaded model starts loading alongside. */
+  prepare?(): void;
 }
 
 interface FileEntry {
@@ -138,7 +149,7 @@ async function processTask(
   task: Task,
   store: Store,
   modelId: number,
-  model: Autoencoder,
+  model: IndexModel,
   opts: IndexOptions,
 ): Promise<Processed> {
   const { entry, existing } = task;
@@ -210,7 +221,7 @@ async function processTask(
 /** Indexes the given folders (already registered in the store) for `model`. */
 export async function indexFolders(
   store: Store,
-  model: Autoencoder,
+  model: IndexModel,
   folders: readonly FolderInfo[],
   opts: IndexOptions,
 ): Promise<IndexSummary> {
@@ -312,6 +323,7 @@ export async function indexFolders(
     const end = Math.min(i + batchSize, todo.length);
     // The next batch decodes while this one is encoded and written.
     for (let j = i; j < Math.min(todo.length, end + batchSize); j++) start(j);
+    if (i === 0) model.prepare?.();
     const results: Processed[] = [];
     for (let j = i; j < end; j++) {
       results.push(await start(j));
@@ -320,7 +332,7 @@ export async function indexFolders(
     if (opts.signal?.aborted) throw cancelled();
     const batch = todo.slice(i, end);
     const decoded = results.flatMap((r, j) => (r.kind === 'decoded' ? [{ r, j }] : []));
-    const vectors = decoded.length > 0 ? model.encode(decoded.map(({ r }) => r.input)) : [];
+    const vectors = decoded.length > 0 ? await model.encode(decoded.map(({ r }) => r.input)) : [];
     const vectorOf = new Map<number, Float32Array>();
     decoded.forEach(({ j }, n) => vectorOf.set(j, vectors[n]!));
     results.forEach((r, j) => r.kind === 'reused' && vectorOf.set(j, r.vector));

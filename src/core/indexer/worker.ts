@@ -3,7 +3,7 @@
 // and writes each batch in one transaction while the caller's connection keeps answering queries (WAL).
 import { parentPort, workerData } from 'node:worker_threads';
 import { DoppelError, type DoppelErrorData } from '../../shared/api.js';
-import { Autoencoder } from '../model/autoencoder.js';
+import { LazyModel, ModelInfo } from '../model/card.js';
 import { Store } from '../store/repository.js';
 import { indexFolders } from './indexer.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
@@ -18,10 +18,12 @@ function errorData(err: unknown): DoppelErrorData {
 }
 
 const init = workerData as WorkerInit;
-let model: Autoencoder;
+// The model's card now; TensorFlow.js and the weights once the first files are being decoded (indexFolders
+// calls prepare()), so that decoding starts without waiting for them.
+let model: LazyModel;
 let store: Store;
 try {
-  model = await Autoencoder.load(init.modelsDir, init.model);
+  model = new LazyModel(ModelInfo.read(init.modelsDir, init.model), init.modelsDir);
   store = Store.open(init.dbPath);
 } catch (err) {
   post({ type: 'failed', error: errorData(err) });
@@ -70,8 +72,7 @@ port.on('message', (msg: ToWorker) => {
       break;
     case 'close':
       store.close();
-      model.dispose();
-      port.close();
+      void model.dispose().finally(() => port.close());
       break;
   }
 });

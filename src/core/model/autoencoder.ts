@@ -1,60 +1,12 @@
 // A trained autoencoder loaded from models/<name>/: batch encoding to vectors, and reconstruction.
-import fs from 'node:fs';
-import path from 'node:path';
 import { DoppelError } from '../../shared/api.js';
 import type { ModelInputSpec } from '../imaging/analyze.js';
+import { ModelInfo, type ModelCard } from './card.js';
 import { loadLayersModel } from './files.js';
 import { initBackend, tf, type BackendName } from './runtime.js';
 import type { TF } from './tfjs.js';
 
-export interface ModelCard {
-  name: string;
-  architecture: { id: string; description: string };
-  inputSize: number;
-  codeShape: number[];
-  dim: number;
-  data: { folders: string[]; images: number; trainImages: number; validationImages: number };
-  training: {
-    epochs: number;
-    samplesSeen: number;
-    batchSize: number;
-    learningRate: number;
-    augmentation: string;
-    backend: string;
-    trainSeconds: number;
-  };
-  losses: { trainMse: number | null; validationMse: number | null };
-  history: { epoch: number; samplesSeen: number; trainMse: number; validationMse: number }[];
-  eval?: Record<string, unknown>;
-  /**
-   * Retrieval steps around the network: trim uniform borders from the input, and store the sum of the
-   * codes of the image and its mirror image so that a mirrored copy has the same vector.
-   */
-  preprocess?: { trimBorders?: boolean; mirrorInvariant?: boolean; greyWeight?: number };
-  /** Cosine similarity thresholds for the duplicate tiers, calibrated on the retrieval benchmark. */
-  thresholds?: { near: number; similar: number };
-  command: string;
-  createdAt: string;
-}
-
-export interface ModelsIndex {
-  default: string;
-}
-
-export function readModelsIndex(modelsDir: string): ModelsIndex {
-  const file = path.join(modelsDir, 'models.json');
-  if (!fs.existsSync(file)) throw new DoppelError('model', `No models index at ${file}`);
-  return JSON.parse(fs.readFileSync(file, 'utf8')) as ModelsIndex;
-}
-
-export function listModels(modelsDir: string): string[] {
-  if (!fs.existsSync(modelsDir)) return [];
-  return fs
-    .readdirSync(modelsDir, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && fs.existsSync(path.join(modelsDir, d.name, 'model.json')))
-    .map((d) => d.name)
-    .sort();
-}
+export { listModels, readModelsIndex, type ModelCard, type ModelsIndex } from './card.js';
 
 const BATCH = 64;
 
@@ -89,15 +41,10 @@ export class Autoencoder {
 
   /** Loads `models/<name>` (the default model when name is omitted). */
   static async load(modelsDir: string, name?: string): Promise<Autoencoder> {
+    const info = ModelInfo.read(modelsDir, name);
     const backend = await initBackend();
-    const modelName = name ?? readModelsIndex(modelsDir).default;
-    const dir = path.join(modelsDir, modelName);
-    if (!fs.existsSync(path.join(dir, 'model.json'))) {
-      throw new DoppelError('model', `Model "${modelName}" not found in ${modelsDir}`);
-    }
-    const card = JSON.parse(fs.readFileSync(path.join(dir, 'card.json'), 'utf8')) as ModelCard;
-    const full = await loadLayersModel(dir);
-    return new Autoencoder(modelName, card, backend, full, encoderOf(full));
+    const full = await loadLayersModel(info.dir);
+    return new Autoencoder(info.name, info.card, backend, full, encoderOf(full));
   }
 
   /** Wraps a model in memory (used by training and tests). */

@@ -9,12 +9,14 @@ import type { ModelCard } from './autoencoder.js';
 import { rng } from '../random.js';
 import { loadDataset, shuffled, type Dataset } from './dataset.js';
 import { attack, halve } from './augment.js';
-import { loadTensors, saveLayersModel, saveTensors, writeFileAtomic } from './files.js';
+import { loadLayersModel, loadTensors, saveLayersModel, saveTensors, writeFileAtomic } from './files.js';
 import { initBackend, tf } from './runtime.js';
 import type { TF } from './tfjs.js';
 
 /** Weight of the (1 - cosine) term between the codes of an image and its attacked copy. */
 const INVARIANCE_WEIGHT = 0.05;
+/** Temperature of the contrastive term (TrainOptions.contrastive). */
+const CONTRASTIVE_TEMPERATURE = 0.1;
 
 export interface TrainOptions {
   name: string;
@@ -38,6 +40,14 @@ export interface TrainOptions {
   checkpointEverySec: number;
   /** Stop (with a checkpoint) after this many steps in this run. */
   stopAfterSteps?: number;
+  /**
+   * Weight of a contrastive term for invariant training (0: none): each attacked copy must be nearer (cosine)
+   * to its own clean image than to the other images of the batch (InfoNCE, both ways, temperature 0.1).
+   * The plain invariance term only pulls a copy towards its original; this one also pushes other photos away.
+   */
+  contrastive?: number;
+  /** A model of the same architecture in modelsDir whose weights start the run (fine-tuning). */
+  init?: string;
   /** How the run was started, for the card. */
   command: string;
   signal?: AbortSignal;
@@ -65,7 +75,15 @@ export interface TrainResult {
 }
 
 interface CheckpointState {
-  config: { architecture: string; data: string[]; batchSize: number; seed: number; samplesPerEpoch: number | null };
+  config: {
+    architecture: string;
+    data: string[];
+    batchSize: number;
+    seed: number;
+    samplesPerEpoch: number | null;
+    contrastive?: number;
+    init?: string;
+  };
   epoch: number;
   step: number;
   samplesSeen: number;
@@ -145,8 +163,24 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     batchSize: opts.batchSize,
     seed: opts.seed,
     samplesPerEpoch: opts.samplesPerEpoch ?? null,
+    ...(opts.contrastive ? { contrastive: opts.contrastive } : {}),
+    ...(opts.init ? { init: opts.init } : {}),
   };
+  if (opts.contrastive && arch.training === 'plain') {
+    throw new Error(`--contrastive needs an architecture trained on attacked copies, not "${arch.id}"`);
+  }
   const model = arch.build();
+  if (opts.init) {
+    const from = await loadLayersModel(path.join(opts.modelsDir, opts.init));
+    try {
+      model.setWeights(from.getWeights());
+    } catch (err) {
+      throw new Error(`--init ${opts.init}: its weights do not fit "${arch.id}" (${(err as Error).message})`);
+    } finally {
+      from.dispose();
+    }
+    log(`weights from ${opts.init}`);
+  }
   // The same weights with the code as a second output, for the invariance term.
   const withCode = tf.model({
     inputs: model.inputs,
@@ -236,7 +270,17 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
             const unit = c.div(c.norm('euclidean', 2, true).add(1e-6));
             const [a, b] = tf.unstack(unit) as [TF.Tensor, TF.Tensor];
             const invariance = tf.sub(1, a.mul(b).sum(1).mean());
-            return mse.add(invariance.mul(INVARIANCE_WEIGHT)) as TF.Scalar;
+            let total = mse.add(invariance.mul(INVARIANCE_WEIGHT));
+            if (opts.contrastive) {
+              const logits = tf.matMul(a, b, false, true).div(CONTRASTIVE_TEMPERATURE);
+              const labels = tf.oneHot(tf.range(0, idx.length, 1, 'int32'), idx.length);
+              const nce = tf.losses
+                .softmaxCrossEntropy(labels, logits)
+                .add(tf.losses.softmaxCrossEntropy(labels, logits.transpose()))
+                .div(2);
+              total = total.add(nce.mul(opts.contrastive));
+            }
+            return total as TF.Scalar;
           },
           false,
           vars,
@@ -305,7 +349,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           arch.training === 'plain'
             ? 'random horizontal flip'
             : 'clean + attacked pairs (crop 65-100% with aspect jitter, rotation up to 10 deg cropped, mirror, ' +
-              'brightness x0.75-1.35, greyscale, blur, caption bar 12-25%, noise); validation on 2x2 box-filtered clean images',
+              'brightness x0.75-1.35, greyscale, blur, caption bar 12-25%, noise); validation on 2x2 box-filtered clean images' +
+              (opts.contrastive
+                ? `; contrastive term (InfoNCE within the batch, temperature ${CONTRASTIVE_TEMPERATURE}) x ${opts.contrastive}`
+                : '') +
+              (opts.init ? `; started from the weights of ${opts.init}` : ''),
         backend,
         trainSeconds: Math.round(state.trainSeconds),
       },

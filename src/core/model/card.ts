@@ -1,0 +1,145 @@
+// What a model is without its weights: its card (architecture, input, code size, retrieval steps, thresholds),
+// read without loading TensorFlow.js. Most commands and the start of indexing need only this; the weights (and
+// TensorFlow.js, ~0.3 s to load) come when something is first encoded.
+import fs from 'node:fs';
+import path from 'node:path';
+import { DoppelError } from '../../shared/api.js';
+import type { ModelInputSpec } from '../imaging/analyze.js';
+import type { Autoencoder } from './autoencoder.js';
+
+export interface ModelCard {
+  name: string;
+  architecture: { id: string; description: string };
+  inputSize: number;
+  codeShape: number[];
+  dim: number;
+  data: { folders: string[]; images: number; trainImages: number; validationImages: number };
+  training: {
+    epochs: number;
+    samplesSeen: number;
+    batchSize: number;
+    learningRate: number;
+    augmentation: string;
+    backend: string;
+    trainSeconds: number;
+  };
+  losses: { trainMse: number | null; validationMse: number | null };
+  history: { epoch: number; samplesSeen: number; trainMse: number; validationMse: number }[];
+  eval?: Record<string, unknown>;
+  /**
+   * Retrieval steps around the network: trim uniform borders from the input, and store the sum of the
+   * codes of the image and its mirror image so that a mirrored copy has the same vector.
+   */
+  preprocess?: { trimBorders?: boolean; mirrorInvariant?: boolean; greyWeight?: number };
+  /** Cosine similarity thresholds for the duplicate tiers, calibrated on the retrieval benchmark. */
+  thresholds?: { near: number; similar: number };
+  command: string;
+  createdAt: string;
+}
+
+export interface ModelsIndex {
+  default: string;
+}
+
+export function readModelsIndex(modelsDir: string): ModelsIndex {
+  const file = path.join(modelsDir, 'models.json');
+  if (!fs.existsSync(file)) throw new DoppelError('model', `No models index at ${file}`);
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as ModelsIndex;
+}
+
+export function listModels(modelsDir: string): string[] {
+  if (!fs.existsSync(modelsDir)) return [];
+  return fs
+    .readdirSync(modelsDir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && fs.existsSync(path.join(modelsDir, d.name, 'model.json')))
+    .map((d) => d.name)
+    .sort();
+}
+
+/** A model's name, card and folder. */
+export class ModelInfo {
+  private constructor(
+    readonly name: string,
+    readonly card: ModelCard,
+    readonly dir: string,
+  ) {}
+
+  /** `models/<name>` (the default model when name is omitted); an error when it is missing. */
+  static read(modelsDir: string, name?: string): ModelInfo {
+    const modelName = name ?? readModelsIndex(modelsDir).default;
+    const dir = path.join(modelsDir, modelName);
+    if (!fs.existsSync(path.join(dir, 'model.json'))) {
+      throw new DoppelError('model', `Model "${modelName}" not found in ${modelsDir}`);
+    }
+    const card = JSON.parse(fs.readFileSync(path.join(dir, 'card.json'), 'utf8')) as ModelCard;
+    return new ModelInfo(modelName, card, dir);
+  }
+
+  get inputSize(): number {
+    return this.card.inputSize;
+  }
+
+  get dim(): number {
+    return this.card.dim;
+  }
+
+  /** How this model's input is made from an image (pass to imageToModelInput / analyzeImage). */
+  get inputSpec(): ModelInputSpec {
+    return { size: this.card.inputSize, trimBorders: this.card.preprocess?.trimBorders ?? false };
+  }
+}
+
+/** A model whose weights load on first use: `load()` once, or `prepare()` to start loading in the background. */
+export class LazyModel {
+  private loading: Promise<Autoencoder> | null = null;
+
+  constructor(
+    readonly info: ModelInfo,
+    private readonly modelsDir: string,
+  ) {}
+
+  get name(): string {
+    return this.info.name;
+  }
+
+  get card(): ModelCard {
+    return this.info.card;
+  }
+
+  get inputSize(): number {
+    return this.info.inputSize;
+  }
+
+  get dim(): number {
+    return this.info.dim;
+  }
+
+  get inputSpec(): ModelInputSpec {
+    return this.info.inputSpec;
+  }
+
+  /** Whether the weights have been asked for. */
+  get started(): boolean {
+    return this.loading !== null;
+  }
+
+  /** The loaded model; the first call loads TensorFlow.js and the weights, later calls share that load. */
+  load(): Promise<Autoencoder> {
+    this.loading ??= import('./autoencoder.js').then(({ Autoencoder }) => Autoencoder.load(this.modelsDir, this.name));
+    return this.loading;
+  }
+
+  /** Starts loading; a failure surfaces at the next load() or encode(). */
+  prepare(): void {
+    this.load().catch(() => undefined);
+  }
+
+  async encode(inputs: readonly Uint8Array[]): Promise<Float32Array[]> {
+    return (await this.load()).encode(inputs);
+  }
+
+  async dispose(): Promise<void> {
+    const model = await this.loading?.catch(() => null);
+    model?.dispose();
+  }
+}
