@@ -183,7 +183,7 @@ async function twelveMegapixelBench(n: number): Promise<Record<string, unknown>>
 export async function indexBench(opts: { photos?: number } = {}): Promise<Record<string, unknown>> {
   const library = await libraryBench();
   log(`index: ${String(library.photos)} photos at ${String(library.photosPerSecond)}/s`);
-  const n = opts.photos ?? Number(process.env.DOPPEL_BENCH_PHOTOS ?? 40);
+  const n = opts.photos ?? Number(process.env.DOPPEL_BENCH_PHOTOS ?? 160);
   const twelveMegapixel = await twelveMegapixelBench(n);
   log(`index: 12 MP ${JSON.stringify(twelveMegapixel)}`);
   return { library, twelveMegapixel };
