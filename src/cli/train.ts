@@ -25,6 +25,7 @@ export function registerTrain(program: Command): void {
     .option('--fresh', 'ignore an existing checkpoint and start over', false)
     .option('--contrastive <weight>', 'weight of the contrastive term for invariant architectures', numberOption, 0)
     .option('--init <model>', 'start from the weights of this model (same architecture) in the models folder')
+    .option('--decoder-only', 'refit only the decoder of the --init model on clean images (vectors unchanged)', false)
     .action(async (o: Record<string, unknown>) => {
       const status = new StatusLine();
       const controller = new AbortController();
@@ -52,6 +53,7 @@ export function registerTrain(program: Command): void {
         fresh: o.fresh as boolean,
         contrastive: o.contrastive as number,
         init: o.init as string | undefined,
+        decoderOnly: o.decoderOnly as boolean,
         command: `doppel ${process.argv.slice(2).join(' ')}`,
         signal: controller.signal,
         onLog: (m) => status.done(m),

@@ -71,6 +71,48 @@ describe('train', () => {
     expect(fs.existsSync(path.join(dir, 'state.json'))).toBe(true);
   }, 60_000);
 
+  it('fine-tunes a shipped model with the contrastive term, then refits only its decoder', async () => {
+    const modelsDir = path.join(tmp, 'models-ft');
+    fs.mkdirSync(modelsDir, { recursive: true });
+    fs.cpSync(path.resolve(import.meta.dirname, '../../models/doppel-ae32'), path.join(modelsDir, 'doppel-ae32'), {
+      recursive: true,
+    });
+    const invariant = { modelsDir, architecture: 'doppel-ae32-inv', epochs: 1, samplesPerEpoch: 8, batchSize: 4 };
+    const tuned = await train(
+      options({
+        ...invariant,
+        name: 'tuned',
+        init: 'doppel-ae32',
+        contrastive: 1,
+        checkpointDir: path.join(tmp, 'c1'),
+      }),
+    );
+    expect(tuned.card!.training.augmentation).toMatch(
+      /contrastive term .* x 1; started from the weights of doppel-ae32/,
+    );
+    const refit = await train(
+      options({ ...invariant, name: 'refit', init: 'tuned', decoderOnly: true, checkpointDir: path.join(tmp, 'c2') }),
+    );
+    expect(refit.card!.training.augmentation).toMatch(/decoder refitted/);
+
+    const [base, a, b] = await Promise.all(
+      ['doppel-ae32', 'tuned', 'refit'].map((name) => Autoencoder.load(modelsDir, name)),
+    );
+    const input = new Uint8Array(32 * 32 * 3).map((_, i) => (i * 37) % 256);
+    const [vBase, vA, vB] = [base!, a!, b!].map((m) => m.encode([input])[0]!);
+    // Contrastive fine-tuning moved the encoder; the decoder refit left it exactly where it was.
+    expect(Array.from(vA)).not.toEqual(Array.from(vBase));
+    expect(Array.from(vB)).toEqual(Array.from(vA));
+    expect(Array.from(b!.reconstruct(input).output)).not.toEqual(Array.from(a!.reconstruct(input).output));
+    for (const m of [base, a, b]) m!.dispose();
+  }, 120_000);
+
+  it('refuses a decoder refit without a model to start from', async () => {
+    await expect(
+      train(options({ architecture: 'doppel-ae32-inv', decoderOnly: true, checkpointDir: path.join(tmp, 'c3') })),
+    ).rejects.toThrow(/decoder-only/);
+  }, 60_000);
+
   it('refuses to resume a checkpoint of a different run', async () => {
     await expect(train(options({ epochs: 3, batchSize: 2 }))).rejects.toThrow(/different run/);
   }, 60_000);

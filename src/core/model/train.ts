@@ -48,6 +48,12 @@ export interface TrainOptions {
   contrastive?: number;
   /** A model of the same architecture in modelsDir whose weights start the run (fine-tuning). */
   init?: string;
+  /**
+   * Train only the decoder (the layers after 'code') to reconstruct clean images; needs `init`. The encoder, so
+   * every stored vector and the retrieval figures, stay exactly as they are: this only improves the
+   * reconstructions the app shows, e.g. after a contrastive run traded some of them for retrieval.
+   */
+  decoderOnly?: boolean;
   /** How the run was started, for the card. */
   command: string;
   signal?: AbortSignal;
@@ -83,6 +89,7 @@ interface CheckpointState {
     samplesPerEpoch: number | null;
     contrastive?: number;
     init?: string;
+    decoderOnly?: boolean;
   };
   epoch: number;
   step: number;
@@ -165,7 +172,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     samplesPerEpoch: opts.samplesPerEpoch ?? null,
     ...(opts.contrastive ? { contrastive: opts.contrastive } : {}),
     ...(opts.init ? { init: opts.init } : {}),
+    ...(opts.decoderOnly ? { decoderOnly: true } : {}),
   };
+  if (opts.decoderOnly && (!opts.init || opts.contrastive)) {
+    throw new Error('--decoder-only refits the decoder of an --init model, without --contrastive');
+  }
   if (opts.contrastive && arch.training === 'plain') {
     throw new Error(`--contrastive needs an architecture trained on attacked copies, not "${arch.id}"`);
   }
@@ -187,7 +198,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     outputs: [model.outputs[0]!, model.getLayer('code').output as TF.SymbolicTensor],
   });
   const optimizer = tf.train.adam(opts.learningRate);
-  const vars = model.trainableWeights.map((w) => w.read() as TF.Variable);
+  const codeAt = model.layers.findIndex((l) => l.name === 'code');
+  const trained = opts.decoderOnly ? model.layers.slice(codeAt + 1).flatMap((l) => l.trainableWeights) : null;
+  const vars = (trained ?? model.trainableWeights).map((w) => w.read() as TF.Variable);
   const stateFile = path.join(opts.checkpointDir, 'state.json');
   let state: CheckpointState = {
     config,
@@ -247,8 +260,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const idx = epochOrder.subarray(from, Math.min(from + opts.batchSize, perEpoch)).map((i) => trainIdx[i]!);
       const random = rng(opts.seed * 7919 + state.epoch * 100_003 + state.step);
       const loss = tf.tidy(() => {
-        if (arch.training === 'plain') {
-          const x = makeBatch(ds, idx, random);
+        if (arch.training === 'plain' || opts.decoderOnly) {
+          const x =
+            arch.training === 'plain' ? makeBatch(ds, idx, random) : cleanBatch(ds, idx, arch.inputSize, random);
           const value = optimizer.minimize(
             () => tf.losses.meanSquaredError(x, model.apply(x, { training: true }) as TF.Tensor) as TF.Scalar,
             true,
@@ -353,7 +367,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
               (opts.contrastive
                 ? `; contrastive term (InfoNCE within the batch, temperature ${CONTRASTIVE_TEMPERATURE}) x ${opts.contrastive}`
                 : '') +
-              (opts.init ? `; started from the weights of ${opts.init}` : ''),
+              (opts.init ? `; started from the weights of ${opts.init}` : '') +
+              (opts.decoderOnly ? '; decoder refitted on clean images (encoder frozen)' : ''),
         backend,
         trainSeconds: Math.round(state.trainSeconds),
       },
