@@ -58,7 +58,7 @@ describe('model change', () => {
     const reference = await vectorsOf(direct, 'seed-ae32');
     expect(reencoded.size).toBe(files.length);
     for (const [name, v] of reencoded) {
-      // The thumbnail is the same 256 px intermediate the original's model input is made from, stored as WebP.
+      // The thumbnail is the same 256 px intermediate the original's model input is made from, stored as JPEG.
       expect(cosine(v, reference.get(name)!), name).toBeGreaterThan(0.98);
     }
     // The first model's vectors are still there.
