@@ -58,9 +58,12 @@ function expectSameTop(actual: Neighbour[], expected: Neighbour[]): void {
 
 describe('library-scale search on real photo vectors', () => {
   const vectors = new Map<number, Float32Array>();
+  /** The default model's loosest calibrated duplicate threshold (its 'similar' tier). */
+  let similar = 0;
 
   beforeAll(async () => {
     const model = await Autoencoder.load(defaultModelsDir());
+    similar = model.card.thresholds!.similar;
     try {
       const files = listImages(path.join(DATA, 'photos'));
       const classes = path.join(DATA, 'imagenette', 'train');
@@ -118,11 +121,11 @@ describe('library-scale search on real photo vectors', () => {
   }, 300_000);
 
   it('finds the same duplicate candidates through the cells as through the exact scan (recall 0.99)', () => {
-    const exact = build(vectors).neighboursWithin(0.95, 32);
+    const exact = build(vectors).neighboursWithin(similar, 32);
     const index = new CompactIndex(512, (id) => vectors.get(id), 1024, 0);
     for (const [id, v] of vectors) index.upsert(id, v);
     index.buildPartition();
-    const approx = index.neighboursWithin(0.95, 32);
+    const approx = index.neighboursWithin(similar, 32);
     let pairs = 0;
     let hits = 0;
     for (const [id, list] of exact) {
@@ -177,7 +180,7 @@ describe('library-scale search on real photo vectors', () => {
       const query = live.get(id)!;
       expect(index.search(query, 10, new Set([id]))).toEqual(rebuilt.search(query, 10, new Set([id])));
     }
-    expect(index.neighboursWithin(0.95, 8)).toEqual(rebuilt.neighboursWithin(0.95, 8));
+    expect(index.neighboursWithin(similar, 8)).toEqual(rebuilt.neighboursWithin(similar, 8));
     // The cells hold exactly the live photos, each in one cell, and the walk still finds the exact neighbours.
     const partition = approx.partition!;
     expect(partition.rows).toBe(live.size);

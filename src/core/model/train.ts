@@ -181,17 +181,6 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     throw new Error(`--contrastive needs an architecture trained on attacked copies, not "${arch.id}"`);
   }
   const model = arch.build();
-  if (opts.init) {
-    const from = await loadLayersModel(path.join(opts.modelsDir, opts.init));
-    try {
-      model.setWeights(from.getWeights());
-    } catch (err) {
-      throw new Error(`--init ${opts.init}: its weights do not fit "${arch.id}" (${(err as Error).message})`);
-    } finally {
-      from.dispose();
-    }
-    log(`weights from ${opts.init}`);
-  }
   // The same weights with the code as a second output, for the invariance term.
   const withCode = tf.model({
     inputs: model.inputs,
@@ -212,7 +201,21 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     trainSeconds: 0,
     history: [],
   };
-  if (!opts.fresh && fs.existsSync(stateFile)) {
+  const resuming = !opts.fresh && fs.existsSync(stateFile);
+  // A fine-tuning run starts from another model's weights; a resumed one from its checkpoint (the model it
+  // started from is no longer needed then).
+  if (opts.init && !resuming) {
+    const from = await loadLayersModel(path.join(opts.modelsDir, opts.init));
+    try {
+      model.setWeights(from.getWeights());
+    } catch (err) {
+      throw new Error(`--init ${opts.init}: its weights do not fit "${arch.id}" (${(err as Error).message})`);
+    } finally {
+      from.dispose();
+    }
+    log(`weights from ${opts.init}`);
+  }
+  if (resuming) {
     const saved = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as CheckpointState;
     if (!sameConfig(saved.config, config)) {
       throw new Error(`The checkpoint in ${opts.checkpointDir} belongs to a different run; pass --fresh to start over`);
@@ -359,16 +362,17 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         samplesSeen: state.samplesSeen,
         batchSize: opts.batchSize,
         learningRate: opts.learningRate,
-        augmentation:
-          arch.training === 'plain'
+        augmentation: opts.decoderOnly
+          ? `decoder only, on clean images with random mirroring (encoder frozen: the weights of ${opts.init}, ` +
+            'vectors unchanged); validation on 2x2 box-filtered clean images'
+          : arch.training === 'plain'
             ? 'random horizontal flip'
             : 'clean + attacked pairs (crop 65-100% with aspect jitter, rotation up to 10 deg cropped, mirror, ' +
               'brightness x0.75-1.35, greyscale, blur, caption bar 12-25%, noise); validation on 2x2 box-filtered clean images' +
               (opts.contrastive
                 ? `; contrastive term (InfoNCE within the batch, temperature ${CONTRASTIVE_TEMPERATURE}) x ${opts.contrastive}`
                 : '') +
-              (opts.init ? `; started from the weights of ${opts.init}` : '') +
-              (opts.decoderOnly ? '; decoder refitted on clean images (encoder frozen)' : ''),
+              (opts.init ? `; started from the weights of ${opts.init}` : ''),
         backend,
         trainSeconds: Math.round(state.trainSeconds),
       },

@@ -64,8 +64,12 @@ const ENTRY_CELLS = 4;
  * photos: recall@10 0.982 at 96, 0.986 at 160, 0.992 at 192, at 6-8 ms a query.
  */
 const searchBreadth = (photos: number): number => Math.round(96 + 48 * Math.log2(Math.max(1, photos / 100_000)));
-/** Breadth of the walk that links a new photo into the graph. */
-const BUILD_BREADTH = 96;
+/**
+ * Breadth of the walk that links a new photo into the graph. With doppel-ae32c's vectors (more spread out than
+ * doppel-ae32's), 96 left recall@10 at 0.937 after half of ~1,360 real photos were added one by one to a built
+ * partition; 128 gave 0.970, 160 0.997, 192 0.998 (a rebuild: 0.999). doppel-ae32's vectors: 0.996 and 0.994.
+ */
+const BUILD_BREADTH = 192;
 /** Cells each photo is compared with when the graph is built. */
 const GRAPH_PROBES = 4;
 /** Cells each photo is compared with in a duplicate scan. */
