@@ -144,7 +144,10 @@ describe('doppel CLI', () => {
     const left = half(0);
     const right = half(side + 4);
     expect(std(right)).toBeGreaterThan(10); // not blank
-    expect(correlation(left, right)).toBeGreaterThan(0.7); // recognisably the same picture, if blurred
+    // Recognisably the same picture, if blurred. The default model (doppel-ae32c) traded reconstruction for
+    // retrieval (docs/MODEL.md): 0.68 on this photo (0.59-0.85 over CSet14), where doppel-ae32 gave 0.79 and
+    // the seed 0.88. A broken decoder (blank, noise, another picture) is near 0.
+    expect(correlation(left, right)).toBeGreaterThan(0.6);
   });
 
   it('prints library info as JSON', () => {

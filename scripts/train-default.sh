@@ -1,0 +1,18 @@
+#!/bin/sh
+# Trains the default model (models/doppel-ae32c) again from ../shared/data, as it was made, then calibrates the
+# duplicate thresholds of it and of the models it is compared with. Three training runs, each resumable (run
+# this again after an interruption: a finished run re-exports its model and the next one goes on):
+#   1. doppel-ae32: the invariant autoencoder (clean + attacked pairs, reconstruction + invariance term);
+#   2. doppel-ae32c-contrastive: 1. fine-tuned with the contrastive term (other photos of the batch pushed away);
+#   3. doppel-ae32c: 2. with its decoder refitted on clean images, the encoder (and so every vector) unchanged.
+# About 2 hours on 2 cores with the wasm backend (most of it step 1), much less with tfjs-node.
+set -e
+cd "$(dirname "$0")/.."
+DATA="../shared/data/imagenette/train ../shared/data/cifar10/train"
+npx doppel train --data $DATA --name doppel-ae32 --arch doppel-ae32-inv \
+  --epochs 7 --samples-per-epoch 8000 --batch 16
+npx doppel train --data $DATA --name doppel-ae32c-contrastive --arch doppel-ae32-inv --init doppel-ae32 \
+  --contrastive 1 --epochs 12 --samples-per-epoch 4000 --batch 32 --lr 3e-4
+npx doppel train --data $DATA --name doppel-ae32c --arch doppel-ae32-inv --init doppel-ae32c-contrastive \
+  --decoder-only --epochs 13 --samples-per-epoch 8000 --batch 32 --lr 1e-3
+npx doppel eval --model doppel-ae32c doppel-ae32 seed-ae32 --write-card
