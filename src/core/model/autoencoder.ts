@@ -1,7 +1,6 @@
 // A trained autoencoder loaded from models/<name>/: batch encoding to vectors, and reconstruction.
 import { DoppelError } from '../../shared/api.js';
-import type { ModelInputSpec } from '../imaging/analyze.js';
-import { ModelInfo, type ModelCard } from './card.js';
+import { CardDerived, ModelInfo, type ModelCard } from './card.js';
 import { loadLayersModel } from './files.js';
 import { initBackend, tf, type BackendName } from './runtime.js';
 import type { TF } from './tfjs.js';
@@ -10,7 +9,7 @@ export { listModels, readModelsIndex, type ModelCard, type ModelsIndex } from '.
 
 const BATCH = 64;
 
-export class Autoencoder {
+export class Autoencoder extends CardDerived {
   private constructor(
     readonly name: string,
     readonly card: ModelCard,
@@ -19,24 +18,13 @@ export class Autoencoder {
     private readonly encoder: TF.LayersModel,
     /** Variants share their parent's weights and leave disposing them to it. */
     private readonly ownsWeights = true,
-  ) {}
+  ) {
+    super();
+  }
 
   /** The same network with other retrieval steps around it (for ablations in `doppel eval`). */
   withPreprocess(preprocess: NonNullable<ModelCard['preprocess']>, name: string): Autoencoder {
     return new Autoencoder(name, { ...this.card, preprocess }, this.backend, this.full, this.encoder, false);
-  }
-
-  get inputSize(): number {
-    return this.card.inputSize;
-  }
-
-  get dim(): number {
-    return this.card.dim;
-  }
-
-  /** How this model's input is made from an image (pass to imageToModelInput / analyzeImage). */
-  get inputSpec(): ModelInputSpec {
-    return { size: this.card.inputSize, trimBorders: this.card.preprocess?.trimBorders ?? false };
   }
 
   /** Loads `models/<name>` (the default model when name is omitted). */

@@ -56,24 +56,9 @@ export function listModels(modelsDir: string): string[] {
     .sort();
 }
 
-/** A model's name, card and folder. */
-export class ModelInfo {
-  private constructor(
-    readonly name: string,
-    readonly card: ModelCard,
-    readonly dir: string,
-  ) {}
-
-  /** `models/<name>` (the default model when name is omitted); an error when it is missing. */
-  static read(modelsDir: string, name?: string): ModelInfo {
-    const modelName = name ?? readModelsIndex(modelsDir).default;
-    const dir = path.join(modelsDir, modelName);
-    if (!fs.existsSync(path.join(dir, 'model.json'))) {
-      throw new DoppelError('model', `Model "${modelName}" not found in ${modelsDir}`);
-    }
-    const card = JSON.parse(fs.readFileSync(path.join(dir, 'card.json'), 'utf8')) as ModelCard;
-    return new ModelInfo(modelName, card, dir);
-  }
+/** What every form of a model (its card alone, lazily loaded, loaded) derives from its card. */
+export abstract class CardDerived {
+  abstract readonly card: ModelCard;
 
   get inputSize(): number {
     return this.card.inputSize;
@@ -89,14 +74,38 @@ export class ModelInfo {
   }
 }
 
+/** A model's name, card and folder. */
+export class ModelInfo extends CardDerived {
+  private constructor(
+    readonly name: string,
+    readonly card: ModelCard,
+    readonly dir: string,
+  ) {
+    super();
+  }
+
+  /** `models/<name>` (the default model when name is omitted); an error when it is missing. */
+  static read(modelsDir: string, name?: string): ModelInfo {
+    const modelName = name ?? readModelsIndex(modelsDir).default;
+    const dir = path.join(modelsDir, modelName);
+    if (!fs.existsSync(path.join(dir, 'model.json'))) {
+      throw new DoppelError('model', `Model "${modelName}" not found in ${modelsDir}`);
+    }
+    const card = JSON.parse(fs.readFileSync(path.join(dir, 'card.json'), 'utf8')) as ModelCard;
+    return new ModelInfo(modelName, card, dir);
+  }
+}
+
 /** A model whose weights load on first use: `load()` once, or `prepare()` to start loading in the background. */
-export class LazyModel {
+export class LazyModel extends CardDerived {
   private loading: Promise<Autoencoder> | null = null;
 
   constructor(
     readonly info: ModelInfo,
     private readonly modelsDir: string,
-  ) {}
+  ) {
+    super();
+  }
 
   get name(): string {
     return this.info.name;
@@ -104,18 +113,6 @@ export class LazyModel {
 
   get card(): ModelCard {
     return this.info.card;
-  }
-
-  get inputSize(): number {
-    return this.info.inputSize;
-  }
-
-  get dim(): number {
-    return this.info.dim;
-  }
-
-  get inputSpec(): ModelInputSpec {
-    return this.info.inputSpec;
   }
 
   /** Whether the weights have been asked for. */
