@@ -172,7 +172,7 @@ export class DoppelService implements DoppelApi {
 
   async info(): Promise<LibraryInfo> {
     return {
-      photos: this.store.countPhotos({ status: 'indexed' }),
+      photos: this.countPhotos(),
       errors: this.store.countErrors(),
       folders: this.store.listFolders().length,
       model: {
