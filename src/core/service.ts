@@ -96,7 +96,7 @@ export class DoppelService implements DoppelApi {
         : null;
     let model: LazyModel;
     try {
-      model = new LazyModel(ModelInfo.read(opts.modelsDir, opts.model), opts.modelsDir);
+      model = new LazyModel(ModelInfo.read(opts.modelsDir, opts.model));
     } catch (err) {
       store.close();
       await (await worker)?.close();

@@ -16,9 +16,8 @@ import {
   type IndexProgress,
   type IndexSummary,
 } from '../../shared/api.js';
-import { analyzeImage, thumbnailToModelInput } from '../imaging/analyze.js';
+import { analyzeImage, thumbnailToModelInput, type ModelInputSpec } from '../imaging/analyze.js';
 import { fsReason, scanFolder } from '../library/scan.js';
-import type { ModelInputSpec } from '../imaging/analyze.js';
 import type { PhotoRecord, Store, StoredPhoto } from '../store/repository.js';
 
 export interface IndexOptions {

@@ -23,7 +23,7 @@ const init = workerData as WorkerInit;
 let model: LazyModel;
 let store: Store;
 try {
-  model = new LazyModel(ModelInfo.read(init.modelsDir, init.model), init.modelsDir);
+  model = new LazyModel(ModelInfo.read(init.modelsDir, init.model));
   store = Store.open(init.dbPath);
 } catch (err) {
   post({ type: 'failed', error: errorData(err) });

@@ -29,7 +29,11 @@ export class Autoencoder extends CardDerived {
 
   /** Loads `models/<name>` (the default model when name is omitted). */
   static async load(modelsDir: string, name?: string): Promise<Autoencoder> {
-    const info = ModelInfo.read(modelsDir, name);
+    return Autoencoder.loadWeights(ModelInfo.read(modelsDir, name));
+  }
+
+  /** The weights of a model whose card is already read. */
+  static async loadWeights(info: ModelInfo): Promise<Autoencoder> {
     const backend = await initBackend();
     const full = await loadLayersModel(info.dir);
     return new Autoencoder(info.name, info.card, backend, full, encoderOf(full));

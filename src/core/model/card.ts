@@ -100,10 +100,7 @@ export class ModelInfo extends CardDerived {
 export class LazyModel extends CardDerived {
   private loading: Promise<Autoencoder> | null = null;
 
-  constructor(
-    readonly info: ModelInfo,
-    private readonly modelsDir: string,
-  ) {
+  constructor(readonly info: ModelInfo) {
     super();
   }
 
@@ -122,7 +119,7 @@ export class LazyModel extends CardDerived {
 
   /** The loaded model; the first call loads TensorFlow.js and the weights, later calls share that load. */
   load(): Promise<Autoencoder> {
-    this.loading ??= import('./autoencoder.js').then(({ Autoencoder }) => Autoencoder.load(this.modelsDir, this.name));
+    this.loading ??= import('./autoencoder.js').then(({ Autoencoder }) => Autoencoder.loadWeights(this.info));
     return this.loading;
   }
 

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ARCHITECTURES } from './architectures.js';
-import type { ModelCard } from './autoencoder.js';
+import { ModelInfo, type ModelCard } from './card.js';
 import { rng } from '../random.js';
 import { loadDataset, shuffled, type Dataset } from './dataset.js';
 import { attack, halve } from './augment.js';
@@ -205,7 +205,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   // A fine-tuning run starts from another model's weights; a resumed one from its checkpoint (the model it
   // started from is no longer needed then).
   if (opts.init && !resuming) {
-    const from = await loadLayersModel(path.join(opts.modelsDir, opts.init));
+    const from = await loadLayersModel(ModelInfo.read(opts.modelsDir, opts.init).dir);
     try {
       model.setWeights(from.getWeights());
     } catch (err) {
