@@ -12,6 +12,7 @@ import {
   rgbToPng,
   sideBySidePng,
 } from '../../src/core/imaging/analyze.js';
+import { resizeRgb } from '../../src/core/imaging/resize.js';
 
 const DATA = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/data');
 const read = (p: string) => fs.readFileSync(path.join(DATA, p));
@@ -276,6 +277,56 @@ describe('border trimming', () => {
 
   it('finds nothing to keep in a picture of one colour', () => {
     expect(findTrimBox(new Uint8Array(10 * 8 * 3).fill(200), 10, 8, 16)).toBeNull();
+  });
+});
+
+describe('model input resampling (resizeRgb)', () => {
+  it('stays close to sharp\'s Lanczos3 resize when shrinking real photos', async () => {
+    const files = fs.readdirSync(path.join(DATA, 'photos/CSet14')).slice(0, 8);
+    expect(files.length).toBe(8);
+    const meanDiff = (a: Uint8Array, b: Uint8Array) => {
+      expect(a.length).toBe(b.length);
+      let sum = 0;
+      for (let i = 0; i < a.length; i++) sum += Math.abs(a[i]! - b[i]!);
+      return sum / a.length;
+    };
+    for (const f of files) {
+      for (const [side, w, h] of [
+        [256, 32, 32],
+        [256, 64, 64],
+        [250, 32, 32],
+        [200, 32, 32],
+        [100, 32, 32],
+      ] as const) {
+        const { data, info } = await sharp(path.join(DATA, 'photos/CSet14', f))
+          .resize({ width: side, height: side, fit: 'inside' })
+          .removeAlpha()
+          .raw()
+          .toBuffer({ resolveWithObject: true });
+        const raw = { raw: { width: info.width, height: info.height, channels: 3 as const } };
+        const lanczos = await sharp(data, raw).resize(w, h, { fit: 'fill', kernel: 'lanczos3' }).raw().toBuffer();
+        const nearest = await sharp(data, raw).resize(w, h, { fit: 'fill', kernel: 'nearest' }).raw().toBuffer();
+        const mine = meanDiff(resizeRgb(data, info.width, info.height, w, h), lanczos);
+        // Measured: mean differences of 0.15-2.3 of 255 (libvips splits the shrink differently); sampling
+        // without a filter (nearest neighbour: 5.6-27) or a shifted or swapped-channel result is further off.
+        const label = `${f} ${info.width}x${info.height} -> ${w}x${h}`;
+        expect(mine, label).toBeLessThan(6);
+        if (side > w * 2) expect(mine, label).toBeLessThan(meanDiff(nearest, lanczos) / 2);
+      }
+    }
+  });
+
+  it('keeps a uniform colour exactly, shrinking or enlarging to the asked size', () => {
+    for (const [w, h] of [
+      [77, 50],
+      [10, 7],
+    ]) {
+      const src = new Uint8Array(w! * h! * 3);
+      for (let i = 0; i < src.length; i += 3) src.set([12, 200, 255], i);
+      const out = resizeRgb(src, w!, h!, 32, 32);
+      expect(out.length).toBe(32 * 32 * 3);
+      for (let i = 0; i < out.length; i += 3) expect([out[i], out[i + 1], out[i + 2]]).toEqual([12, 200, 255]);
+    }
   });
 });
 
