@@ -149,6 +149,9 @@ export interface Box {
   height: number;
 }
 
+/** findTrimBox's per-pixel flags, reused (it is synchronous): ~200 KB a picture, not garbage for every photo. */
+let trimFlags = new Uint32Array(0);
+
 /**
  * The box of packed RGB outside its uniform borders, as libvips' find_trim (sharp's trim()) finds it: the
  * background is the top-left pixel; a pixel is foreground when, in some band, the median of its 3x3
@@ -165,7 +168,8 @@ export function findTrimBox(rgb: Uint8Array, width: number, height: number, thre
   const up = [rgb[0]! + threshold, rgb[1]! + threshold, rgb[2]! + threshold];
   const down = [rgb[0]! - threshold, rgb[1]! - threshold, rgb[2]! - threshold];
   /** Per pixel: bit 4k set when band k is above the background, bit 4k + 12 when below; filled row by row. */
-  const flags = new Uint32Array(width * height);
+  if (trimFlags.length < width * height) trimFlags = new Uint32Array(width * height);
+  const flags = trimFlags;
   const flagged = new Uint8Array(height);
   const flagRow = (y: number): number => {
     if (!flagged[y]) {
