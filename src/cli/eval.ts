@@ -18,9 +18,10 @@ async function preprocessSchema() {
     trimBorders: z.boolean().optional(),
     mirrorInvariant: z.boolean().optional(),
     greyWeight: z.number().min(0).max(10).optional(),
+    cropViews: z.number().gt(0).lt(1).optional(),
   });
 }
-const PREPROCESS_EXAMPLE = '{"trimBorders":true,"mirrorInvariant":true,"greyWeight":1}';
+const PREPROCESS_EXAMPLE = '{"trimBorders":true,"mirrorInvariant":true,"cropViews":0.75}';
 
 /** The benchmark photos live beside the project (see ../shared/data/README.md). */
 const dataDir = (): string => path.resolve(findProjectRoot(), '..', 'shared', 'data');

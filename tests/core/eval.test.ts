@@ -15,6 +15,7 @@ import {
   precisionRecallAt,
   runRetrievalBenchmark,
   type EvalReport,
+  type MethodReport,
 } from '../../src/core/eval/benchmark.js';
 import { dHash, hamming, HammingIndex, hashToHex, imageHashes, pHash, popcount32 } from '../../src/core/eval/hashes.js';
 import { Autoencoder } from '../../src/core/model/autoencoder.js';
@@ -317,6 +318,26 @@ describe('runRetrievalBenchmark', () => {
     expect(ph!.recallAt1.perAttack.resize25).toBeGreaterThanOrEqual(0.8);
     expect(dh!.recallAt1.perAttack.flip).toBeLessThan(dh!.recallAt1.perAttack.resize25!);
   });
+
+  it('with corner views (cropViews), finds corner-cropped copies that the plain vectors miss', async () => {
+    const attacks = ATTACKS.filter((a) => a.id === 'crop70tl' || a.id === 'jpeg20');
+    const views = model.withPreprocess({ ...model.card.preprocess, cropViews: 0.75 }, `${model.name}+views`);
+    const r = await runRetrievalBenchmark({
+      originals,
+      distractors,
+      distractorsLimit: 30,
+      models: [model, views],
+      hashes: false,
+      attacks,
+    });
+    const [plain, withViews] = r.methods as [MethodReport, MethodReport];
+    expect(withViews.method).toBe(`${model.name}+views`);
+    expect(withViews.recallAt1.perAttack.crop70tl).toBeGreaterThanOrEqual(5 / 6);
+    expect(withViews.recallAt1.perAttack.crop70tl).toBeGreaterThan(plain.recallAt1.perAttack.crop70tl!); // 1 against 0.67
+    expect(withViews.recallAt1.perAttack.jpeg20).toBe(1);
+    // A photo scores its best view: never below its own vector's score.
+    expect(withViews.recallAt10.mean).toBeGreaterThanOrEqual(plain.recallAt10.mean);
+  }, 120_000);
 
   it('gives the same numbers when run again', async () => {
     const small = (): Promise<EvalReport> =>

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { imageToModelInput } from '../../src/core/imaging/analyze.js';
+import { imageToModelInput, imageToModelInputViews } from '../../src/core/imaging/analyze.js';
 import { attack, halve } from '../../src/core/model/augment.js';
 import { Autoencoder } from '../../src/core/model/autoencoder.js';
 import { rng } from '../../src/core/random.js';
@@ -89,6 +89,36 @@ describe('greyscale-weighted vectors', () => {
       expect(1 - cosine(go, gg)).toBeLessThan((1 - cosine(po, pg)) * 0.8);
     }
     shipped.dispose();
+  });
+});
+
+describe('corner views', () => {
+  it('are matched by a copy cropped to that corner better than the whole photo is', async () => {
+    const model = await Autoencoder.load(defaultModelsDir());
+    try {
+      for (const file of photos('CSun_Hays80', 4)) {
+        const { input, views } = await imageToModelInputViews(fs.readFileSync(file), model.inputSpec, 0.75);
+        expect(views).toHaveLength(4);
+        const { width = 0, height = 0 } = await sharp(file).metadata();
+        const crop = await sharp(file)
+          .extract({ left: 0, top: 0, width: Math.round(width * 0.7), height: Math.round(height * 0.7) })
+          .jpeg({ quality: 90 })
+          .toBuffer();
+        const query = await imageToModelInput(crop, model.inputSpec);
+        const [whole, ...corners] = model.encode([input, ...views]) as Float32Array[];
+        const [q] = model.encode([query]) as [Float32Array];
+        const [topLeft, ...others] = corners.map((v) => cosine(q, v)) as [number, ...number[]];
+        expect(topLeft).toBeGreaterThan(cosine(q, whole!));
+        expect(topLeft).toBeGreaterThan(Math.max(...others));
+      }
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('refuse a fraction outside (0, 1)', async () => {
+    const [file] = photos('CSun_Hays80', 1) as [string];
+    await expect(imageToModelInputViews(fs.readFileSync(file), { size: 32 }, 1)).rejects.toThrow(/fraction/);
   });
 });
 

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { DoppelError } from '../../shared/api.js';
-import { imageToModelInput, type ModelInputSpec } from '../imaging/analyze.js';
+import { imageToModelInput, imageToModelInputViews, type ModelInputSpec } from '../imaging/analyze.js';
 import { scanFolder } from '../library/scan.js';
 import type { Autoencoder } from '../model/autoencoder.js';
 import { normalise, VectorIndex } from '../search/vector-index.js';
@@ -127,18 +127,33 @@ async function forEachPool<T>(
 
 const reason = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
 
-/** Features of one image for every method: a model input per distinct input spec, and the two hashes. */
+/**
+ * Features of one image for every method: a model input per distinct input spec, the four corner views of a
+ * library photo per distinct (spec, cropViews) of the models that use views, and the two hashes.
+ */
 interface Features {
   inputs: Map<string, Uint8Array>;
+  views: Map<string, Uint8Array[]>;
   hashes?: ImageHashes;
 }
 
 const specKey = (spec: ModelInputSpec): string => `${spec.size}:${spec.trimBorders ? 'trim' : 'full'}`;
+const viewsKey = (spec: ModelInputSpec, fraction: number): string => `${specKey(spec)}:${fraction}`;
+const cropViewsOf = (model: Autoencoder): number | undefined => model.card.preprocess?.cropViews;
 
-async function features(bytes: Uint8Array, specs: readonly ModelInputSpec[], withHashes: boolean): Promise<Features> {
+async function features(
+  bytes: Uint8Array,
+  specs: readonly ModelInputSpec[],
+  viewSpecs: readonly { spec: ModelInputSpec; fraction: number }[],
+  withHashes: boolean,
+): Promise<Features> {
   const inputs = new Map<string, Uint8Array>();
+  const views = new Map<string, Uint8Array[]>();
   for (const spec of specs) inputs.set(specKey(spec), await imageToModelInput(bytes, spec));
-  return { inputs, hashes: withHashes ? await imageHashes(bytes) : undefined };
+  for (const { spec, fraction } of viewSpecs) {
+    views.set(viewsKey(spec, fraction), (await imageToModelInputViews(bytes, spec, fraction)).views);
+  }
+  return { inputs, views, hashes: withHashes ? await imageHashes(bytes) : undefined };
 }
 
 /** A scored neighbour; for hashes the score is minus the Hamming distance, so higher is better everywhere. */
@@ -168,6 +183,44 @@ function vectorRanker(index: VectorIndex, queries: Float32Array[]): Ranker {
     // The same arithmetic (normalised float32 vectors, one double sum in order) as VectorIndex.search.
     score: (q, id) => dot(normalised[q]!, index.get(id)!),
     nearestOther: (id) => index.search(index.get(id)!, 1, new Set([id]))[0],
+  };
+}
+
+/**
+ * Library photos with four corner views each (rows id * 4 + v of `views`): a photo scores its best match over its
+ * own vector and its views. Exact: a photo among the k best by that score is among the k best by its own
+ * vector, or has a view among the 4k best views.
+ */
+function viewsRanker(index: VectorIndex, views: VectorIndex, queries: Float32Array[]): Ranker {
+  const normalised = queries.map((q) => normalise(q));
+  const best = (hits: Hit[], k: number): Hit[] => {
+    const byId = new Map<number, number>();
+    for (const h of hits) byId.set(h.id, Math.max(byId.get(h.id) ?? -Infinity, h.score));
+    return [...byId]
+      .map(([id, score]) => ({ id, score }))
+      .sort((a, b) => b.score - a.score || a.id - b.id)
+      .slice(0, k);
+  };
+  const viewHits = (q: Float32Array, k: number, exclude?: number): Hit[] =>
+    views
+      .search(q, 4 * k + (exclude === undefined ? 0 : 4))
+      .map((h) => ({ id: Math.floor(h.id / 4), score: h.score }))
+      .filter((h) => h.id !== exclude);
+  const score = (q: Float32Array, id: number): number => {
+    let s = dot(q, index.get(id)!);
+    for (let v = 0; v < 4; v++) s = Math.max(s, dot(q, views.get(id * 4 + v)!));
+    return s;
+  };
+  return {
+    search: (q, k) => best([...index.search(queries[q]!, k), ...viewHits(queries[q]!, k)], k),
+    score: (q, id) => score(normalised[q]!, id),
+    // A pair of library photos: either one's own vector against the other's vector or views.
+    nearestOther: (id) => {
+      const own = index.get(id)!;
+      const hits = [...index.search(own, 1, new Set([id])), ...viewHits(own, 1, id)];
+      for (let v = 0; v < 4; v++) hits.push(...index.search(views.get(id * 4 + v)!, 1, new Set([id])));
+      return best(hits, 1)[0];
+    },
   };
 }
 
@@ -245,6 +298,14 @@ export async function runRetrievalBenchmark(opts: EvalOptions): Promise<EvalRepo
     ...distractorPaths.map((p) => ({ path: p, original: false })),
   ];
   const sizes = [...new Map(opts.models.map((m) => [specKey(m.inputSpec), m.inputSpec])).values()];
+  const viewSpecs = [
+    ...new Map(
+      opts.models.flatMap((m) => {
+        const fraction = cropViewsOf(m);
+        return fraction === undefined ? [] : [[viewsKey(m.inputSpec, fraction), { spec: m.inputSpec, fraction }]];
+      }),
+    ).values(),
+  ];
   log(
     `library: ${originalPaths.length} originals + ${distractorPaths.length} distractors; ` +
       `${attacks.length} attacks; methods: ${[...opts.models.map((m) => m.name), ...(opts.hashes ? ['dHash', 'pHash'] : [])].join(', ')}`,
@@ -255,7 +316,7 @@ export async function runRetrievalBenchmark(opts: EvalOptions): Promise<EvalRepo
   let done = 0;
   await forEachPool(candidates, concurrency, async (c, i) => {
     try {
-      libFeatures[i] = await features(fs.readFileSync(c.path), sizes, opts.hashes);
+      libFeatures[i] = await features(fs.readFileSync(c.path), sizes, viewSpecs, opts.hashes);
     } catch (err) {
       onError(c.path, reason(err));
     }
@@ -284,7 +345,7 @@ export async function runRetrievalBenchmark(opts: EvalOptions): Promise<EvalRepo
     for (let a = 0; a < attacks.length; a++) {
       const q = oi * attacks.length + a;
       const copy = await attacks[a]!.apply(raw);
-      queryFeat[q] = await features(copy, sizes, opts.hashes);
+      queryFeat[q] = await features(copy, sizes, [], opts.hashes);
       queryOriginal[q] = o.id;
       queryAttack[q] = a;
     }
@@ -294,28 +355,36 @@ export async function runRetrievalBenchmark(opts: EvalOptions): Promise<EvalRepo
   // 3. Rankers: a vector index per model (encoding timed), a Hamming index per hash.
   const rankers: { method: string; kind: 'model' | 'hash'; ranker: Ranker; model?: Autoencoder; rate?: number }[] = [];
   for (const model of opts.models) {
-    const encodeAll = (feats: Features[]): { vectors: Float32Array[]; ms: number } => {
+    const encodeAll = (inputs: Uint8Array[]): { vectors: Float32Array[]; ms: number } => {
       const vectors: Float32Array[] = [];
       let ms = 0;
       const CHUNK = 256;
-      for (let s = 0; s < feats.length; s += CHUNK) {
-        const chunk = feats.slice(s, s + CHUNK).map((f) => f.inputs.get(specKey(model.inputSpec))!);
+      for (let s = 0; s < inputs.length; s += CHUNK) {
         const t0 = performance.now();
-        vectors.push(...model.encode(chunk));
+        vectors.push(...model.encode(inputs.slice(s, s + CHUNK)));
         ms += performance.now() - t0;
-        progress({ phase: 'encode', done: Math.min(s + CHUNK, feats.length), total: feats.length });
+        progress({ phase: 'encode', done: Math.min(s + CHUNK, inputs.length), total: inputs.length });
       }
       return { vectors, ms };
     };
+    const inputsOf = (feats: Features[]) => feats.map((f) => f.inputs.get(specKey(model.inputSpec))!);
     log(`encoding with ${model.name}`);
     // One untimed batch first: the backend compiles its kernels on first use.
     if (libFeat[0]) model.encode([libFeat[0].inputs.get(specKey(model.inputSpec))!]);
-    const lib = encodeAll(libFeat);
-    const qs = encodeAll(queryFeat);
+    const lib = encodeAll(inputsOf(libFeat));
+    const qs = encodeAll(inputsOf(queryFeat));
     const index = new VectorIndex(model.dim, library.length);
     lib.vectors.forEach((v, id) => index.upsert(id, v));
     const rate = (lib.vectors.length + qs.vectors.length) / ((lib.ms + qs.ms) / 1000);
-    rankers.push({ method: model.name, kind: 'model', ranker: vectorRanker(index, qs.vectors), model, rate });
+    const fraction = cropViewsOf(model);
+    let ranker = vectorRanker(index, qs.vectors);
+    if (fraction !== undefined) {
+      const key = viewsKey(model.inputSpec, fraction);
+      const views = new VectorIndex(model.dim, library.length * 4);
+      encodeAll(libFeat.flatMap((f) => f.views.get(key)!)).vectors.forEach((v, row) => views.upsert(row, v));
+      ranker = viewsRanker(index, views, qs.vectors);
+    }
+    rankers.push({ method: model.name, kind: 'model', ranker, model, rate });
   }
   if (opts.hashes) {
     for (const which of ['dHash', 'pHash'] as const) {

@@ -43,12 +43,17 @@ export interface AnalyzeOptions {
   maxPixels?: number;
 }
 
-interface Decoded {
-  meta: sharp.Metadata;
-  /** Oriented, sRGB, alpha flattened onto white, longest side at most thumbSize. */
+/** Packed RGB. */
+interface Pixels {
   rgb: Buffer;
   width: number;
   height: number;
+}
+
+interface Decoded extends Pixels {
+  meta: sharp.Metadata;
+  /** Oriented, sRGB, alpha flattened onto white, longest side at most thumbSize. */
+  rgb: Buffer;
 }
 
 const fail = (reason: string, cause?: unknown) => new DoppelError('decode-failed', reason, { cause });
@@ -218,13 +223,8 @@ export function findTrimBox(rgb: Uint8Array, width: number, height: number, thre
   return { left, top, width: right - left + 1, height: bottom - top + 1 };
 }
 
-/** The decoded picture without uniform borders; the picture itself when trimming finds nothing to keep. */
-function trimmed(d: Decoded): { rgb: Buffer; width: number; height: number } {
-  const box = d.width >= 3 && d.height >= 3 ? findTrimBox(d.rgb, d.width, d.height, TRIM_THRESHOLD) : null;
-  // Nothing but background (e.g. a single colour), or a near-uniform picture that would trim down to a sliver:
-  // keep it whole.
-  if (!box || box.width * 4 < d.width || box.height * 4 < d.height) return d;
-  if (box.width === d.width && box.height === d.height) return d;
+/** The part of a picture inside a box. */
+function cropped(d: Pixels, box: Box): Pixels {
   const rgb = Buffer.alloc(box.width * box.height * 3);
   for (let y = 0; y < box.height; y++) {
     const from = ((box.top + y) * d.width + box.left) * 3;
@@ -233,11 +233,21 @@ function trimmed(d: Decoded): { rgb: Buffer; width: number; height: number } {
   return { rgb, width: box.width, height: box.height };
 }
 
+/** The decoded picture without uniform borders; the picture itself when trimming finds nothing to keep. */
+function trimmed(d: Pixels): Pixels {
+  const box = d.width >= 3 && d.height >= 3 ? findTrimBox(d.rgb, d.width, d.height, TRIM_THRESHOLD) : null;
+  // Nothing but background (e.g. a single colour), or a near-uniform picture that would trim down to a sliver:
+  // keep it whole.
+  if (!box || box.width * 4 < d.width || box.height * 4 < d.height) return d;
+  if (box.width === d.width && box.height === d.height) return d;
+  return cropped(d, box);
+}
+
 /**
  * The (at most 256 px) intermediate squashed to the model's square input with Lanczos3, in JavaScript
  * (./resize.ts): training and querying go through this same function.
  */
-function toModelInput(d: Decoded, spec: number | ModelInputSpec): Uint8Array {
+function toModelInput(d: Pixels, spec: number | ModelInputSpec): Uint8Array {
   const { size, trimBorders = false } = typeof spec === 'number' ? { size: spec } : spec;
   const src = trimBorders ? trimmed(d) : d;
   return resizeRgb(src.rgb, src.width, src.height, size, size);
@@ -300,6 +310,36 @@ export async function analyzeImage(input: Uint8Array, opts: AnalyzeOptions): Pro
 /** The model input for any image (e.g. a query image from outside the library), exactly as analyzeImage makes it. */
 export async function imageToModelInput(input: Uint8Array, spec: number | ModelInputSpec): Promise<Uint8Array> {
   return toModelInput(await decode(asBuffer(input), DEFAULT_THUMB_SIZE, DEFAULT_MAX_PIXELS), spec);
+}
+
+/**
+ * The model input of an image (as imageToModelInput makes it) and of its four corner views: the top-left,
+ * top-right, bottom-left and bottom-right parts that keep `fraction` of each side of the oriented picture, each
+ * made into a model input the same way (trimmed when the spec trims). An encoded view is what a copy cropped to
+ * about that corner encodes to, so a library photo can be matched by its best view (`doppel eval`'s cropViews
+ * retrieval step). One decode for all five.
+ */
+export async function imageToModelInputViews(
+  input: Uint8Array,
+  spec: ModelInputSpec,
+  fraction: number,
+): Promise<{ input: Uint8Array; views: Uint8Array[] }> {
+  if (!(fraction > 0 && fraction < 1)) {
+    throw new DoppelError('invalid-argument', `A corner view keeps a fraction of each side in (0, 1), got ${fraction}`);
+  }
+  const d = await decode(asBuffer(input), DEFAULT_THUMB_SIZE, DEFAULT_MAX_PIXELS);
+  const width = Math.max(1, Math.round(d.width * fraction));
+  const height = Math.max(1, Math.round(d.height * fraction));
+  const corners = [
+    [0, 0],
+    [d.width - width, 0],
+    [0, d.height - height],
+    [d.width - width, d.height - height],
+  ] as const;
+  return {
+    input: toModelInput(d, spec),
+    views: corners.map(([left, top]) => toModelInput(cropped(d, { left, top, width, height }), spec)),
+  };
 }
 
 /**

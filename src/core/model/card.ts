@@ -28,9 +28,11 @@ export interface ModelCard {
   eval?: Record<string, unknown>;
   /**
    * Retrieval steps around the network: trim uniform borders from the input, and store the sum of the
-   * codes of the image and its mirror image so that a mirrored copy has the same vector.
+   * codes of the image and its mirror image so that a mirrored copy has the same vector. `cropViews` (a fraction
+   * of each side) also gives every library photo four corner views, matched by the best one; only `doppel eval`
+   * makes views so far (docs/MODEL.md), the indexer ignores it.
    */
-  preprocess?: { trimBorders?: boolean; mirrorInvariant?: boolean; greyWeight?: number };
+  preprocess?: { trimBorders?: boolean; mirrorInvariant?: boolean; greyWeight?: number; cropViews?: number };
   /** Cosine similarity thresholds for the duplicate tiers, calibrated on the retrieval benchmark. */
   thresholds?: { near: number; similar: number };
   command: string;
