@@ -281,7 +281,7 @@ describe('border trimming', () => {
 });
 
 describe('model input resampling (resizeRgb)', () => {
-  it('stays close to sharp\'s Lanczos3 resize when shrinking real photos', async () => {
+  it("stays close to sharp's Lanczos3 resize when shrinking real photos", async () => {
     const files = fs.readdirSync(path.join(DATA, 'photos/CSet14')).slice(0, 8);
     expect(files.length).toBe(8);
     const meanDiff = (a: Uint8Array, b: Uint8Array) => {
