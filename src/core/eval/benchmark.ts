@@ -149,9 +149,13 @@ async function features(
 ): Promise<Features> {
   const inputs = new Map<string, Uint8Array>();
   const views = new Map<string, Uint8Array[]>();
-  for (const spec of specs) inputs.set(specKey(spec), await imageToModelInput(bytes, spec));
   for (const { spec, fraction } of viewSpecs) {
-    views.set(viewsKey(spec, fraction), (await imageToModelInputViews(bytes, spec, fraction)).views);
+    const made = await imageToModelInputViews(bytes, spec, fraction); // the photo's own input from the same decode
+    inputs.set(specKey(spec), made.input);
+    views.set(viewsKey(spec, fraction), made.views);
+  }
+  for (const spec of specs) {
+    if (!inputs.has(specKey(spec))) inputs.set(specKey(spec), await imageToModelInput(bytes, spec));
   }
   return { inputs, views, hashes: withHashes ? await imageHashes(bytes) : undefined };
 }

@@ -50,10 +50,9 @@ interface Pixels {
   height: number;
 }
 
+/** A decoded image: oriented, sRGB, alpha flattened onto white, longest side at most thumbSize. */
 interface Decoded extends Pixels {
   meta: sharp.Metadata;
-  /** Oriented, sRGB, alpha flattened onto white, longest side at most thumbSize. */
-  rgb: Buffer;
 }
 
 const fail = (reason: string, cause?: unknown) => new DoppelError('decode-failed', reason, { cause });

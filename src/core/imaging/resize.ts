@@ -5,9 +5,8 @@
 // pixel centres aligned. The result is close to sharp's resize but not identical (tests/core/imaging.test.ts).
 
 /**
- * Reused working memory (one buffer per stage): the intermediates are up to ~150 KB a picture, and allocating
- * them afresh for every photo doubled the indexing worker's garbage collection time. Safe because resizeRgb is
- * synchronous.
+ * Reused working memory (one buffer per stage): the intermediates are up to ~150 KB a picture, not worth
+ * allocating again for every photo. Safe because resizeRgb is synchronous.
  */
 const scratch: Float32Array[] = [];
 function work(stage: number, length: number): Float32Array {
