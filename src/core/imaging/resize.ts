@@ -78,9 +78,9 @@ function boxShrink(src: Uint8Array, width: number, height: number, kx: number, k
           g += src[s + 1]!;
           b += src[s + 2]!;
         }
-        sums[x * 3] += r;
-        sums[x * 3 + 1] += g;
-        sums[x * 3 + 2] += b;
+        sums[x * 3]! += r;
+        sums[x * 3 + 1]! += g;
+        sums[x * 3 + 2]! += b;
       }
     }
     for (let i = 0; i < sums.length; i++) out[y * w * 3 + i] = sums[i]! * norm;
@@ -125,7 +125,7 @@ function passY(src: Float32Array, width: number, height: number, t: Taps, outHei
       const w = t.weights[k]!;
       if (w === 0) continue;
       const s = t.index[k]! * rowLen;
-      for (let c = 0; c < rowLen; c++) acc[c] += src[s + c]! * w;
+      for (let c = 0; c < rowLen; c++) acc[c]! += src[s + c]! * w;
     }
     out.set(acc, j * rowLen);
   }
