@@ -5,7 +5,8 @@
 //   included) and, in the same run on the same files with the same number of cores, by `vipsthumbnail -s 64`
 //   (libvips' own thumbnailer: the decode floor) and `findimagedupes` (fingerprints in parallel slices, then
 //   one compare), each as wall time: the tools take turns for DOPPEL_BENCH_ROUNDS rounds (default 3) and each
-//   is reported by its median. Tools that are not installed are reported as missing.
+//   is reported by its median, with the CPU seconds its processes used (bash's `times`: steadier than wall time
+//   on a shared machine). Tools that are not installed are reported as missing.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -73,23 +74,33 @@ function hasTool(name: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
 }
 
-function run(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<void> {
+/**
+ * Runs a command to completion; resolves with the CPU seconds (user + system) that it and its children used,
+ * as bash's `times` reports them: steadier than wall time on a shared machine.
+ */
+function run(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env: env ?? process.env });
+    const child = spawn('bash', ['-c', '"$@"; status=$?; times >&2; exit $status', 'bash', cmd, ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: env ?? process.env,
+    });
     let err = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
     child.on('error', reject);
-    child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}: ${err.slice(-500)}`)),
-    );
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`${cmd} exited ${code}: ${err.slice(-500)}`));
+      // The last line of `times`: the children's user and system time, e.g. "0m5.040s 0m0.450s".
+      const m = /(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s\s*$/.exec(err);
+      resolve(m ? Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4]) : NaN);
+    });
   });
 }
 
-/** Wall seconds of fn. */
-async function timed(fn: () => Promise<void>): Promise<number> {
+/** Wall seconds of fn, and the CPU seconds it reports. */
+async function timed(fn: () => Promise<number>): Promise<{ wall: number; cpu: number }> {
   const t0 = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = await fn();
+  return { wall: Number(process.hrtime.bigint() - t0) / 1e9, cpu };
 }
 
 function slices<T>(items: readonly T[], k: number): T[][] {
@@ -122,11 +133,12 @@ async function twelveMegapixelBench(n: number): Promise<Record<string, unknown>>
     for (const f of files) fs.readFileSync(f);
 
     // The tools take turns, round after round, and each is judged by its median: on a shared machine a single
-    // run of each can be off by 15% either way.
-    const tools: Record<string, () => Promise<void>> = {
+    // run of each can be off by 15% either way. Each tool reports the CPU seconds its processes used.
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    const tools: Record<string, () => Promise<number>> = {
       doppel: async () => {
         const home = fs.mkdtempSync(path.join(tmp, 'doppel-'));
-        await run(
+        const cpu = await run(
           process.execPath,
           [path.join(ROOT, 'bin/doppel.js'), 'index', dir, '--db', path.join(home, 'lib.sqlite')],
           {
@@ -135,15 +147,17 @@ async function twelveMegapixelBench(n: number): Promise<Record<string, unknown>>
           },
         );
         fs.rmSync(home, { recursive: true, force: true });
+        return cpu;
       },
     };
     if (hasTool('vipsthumbnail')) {
       tools.vipsthumbnail = async () => {
         const out = fs.mkdtempSync(path.join(tmp, 'vips-'));
-        await Promise.all(
+        const cpu = await Promise.all(
           slices(files, cores).map((s) => run('vipsthumbnail', ['-s', '64', '-o', `${out}/%s.jpg`, ...s])),
         );
         fs.rmSync(out, { recursive: true, force: true });
+        return sum(cpu);
       };
     } else result.vipsthumbnail = { missing: 'vipsthumbnail is not installed (Debian: apt-get install libvips-tools)' };
     if (hasTool('findimagedupes')) {
@@ -151,22 +165,30 @@ async function twelveMegapixelBench(n: number): Promise<Record<string, unknown>>
         const work = fs.mkdtempSync(path.join(tmp, 'fid-'));
         const parts = slices(files, cores);
         const dbs = parts.map((_, i) => path.join(work, `fid-${i}.db`));
-        await Promise.all(parts.map((s, i) => run('findimagedupes', ['-q', '-n', '-f', dbs[i]!, '--', ...s])));
+        const cpu = await Promise.all(
+          parts.map((s, i) => run('findimagedupes', ['-q', '-n', '-f', dbs[i]!, '--', ...s])),
+        );
         // Merge the slices' fingerprints and compare them all (multiple databases need --merge).
-        await run('findimagedupes', ['-q', '-M', path.join(work, 'fid.db'), ...dbs.flatMap((d) => ['-f', d])]);
+        cpu.push(
+          await run('findimagedupes', ['-q', '-M', path.join(work, 'fid.db'), ...dbs.flatMap((d) => ['-f', d])]),
+        );
         fs.rmSync(work, { recursive: true, force: true });
+        return sum(cpu);
       };
     } else
       result.findimagedupes = { missing: 'findimagedupes is not installed (Debian: apt-get install findimagedupes)' };
 
     const walls: Record<string, number[]> = Object.fromEntries(Object.keys(tools).map((k) => [k, []]));
+    const cpus: Record<string, number[]> = Object.fromEntries(Object.keys(tools).map((k) => [k, []]));
     const failed = new Set<string>();
     for (let r = 0; r < rounds; r++) {
       for (const [name, fn] of Object.entries(tools)) {
         if (failed.has(name)) continue;
         log(`index: round ${r + 1}/${rounds}: ${name}`);
         try {
-          walls[name]!.push(await timed(fn));
+          const { wall, cpu } = await timed(fn);
+          walls[name]!.push(wall);
+          cpus[name]!.push(cpu);
         } catch (err) {
           failed.add(name);
           result[name] = { error: (err as Error).message };
@@ -175,20 +197,26 @@ async function twelveMegapixelBench(n: number): Promise<Record<string, unknown>>
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
     const seconds: Record<string, number> = {};
+    const cpuSeconds: Record<string, number> = {};
     for (const [name, xs] of Object.entries(walls)) {
       if (failed.has(name) || xs.length === 0) continue;
       seconds[name] = median(xs);
+      cpuSeconds[name] = median(cpus[name]!);
       result[name] = {
         wallSeconds: Number(seconds[name].toFixed(2)),
         roundsSeconds: xs.map((x) => Number(x.toFixed(2))),
+        cpuSeconds: Number(cpuSeconds[name].toFixed(2)),
+        roundsCpuSeconds: cpus[name]!.map((x) => Number(x.toFixed(2))),
         ...(name === 'doppel'
           ? { photosPerSecond: Number((n / seconds[name]).toFixed(2)) }
           : { processes: Math.min(cores, n) }),
       };
     }
     if (seconds.doppel === undefined) throw new Error('doppel index failed: ' + JSON.stringify(result.doppel));
-    if (seconds.vipsthumbnail !== undefined)
+    if (seconds.vipsthumbnail !== undefined) {
       result.doppelToVipsthumbnail = Number((seconds.doppel / seconds.vipsthumbnail).toFixed(3));
+      result.doppelToVipsthumbnailCpu = Number((cpuSeconds.doppel! / cpuSeconds.vipsthumbnail!).toFixed(3));
+    }
     if (seconds.findimagedupes !== undefined)
       result.findimagedupesToDoppel = Number((seconds.findimagedupes / seconds.doppel).toFixed(3));
 
