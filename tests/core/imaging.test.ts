@@ -320,6 +320,8 @@ describe('model input resampling (resizeRgb)', () => {
     for (const [w, h] of [
       [77, 50],
       [10, 7],
+      [1, 300], // a one-pixel-wide strip
+      [2000, 1],
     ]) {
       const src = new Uint8Array(w! * h! * 3);
       for (let i = 0; i < src.length; i += 3) src.set([12, 200, 255], i);
