@@ -189,22 +189,35 @@ describe('the app in Chromium through doppel serve', () => {
     expect(await keeper.getByRole('img').getAttribute('alt')).toBe('baboon');
   }, 60_000);
 
-  it('moves the selected copy to the trash, and undo puts it back byte for byte', async () => {
+  it('keeps the selection through background scans, trashes the selected copy, and undo puts it back', async () => {
     // Take every photo out of the selection (the planted copy was suggested).
     const boxes = page.getByRole('checkbox', { name: /^Select / });
     const ticked = async () =>
       (await Promise.all((await boxes.all()).map((b) => b.isChecked()))).filter(Boolean).length;
     for (const box of await boxes.all()) await box.setChecked(false);
     expect(await ticked()).toBe(0);
-    // A scan in the background (nothing changed; started elsewhere, here through the bridge) refreshes the groups:
-    // the user's choice must survive it, not fall back to the suggestion.
+    const bridge = (member: string) =>
+      fetch(new URL(`api/${member}`, served.url.replace(/\/?$/, '/')), {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: '[]',
+      });
+    // A scan that finds nothing new does not make the view scan for duplicates again.
+    let rescans = 0;
+    const onRequest = (r: { url(): string }) => void (r.url().endsWith('/api/findDuplicates') && rescans++);
+    page.on('request', onRequest);
+    const idle = await bridge('indexAll');
+    expect((await idle.json()) as unknown).toMatchObject({ ok: true, value: { added: 0, updated: 0, removed: 0 } });
+    await page.waitForTimeout(500); // the scan's event reaches the page within this
+    page.off('request', onRequest);
+    expect(rescans).toBe(0);
+    // A photo arrives and a scan in the background (started elsewhere, here through the bridge) adds it; the
+    // view refreshes its groups: the user's choice must survive that, not fall back to the suggestion.
+    const [extra] = photos('CSun_Hays80', 11).slice(10) as [string];
+    fs.copyFileSync(extra, path.join(library, 'arrived.jpg'));
     const refreshed = page.waitForResponse((r) => r.url().endsWith('/api/findDuplicates'));
-    const scan = await fetch(new URL('api/indexAll', served.url.replace(/\/?$/, '/')), {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: '[]',
-    });
-    expect(scan.status).toBe(200);
+    const scan = await bridge('indexAll');
+    expect((await scan.json()) as unknown).toMatchObject({ ok: true, value: { added: 1 } });
     await refreshed;
     await page.waitForTimeout(200); // the answer applied
     expect(await ticked()).toBe(0);
