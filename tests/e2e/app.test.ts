@@ -221,8 +221,24 @@ describe('the app in Chromium through doppel serve', () => {
     await refreshed;
     await page.waitForTimeout(200); // the answer applied
     expect(await ticked()).toBe(0);
-    // Select exactly the planted copy.
+    // Every copy selected (the original and the planted copy): the app asks first; declining moves nothing.
+    await page.getByRole('checkbox', { name: `Select ${ORIGINAL}` }).setChecked(true);
     await page.getByRole('checkbox', { name: `Select ${PLANTED}` }).setChecked(true);
+    const asked = new Promise<string>((resolve, reject) => {
+      const none = setTimeout(() => reject(new Error('no confirmation was asked')), 10_000);
+      page.once('dialog', (d) => {
+        clearTimeout(none);
+        resolve(d.message());
+        void d.dismiss();
+      });
+    });
+    await page.getByRole('button', { name: 'Move to trash' }).click();
+    expect(await asked).toContain('every copy of 1 photo(s): baboon.png');
+    await page.getByRole('status').filter({ hasText: 'Nothing moved' }).waitFor();
+    expect(fs.existsSync(path.join(library, ORIGINAL))).toBe(true);
+    expect(fs.existsSync(path.join(library, PLANTED))).toBe(true);
+    // Select exactly the planted copy.
+    await page.getByRole('checkbox', { name: `Select ${ORIGINAL}` }).setChecked(false);
     expect(await ticked()).toBe(1);
     await page.getByRole('button', { name: 'Move to trash' }).click();
     await page.getByRole('status').filter({ hasText: '1 photo(s) moved to the trash' }).waitFor();
