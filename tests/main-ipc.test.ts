@@ -37,6 +37,8 @@ const settings: Settings = {
   preferredFolders: [],
   exclude: [],
   watch: true,
+  findCroppedCopies: false,
+  cropViewsAvailable: true,
   defaults: { nearThreshold: 0.97, similarThreshold: 0.9 },
   sources: { nearThreshold: 'fallback', similarThreshold: 'fallback' },
 };

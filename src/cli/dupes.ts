@@ -73,7 +73,8 @@ const CONFIG_KEYS = {
   'preferred-folders': 'preferredFolders',
   exclude: 'exclude',
   watch: 'watch',
-} as const satisfies Record<string, Exclude<keyof Settings, 'defaults'>>;
+  'find-cropped-copies': 'findCroppedCopies',
+} as const satisfies Record<string, Exclude<keyof Settings, 'defaults' | 'sources' | 'cropViewsAvailable'>>;
 type ConfigKey = keyof typeof CONFIG_KEYS;
 
 function configKey(key: string): ConfigKey {
@@ -98,10 +99,10 @@ function configUpdate(key: ConfigKey, values: string[]): SettingsUpdate {
   if (field === 'preferredFolders') return { preferredFolders: values.map((v) => path.resolve(v)) };
   // Globs may contain commas ({a,b}): one value per glob.
   if (field === 'exclude') return { exclude: values };
-  if (field === 'watch') {
+  if (field === 'watch' || field === 'findCroppedCopies') {
     const v = values.length === 1 ? values[0]!.toLowerCase() : '';
-    if (['on', 'true', 'yes'].includes(v)) return { watch: true };
-    if (['off', 'false', 'no'].includes(v)) return { watch: false };
+    if (['on', 'true', 'yes'].includes(v)) return { [field]: true };
+    if (['off', 'false', 'no'].includes(v)) return { [field]: false };
     throw new DoppelError('invalid-argument', `${key} takes on or off`);
   }
   const list = values

@@ -26,6 +26,9 @@ const PREPROCESS_EXAMPLE = '{"trimBorders":true,"mirrorInvariant":true,"cropView
 /** The benchmark photos live beside the project (see ../shared/data/README.md). */
 const dataDir = (): string => path.resolve(findProjectRoot(), '..', 'shared', 'data');
 
+/** The method name of a model measured with its card's corner views. */
+const CROPS_SUFFIX = '+crops';
+
 /** The default model, plus the seed baseline 'seed-ae32' when it is there. */
 export function defaultEvalModels(modelsDir: string): string[] {
   const names: string[] = [];
@@ -76,6 +79,12 @@ export function formatEvalTable(r: EvalReport): string {
     'card / default thr.',
     r.methods.map((m) => thresholdCell(m.kind, m.referenceThreshold)),
   );
+  if (r.methods.some((m) => m.viewThreshold)) {
+    row(
+      'corner-view thr.',
+      r.methods.map((m) => (m.viewThreshold ? thresholdCell('model', m.viewThreshold) : '-')),
+    );
+  }
   row(
     'encode rate',
     r.methods.map((m) => (m.encodeRate === undefined ? '-' : `${m.encodeRate.toFixed(0)} img/s`)),
@@ -132,6 +141,13 @@ export function registerEval(program: Command): void {
           for (const name of names) {
             const model = await Autoencoder.load(modelsDir, name);
             models.push(model);
+            // A card that offers corner views ("find cropped copies") is measured with them too.
+            const views = model.card.cropViews;
+            if (views) {
+              models.push(
+                model.withPreprocess({ ...model.card.preprocess, cropViews: views.fraction }, `${name}${CROPS_SUFFIX}`),
+              );
+            }
             if (o.retrievalSteps) {
               models.push(model.withPreprocess({ trimBorders: true, mirrorInvariant: true }, `${name}+steps`));
             }
@@ -166,7 +182,8 @@ export function registerEval(program: Command): void {
           if (o.writeCard) {
             for (const name of names) {
               const method = report.methods.find((m) => m.method === name);
-              if (method) status.done(`card: ${writeEvalToCard(path.join(modelsDir, name), report, method)}`);
+              const crops = report.methods.find((m) => m.method === `${name}${CROPS_SUFFIX}`);
+              if (method) status.done(`card: ${writeEvalToCard(path.join(modelsDir, name), report, method, crops)}`);
             }
           }
           printJson(report);

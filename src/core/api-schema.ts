@@ -46,6 +46,7 @@ const settingsUpdate = z.strictObject({
   preferredFolders: z.array(folderPath).max(API_LIMITS.maxListLength).nullable().optional(),
   exclude: z.array(z.string().min(1).max(1024)).max(API_LIMITS.maxListLength).nullable().optional(),
   watch: z.boolean().nullable().optional(),
+  findCroppedCopies: z.boolean().nullable().optional(),
 });
 
 interface Handler<K extends keyof DoppelApi> {

@@ -29,13 +29,14 @@ import { exportGroups } from './duplicates/export.js';
 import { groupDuplicates, type GroupingPhoto } from './duplicates/grouping.js';
 import { keeperOptionsOf, readSettings, updateSettings, type ThresholdDefaults } from './duplicates/settings.js';
 import { systemTrasher, type Trasher } from './duplicates/trash.js';
-import { imageToModelInput, rgbToPng } from './imaging/analyze.js';
+import { imageToModelInput, imageToModelInputViews, rgbToPng } from './imaging/analyze.js';
 import { indexFolders, type IndexOptions } from './indexer/indexer.js';
 import { IndexWorker } from './indexer/worker-client.js';
 import { FolderWatcher } from './library/watch.js';
 import type { MediaLibrary } from './media.js';
 import { LazyModel, ModelInfo } from './model/card.js';
 import { thumbnailDirFor } from './paths.js';
+import { viewNeighbours, viewScore, viewStretch } from './search/crop-views.js';
 import { LibrarySearch } from './search/library-search.js';
 import type { CompactIndex } from './search/search-index.js';
 import { Store } from './store/repository.js';
@@ -283,8 +284,10 @@ export class DoppelService implements DoppelApi {
     const signal = opts.signal ? AbortSignal.any([opts.signal, control.abort.signal]) : control.abort.signal;
     this.runControl = control;
     this.lastProgress = null;
+    const crops = this.cropViews();
     const run = this.runIndexing(folders, {
       ...opts,
+      ...(crops ? { cropViews: crops.fraction } : {}),
       signal,
       whenRunnable: async () => {
         while (control.paused && !signal.aborted) await new Promise<void>((resolve) => (control.wake = resolve));
@@ -441,7 +444,47 @@ export class DoppelService implements DoppelApi {
   async similarToPhoto(photoId: number, k: number): Promise<SimilarResult[]> {
     const vector = this.vectors().get(photoId);
     if (!vector) throw new DoppelError('not-found', `Photo ${photoId} is not indexed`);
-    return this.toResults(this.vectors().search(vector, k, new Set([photoId])));
+    const exclude = new Set([photoId]);
+    const crops = this.cropViews();
+    const views = crops ? this.store.getViews(photoId, this.modelId, crops.fraction) : null;
+    return this.toResults(this.searchWithViews(vector, views, k, exclude));
+  }
+
+  /**
+   * The k best photos for a vector and, when finding cropped copies, for its corner views too (a view's similarity
+   * put on the common scale: search/crop-views.ts); each photo once, at its best.
+   */
+  private searchWithViews(
+    vector: ArrayLike<number>,
+    views: readonly Float32Array[] | null,
+    k: number,
+    exclude?: ReadonlySet<number>,
+  ): { id: number; score: number }[] {
+    const index = this.vectors();
+    const found = index.search(vector, k, exclude);
+    const crops = this.cropViews();
+    if (!crops || !views) return found;
+    const best = new Map(found.map((n) => [n.id, n.score]));
+    for (const view of views) {
+      for (const n of index.search(view, k, exclude)) {
+        const score = viewScore(n.score, crops.stretch);
+        best.set(n.id, Math.max(best.get(n.id) ?? -Infinity, score));
+      }
+    }
+    return [...best]
+      .map(([id, score]) => ({ id, score }))
+      .sort((a, b) => b.score - a.score || a.id - b.id)
+      .slice(0, k);
+  }
+
+  /** The corner views in force: the card's calibration when the library finds cropped copies, else null. */
+  private cropViews(): { fraction: number; stretch: number } | null {
+    const card = this.model.card;
+    const views = card.cropViews;
+    const near = card.thresholds?.near;
+    if (!views || views.threshold === undefined || near === undefined) return null;
+    if (!this.settings().findCroppedCopies) return null;
+    return { fraction: views.fraction, stretch: viewStretch(near, views.threshold) };
   }
 
   async similarToImage(image: Uint8Array, k: number): Promise<SimilarResult[]> {
@@ -451,10 +494,21 @@ export class DoppelService implements DoppelApi {
 
   /** Many query images at once: decoded one by one, encoded in batches. */
   async similarToImages(images: readonly Uint8Array[], k: number): Promise<SimilarResult[][]> {
+    const crops = this.cropViews();
+    if (crops) {
+      // A query image's corner views find the library photos that are crops of it.
+      const made = await Promise.all(
+        images.map((img) => imageToModelInputViews(img, this.model.inputSpec, crops.fraction)),
+      );
+      const codes = await this.model.encode(made.flatMap((m) => [m.input, ...m.views]));
+      return made.map((m, i) => {
+        const at = i * (1 + m.views.length);
+        return this.toResults(this.searchWithViews(codes[at]!, codes.slice(at + 1, at + 1 + m.views.length), k));
+      });
+    }
     const inputs = await Promise.all(images.map((img) => imageToModelInput(img, this.model.inputSpec)));
     const codes = await this.model.encode(inputs);
-    const index = this.vectors();
-    return codes.map((code) => this.toResults(index.search(code, k)));
+    return codes.map((code) => this.toResults(this.searchWithViews(code, null, k)));
   }
 
   async reconstructPhoto(photoId: number): Promise<Reconstruction> {
@@ -494,7 +548,13 @@ export class DoppelService implements DoppelApi {
   /** The thresholds used while the settings set none: the model card's, else Doppel's fallback. */
   thresholdDefaults(): ThresholdDefaults {
     const card = this.model.card.thresholds;
-    return { ...FALLBACK_THRESHOLDS, ...(card ?? {}), fromModelCard: card !== undefined };
+    const views = this.model.card.cropViews;
+    return {
+      ...FALLBACK_THRESHOLDS,
+      ...(card ?? {}),
+      fromModelCard: card !== undefined,
+      cropViews: card !== undefined && views?.threshold !== undefined,
+    };
   }
 
   /** The thresholds in force: the settings' for this model, else the defaults. */
@@ -524,12 +584,27 @@ export class DoppelService implements DoppelApi {
     const photos: GroupingPhoto[] = this.store
       .listPhotos({ limit: total, sort: 'path' })
       .photos.map((p) => ({ ...p, referenceFolder: reference.get(p.folderId) ?? false }));
+    const kinds = query.kinds ?? ['exact', 'near'];
+    const near = query.nearThreshold ?? settings.nearThreshold;
+    const similar = query.similarThreshold ?? settings.similarThreshold;
+    const index = await this.scanIndex();
+    const crops = this.cropViews();
+    const floor = kinds.includes('similar') ? Math.min(near, similar) : near;
+    const extraNeighbours =
+      crops && (kinds.includes('near') || kinds.includes('similar'))
+        ? viewNeighbours((fn) => this.store.forEachViews(this.modelId, crops.fraction, fn), index, crops.stretch, floor)
+        : undefined;
     return groupDuplicates(
-      { photos, vectors: await this.scanIndex(), notDuplicates: this.store.notDuplicatePairs() },
       {
-        kinds: query.kinds ?? ['exact', 'near'],
-        near: query.nearThreshold ?? settings.nearThreshold,
-        similar: query.similarThreshold ?? settings.similarThreshold,
+        photos,
+        vectors: index,
+        notDuplicates: this.store.notDuplicatePairs(),
+        ...(extraNeighbours ? { extraNeighbours } : {}),
+      },
+      {
+        kinds,
+        near,
+        similar,
         keeper: keeperOptionsOf(settings),
       },
     );

@@ -180,6 +180,14 @@ export interface Settings {
   exclude: string[];
   /** Keep the library in sync with its folders while the app runs. */
   watch: boolean;
+  /**
+   * Find cropped copies: every photo also gets four corner views, so a copy cut down to about three quarters of
+   * a photo's sides is found as its duplicate. Indexing does more work (views are made from the cached
+   * thumbnails of photos indexed before). Only with a model whose card calibrated them (`cropViewsAvailable`).
+   */
+  findCroppedCopies: boolean;
+  /** Whether the model offers corner views; when not, findCroppedCopies cannot be turned on. */
+  cropViewsAvailable: boolean;
   /** What the thresholds are when not set: the model card's calibrated values, else Doppel's fallback. */
   defaults: { nearThreshold: number; similarThreshold: number };
   /**
@@ -193,7 +201,7 @@ export type ThresholdSource = 'setting' | 'model-card' | 'fallback';
 
 /** A partial update; `null` puts a setting back to its default. */
 export type SettingsUpdate = {
-  [K in Exclude<keyof Settings, 'defaults' | 'sources'>]?: Settings[K] | null;
+  [K in Exclude<keyof Settings, 'defaults' | 'sources' | 'cropViewsAvailable'>]?: Settings[K] | null;
 };
 
 export interface TrashOptions {

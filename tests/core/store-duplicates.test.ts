@@ -154,9 +154,23 @@ describe('duplicate settings', () => {
       preferredFolders: [],
       exclude: [],
       watch: true,
+      findCroppedCopies: false,
+      cropViewsAvailable: false,
       defaults: { nearThreshold: 0.97, similarThreshold: 0.9 },
       sources: { nearThreshold: 'fallback', similarThreshold: 'fallback' },
     });
+    // Finding cropped copies needs a model whose card calibrated corner views.
+    expect(() => updateSettings(store, 'm1', defaults, { findCroppedCopies: true })).toThrow(
+      /no calibrated corner views/,
+    );
+    const withViews = { ...defaults, fromModelCard: true, cropViews: true };
+    expect(updateSettings(store, 'm1', withViews, { findCroppedCopies: true })).toMatchObject({
+      findCroppedCopies: true,
+      cropViewsAvailable: true,
+    });
+    // Per model: another model's library setting is its own.
+    expect(readSettings(store, 'm2', withViews).findCroppedCopies).toBe(false);
+    expect(updateSettings(store, 'm1', withViews, { findCroppedCopies: null }).findCroppedCopies).toBe(false);
     expect(readSettings(store, 'm1', { ...defaults, fromModelCard: true }).sources).toEqual({
       nearThreshold: 'model-card',
       similarThreshold: 'model-card',

@@ -64,6 +64,7 @@ describe('migrations', () => {
       'settings',
       'vector_changes',
       'vectors',
+      'view_vectors',
     ]);
     expect(columns(db, 'folders')).toEqual([
       'id INTEGER PK1',
@@ -338,6 +339,37 @@ describe('Store', () => {
     store.putVector(p1, m, new Float32Array(8).fill(1));
     store.deleteVectorsForModel(m);
     expect(store.getVector(p1, m)).toBeNull();
+  });
+
+  it('keeps corner views as 8-bit vectors of the same direction, per fraction, gone with their photo', () => {
+    const f = store.addFolder('/p');
+    const m = store.ensureModel({ name: 'ae-v1', dim: 64, inputSize: 32 });
+    const p1 = store.upsertPhoto(photo(f.id, '/p/1.jpg'));
+    const p2 = store.upsertPhoto(photo(f.id, '/p/2.jpg'));
+    let seed = 7;
+    const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;
+    const views = Array.from({ length: 4 }, () => Float32Array.from({ length: 64 }, () => rand() * 3));
+    store.putViews(p1, m, 0.75, views);
+    const back = store.getViews(p1, m, 0.75)!;
+    expect(back).toHaveLength(4);
+    const cos = (a: Float32Array, b: Float32Array) => {
+      let ab = 0;
+      let aa = 0;
+      let bb = 0;
+      for (let i = 0; i < a.length; i++) [ab, aa, bb] = [ab + a[i]! * b[i]!, aa + a[i]! ** 2, bb + b[i]! ** 2];
+      return ab / Math.sqrt(aa * bb);
+    };
+    back.forEach((v, i) => expect(cos(v, views[i]!)).toBeGreaterThan(0.999));
+    // Views made with another fraction are not these views.
+    expect(store.getViews(p1, m, 0.6)).toBeNull();
+    expect(store.getViews(p2, m, 0.75)).toBeNull();
+    expect([...store.photoIdsWithViews(f.id, m, 0.75)]).toEqual([p1]);
+    expect(() => store.putViews(p2, m, 0.75, [new Float32Array(3)])).toThrow(/64 values/);
+    const seen: number[] = [];
+    store.forEachViews(m, 0.75, (id, v) => seen.push(id, v.length));
+    expect(seen).toEqual([p1, 4]);
+    store.deletePhotos([p1]);
+    expect(store.photoIdsWithViews(f.id, m, 0.75).size).toBe(0);
   });
 
   it('removing a folder cascades to its photos and their vectors', () => {

@@ -261,4 +261,42 @@ describe('the app in Chromium through doppel serve', () => {
       .filter({ has: page.getByRole('img', { name: 'baboon-copy' }) })
       .waitFor();
   }, 120_000);
+
+  it('Settings -> Find cropped copies: a copy cut down to a corner joins its original in Duplicates', async () => {
+    const call = async (member: string, args: unknown[] = []) => {
+      const res = await fetch(new URL(`api/${member}`, served.url.replace(/\/?$/, '/')), {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(args),
+      });
+      return ((await res.json()) as { value: unknown }).value;
+    };
+    // The top-left three quarters of a library photo, added by a scan.
+    const source = path.join(library, 'monarch.png');
+    const { width, height } = await sharp(source).metadata();
+    const extract = { left: 0, top: 0, width: Math.round(width! * 0.75), height: Math.round(height! * 0.75) };
+    await sharp(source).extract(extract).jpeg({ quality: 90 }).toFile(path.join(library, 'monarch-corner.jpg'));
+    expect(await call('indexAll')).toMatchObject({ added: 1 });
+    type Groups = { members: { path: string }[] }[];
+    const grouped = (groups: Groups) =>
+      groups.some((g) => g.members.some((m) => m.path.endsWith('monarch-corner.jpg')));
+    expect(grouped((await call('findDuplicates', [{}])) as Groups)).toBe(false);
+
+    await page.getByRole('button', { name: 'Settings' }).click();
+    const box = page.getByRole('checkbox', { name: 'Find cropped copies' });
+    expect(await box.isChecked()).toBe(false);
+    await box.setChecked(true);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('status').filter({ hasText: 'Making the corner views' }).waitFor();
+    // The app makes the views of the photos already indexed (from their thumbnails) in the background.
+    await expect
+      .poll(async () => ((await call('getSettings')) as { findCroppedCopies: boolean }).findCroppedCopies)
+      .toBe(true);
+    await page.getByRole('button', { name: 'Duplicates' }).click();
+    const group = page
+      .getByRole('region', { name: /group/ })
+      .filter({ has: page.getByRole('img', { name: 'monarch-corner', exact: true }) });
+    await group.waitFor({ timeout: 60_000 });
+    expect(await group.getByRole('img', { name: 'monarch', exact: true }).count()).toBe(1);
+  }, 120_000);
 });

@@ -63,6 +63,8 @@ export interface GroupingInput {
   vectors: NeighbourSource;
   /** "Not a duplicate" answers as content-hash pairs, in either order. */
   notDuplicates?: readonly { hashA: string; hashB: string }[];
+  /** More neighbours per photo, found another way (corner views: search/crop-views.ts), scores on the same scale. */
+  extraNeighbours?: ReadonlyMap<number, readonly Neighbour[]>;
 }
 
 export interface GroupingOptions {
@@ -167,6 +169,20 @@ export function groupDuplicates(input: GroupingInput, opts: GroupingOptions): Du
     }
     const tiers: [DuplicateKind, number][] = [['near', opts.near]];
     if (wantSimilar) tiers.push(['similar', opts.similar]);
+    if (input.extraNeighbours) {
+      // Neighbours found another way join each photo's list (a copy's through the photo that stands for it).
+      const extra = new Map<number, Neighbour[]>();
+      for (const [id, found] of input.extraNeighbours) {
+        const rep = standsFor.get(id) ?? id;
+        extra.set(rep, [...(extra.get(rep) ?? []), ...found]);
+      }
+      for (const p of reps) {
+        const more = extra.get(p.id);
+        if (!more) continue;
+        const merged = [...(candidates.get(p.id) ?? []), ...more].sort((a, b) => b.score - a.score);
+        candidates.set(p.id, candidatesOf(p, merged));
+      }
+    }
     for (const [kind, threshold] of tiers) {
       const within = (id: number): Neighbour[] =>
         candidates.get(id)!.filter((n) => n.score >= threshold && !assigned.has(n.id));

@@ -19,6 +19,8 @@ export interface ThresholdDefaults {
   similar: number;
   /** Whether the model card gave them (else they are Doppel's uncalibrated fallback). */
   fromModelCard: boolean;
+  /** Whether the model card calibrated corner views (the findCroppedCopies setting needs them). */
+  cropViews?: boolean;
 }
 
 const KEYS = {
@@ -28,6 +30,7 @@ const KEYS = {
   preferredFolders: 'duplicates.preferredFolders',
   exclude: 'library.exclude',
   watch: 'library.watch',
+  findCroppedCopies: (model: string) => `library.findCroppedCopies.${model}`,
 } as const;
 
 /** A stored JSON value, or undefined when absent or unreadable (an unreadable value falls back to the default). */
@@ -86,6 +89,7 @@ export function readSettings(store: Store, model: string, defaults: ThresholdDef
   const folders = readJson(store, KEYS.preferredFolders);
   const exclude = readJson(store, KEYS.exclude);
   const watch = readJson(store, KEYS.watch);
+  const crops = readJson(store, KEYS.findCroppedCopies(model));
   let keeperRules: KeeperRule[] = [...DEFAULT_KEEPER_RULES];
   try {
     if (isStringArray(rules)) keeperRules = checkRules(rules);
@@ -100,6 +104,8 @@ export function readSettings(store: Store, model: string, defaults: ThresholdDef
     preferredFolders: isStringArray(folders) ? folders : [],
     exclude: isStringArray(exclude) ? exclude : [],
     watch: typeof watch === 'boolean' ? watch : true,
+    findCroppedCopies: crops === true && defaults.cropViews === true,
+    cropViewsAvailable: defaults.cropViews === true,
     defaults: { nearThreshold: defaults.near, similarThreshold: defaults.similar },
     sources: { nearThreshold: source(t?.near), similarThreshold: source(t?.similar) },
   };
@@ -127,6 +133,12 @@ export function updateSettings(
       ? undefined
       : update.preferredFolders && checkFolders(update.preferredFolders);
   const exclude = update.exclude === undefined ? undefined : update.exclude && checkGlobs(update.exclude);
+  if (update.findCroppedCopies === true && defaults.cropViews !== true) {
+    throw new DoppelError(
+      'invalid-argument',
+      `The model ${model} has no calibrated corner views, so finding cropped copies cannot be turned on`,
+    );
+  }
   const put = (key: string, value: unknown): void =>
     value === null ? store.deleteSetting(key) : store.setSetting(key, JSON.stringify(value));
   store.transaction(() => {
@@ -137,6 +149,7 @@ export function updateSettings(
     if (folders !== undefined) put(KEYS.preferredFolders, folders);
     if (exclude !== undefined) put(KEYS.exclude, exclude);
     if (update.watch !== undefined) put(KEYS.watch, update.watch);
+    if (update.findCroppedCopies !== undefined) put(KEYS.findCroppedCopies(model), update.findCroppedCopies);
   });
   return readSettings(store, model, defaults);
 }

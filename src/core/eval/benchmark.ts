@@ -9,6 +9,7 @@ import { DoppelError } from '../../shared/api.js';
 import { imageToModelInput, imageToModelInputViews, type ModelInputSpec } from '../imaging/analyze.js';
 import { scanFolder } from '../library/scan.js';
 import type { Autoencoder } from '../model/autoencoder.js';
+import { calibrateViewThreshold, viewScore, viewStretch } from '../search/crop-views.js';
 import { normalise, VectorIndex } from '../search/vector-index.js';
 import { ATTACKS, decodeOriginal, type Attack } from './attacks.js';
 import { HammingIndex, imageHashes, type ImageHashes } from './hashes.js';
@@ -69,6 +70,12 @@ export interface MethodReport {
   referenceThreshold?: ThresholdReport & { source: 'card' | 'imagededup-default' };
   /** Model inputs encoded per second by this model in this run (decoding excluded). */
   encodeRate?: number;
+  /**
+   * For a model with corner views: the view similarity calibrated to count as the near threshold (the card's, or
+   * this run's whole-photo one), with the precision and recall of "whole photo >= near or a view >= value" on the
+   * pairs. The recall and thresholds above use view similarities put on the common scale with it (crop-views.ts).
+   */
+  viewThreshold?: ThresholdReport & { near: number };
 }
 
 export interface EvalReport {
@@ -192,10 +199,11 @@ function vectorRanker(index: VectorIndex, queries: Float32Array[]): Ranker {
 
 /**
  * Library photos with four corner views each (rows id * 4 + v of `views`): a photo scores its best match over its
- * own vector and its views. Exact: a photo among the k best by that score is among the k best by its own
- * vector, or has a view among the 4k best views.
+ * own vector and its views, a view's similarity counted as viewScore(v, stretch). Exact: a photo among the k best
+ * by that score is among the k best by its own vector, or has a view among the 4k best views (the map keeps the
+ * order of view similarities).
  */
-function viewsRanker(index: VectorIndex, views: VectorIndex, queries: Float32Array[]): Ranker {
+function viewsRanker(index: VectorIndex, views: VectorIndex, queries: Float32Array[], stretch = 1): ViewsRanker {
   const normalised = queries.map((q) => normalise(q));
   const best = (hits: Hit[], k: number): Hit[] => {
     const byId = new Map<number, number>();
@@ -208,24 +216,96 @@ function viewsRanker(index: VectorIndex, views: VectorIndex, queries: Float32Arr
   const viewHits = (q: Float32Array, k: number, exclude?: number): Hit[] =>
     views
       .search(q, 4 * k + (exclude === undefined ? 0 : 4))
-      .map((h) => ({ id: Math.floor(h.id / 4), score: h.score }))
+      .map((h) => ({ id: Math.floor(h.id / 4), score: viewScore(h.score, stretch) }))
       .filter((h) => h.id !== exclude);
-  const score = (q: Float32Array, id: number): number => {
-    let s = dot(q, index.get(id)!);
-    for (let v = 0; v < 4; v++) s = Math.max(s, dot(q, views.get(id * 4 + v)!));
-    return s;
+  /** A query's similarity to a photo's own vector, and to its best view. */
+  const parts = (q: Float32Array, id: number): { full: number; view: number } => {
+    let view = -Infinity;
+    for (let v = 0; v < 4; v++) view = Math.max(view, dot(q, views.get(id * 4 + v)!));
+    return { full: dot(q, index.get(id)!), view };
   };
+  const combined = (p: { full: number; view: number }): number => Math.max(p.full, viewScore(p.view, stretch));
   return {
     search: (q, k) => best([...index.search(queries[q]!, k), ...viewHits(queries[q]!, k)], k),
-    score: (q, id) => score(normalised[q]!, id),
+    score: (q, id) => combined(parts(normalised[q]!, id)),
+    parts: (q, id) => parts(normalised[q]!, id),
     // A pair of library photos: either one's own vector against the other's vector or views.
     nearestOther: (id) => {
       const own = index.get(id)!;
       const hits = [...index.search(own, 1, new Set([id])), ...viewHits(own, 1, id)];
-      for (let v = 0; v < 4; v++) hits.push(...index.search(views.get(id * 4 + v)!, 1, new Set([id])));
+      for (let v = 0; v < 4; v++) {
+        hits.push(
+          ...index
+            .search(views.get(id * 4 + v)!, 1, new Set([id]))
+            .map((h) => ({ ...h, score: viewScore(h.score, stretch) })),
+        );
+      }
       return best(hits, 1)[0];
     },
+    libraryParts: (a, b) => {
+      const pa = parts(index.get(a)!, b);
+      const pb = parts(index.get(b)!, a);
+      return { full: pa.full, view: Math.max(pa.view, pb.view) };
+    },
+    withStretch: (s) => viewsRanker(index, views, queries, s),
   };
+}
+
+interface ViewsRanker extends Ranker {
+  parts(query: number, id: number): { full: number; view: number };
+  /** Two library photos: their own vectors' similarity, and the best of either one's views against the other. */
+  libraryParts(a: number, b: number): { full: number; view: number };
+  withStretch(stretch: number): ViewsRanker;
+}
+
+/** The pair scores the duplicate threshold is calibrated on: each copy with its original and with its best-ranked
+ * other photo, and each original with its nearest other. */
+function pairScores(
+  r: Ranker,
+  nQueries: number,
+  queryOriginal: readonly number[],
+  originals: readonly LibraryItem[],
+): { positives: number[]; negatives: number[] } {
+  const positives: number[] = [];
+  const negatives: number[] = [];
+  for (let q = 0; q < nQueries; q++) {
+    const target = queryOriginal[q]!;
+    positives.push(r.score(q, target));
+    const other = r.search(q, 2).find((h) => h.id !== target);
+    if (other) negatives.push(other.score);
+  }
+  for (const o of originals) {
+    const n = r.nearestOther(o.id);
+    if (n) negatives.push(n.score);
+  }
+  return { positives, negatives };
+}
+
+/**
+ * The view threshold for a views ranker (see calibrateViewThreshold), on the pairs a plain ranking gives: each
+ * copy with its original and with its best-ranked other photo, and each original with its nearest other.
+ */
+function calibrateViews(
+  r: ViewsRanker,
+  nQueries: number,
+  queryOriginal: readonly number[],
+  originals: readonly LibraryItem[],
+  near: number,
+  minPrecision: number,
+): ThresholdReport & { near: number } {
+  const positives: { full: number; view: number }[] = [];
+  const negatives: { full: number; view: number }[] = [];
+  for (let q = 0; q < nQueries; q++) {
+    const target = queryOriginal[q]!;
+    positives.push(r.parts(q, target));
+    const other = r.search(q, 2).find((h) => h.id !== target);
+    if (other) negatives.push(r.parts(q, other.id));
+  }
+  for (const o of originals) {
+    const n = r.nearestOther(o.id);
+    if (n) negatives.push(r.libraryParts(o.id, n.id));
+  }
+  return { ...calibrateViewThreshold(positives, negatives, near, minPrecision), near };
 }
 
 function hashRanker(index: HammingIndex, library: Map<number, bigint>, queries: bigint[]): Ranker {
@@ -357,7 +437,14 @@ export async function runRetrievalBenchmark(opts: EvalOptions): Promise<EvalRepo
   });
 
   // 3. Rankers: a vector index per model (encoding timed), a Hamming index per hash.
-  const rankers: { method: string; kind: 'model' | 'hash'; ranker: Ranker; model?: Autoencoder; rate?: number }[] = [];
+  const rankers: {
+    method: string;
+    kind: 'model' | 'hash';
+    ranker: Ranker;
+    model?: Autoencoder;
+    rate?: number;
+    viewThreshold?: ThresholdReport & { near: number };
+  }[] = [];
   for (const model of opts.models) {
     const encodeAll = (inputs: Uint8Array[]): { vectors: Float32Array[]; ms: number } => {
       const vectors: Float32Array[] = [];
@@ -382,13 +469,22 @@ export async function runRetrievalBenchmark(opts: EvalOptions): Promise<EvalRepo
     const rate = (lib.vectors.length + qs.vectors.length) / ((lib.ms + qs.ms) / 1000);
     const fraction = cropViewsOf(model);
     let ranker = vectorRanker(index, qs.vectors);
+    let viewThreshold: (ThresholdReport & { near: number }) | undefined;
     if (fraction !== undefined) {
       const key = viewsKey(model.inputSpec, fraction);
       const views = new VectorIndex(model.dim, library.length * 4);
       encodeAll(libFeat.flatMap((f) => f.views.get(key)!)).vectors.forEach((v, row) => views.upsert(row, v));
-      ranker = viewsRanker(index, views, qs.vectors);
+      const plain = viewsRanker(index, views, qs.vectors);
+      // The views must fit the near threshold that this run calibrates for the photos' own vectors (what
+      // --write-card stores beside the view threshold).
+      const own = vectorRanker(index, qs.vectors);
+      const ownPairs = pairScores(own, nQueries, queryOriginal, originals);
+      const near = calibrateThreshold(ownPairs.positives, ownPairs.negatives, minPrecision).value ?? 1;
+      log(`calibrating the corner views of ${model.name}`);
+      viewThreshold = calibrateViews(plain, nQueries, queryOriginal, originals, near, minPrecision);
+      ranker = plain.withStretch(viewStretch(near, viewThreshold.value ?? 1));
     }
-    rankers.push({ method: model.name, kind: 'model', ranker, model, rate });
+    rankers.push({ method: model.name, kind: 'model', ranker, model, rate, viewThreshold });
   }
   if (opts.hashes) {
     for (const which of ['dHash', 'pHash'] as const) {
@@ -469,6 +565,7 @@ export async function runRetrievalBenchmark(opts: EvalOptions): Promise<EvalRepo
         report.referenceThreshold = { value: near, ...precisionRecallAt(positives, negatives, near), source: 'card' };
       }
       report.encodeRate = r.rate;
+      if (r.viewThreshold) report.viewThreshold = r.viewThreshold;
     }
     methods.push(report);
   }

@@ -8,7 +8,13 @@ import { writeFileAtomic } from '../model/files.js';
 import { renderCard } from '../model/train.js';
 import type { EvalReport, MethodReport } from './benchmark.js';
 
-export function writeEvalToCard(modelDir: string, report: EvalReport, method: MethodReport): string {
+/** `crops`: the same model measured with its card's corner views, whose calibrated view threshold is stored too. */
+export function writeEvalToCard(
+  modelDir: string,
+  report: EvalReport,
+  method: MethodReport,
+  crops?: MethodReport,
+): string {
   const file = path.join(modelDir, 'card.json');
   const card = JSON.parse(fs.readFileSync(file, 'utf8')) as ModelCard;
   const near = method.threshold.value;
@@ -28,6 +34,17 @@ export function writeEvalToCard(modelDir: string, report: EvalReport, method: Me
     similarThreshold: method.similarThreshold,
     encodeRate: method.encodeRate,
   };
+  if (card.cropViews && crops?.viewThreshold) {
+    const t = crops.viewThreshold;
+    if (t.value === null || t.near !== near) {
+      throw new DoppelError('model', `The corner views of ${card.name} found no threshold that keeps the precision`);
+    }
+    card.cropViews = {
+      fraction: card.cropViews.fraction,
+      threshold: t.value,
+      eval: { recallAt1: crops.recallAt1, recallAt10: crops.recallAt10, viewThreshold: t },
+    };
+  }
   writeFileAtomic(file, `${JSON.stringify(card, null, 2)}\n`);
   writeFileAtomic(path.join(modelDir, 'CARD.md'), renderCard(card));
   return file;

@@ -30,6 +30,8 @@ export interface Analysis {
   modelInput: Uint8Array;
   /** JPEG, quality 80, longest side at most thumbSize, oriented. */
   thumbnail: Buffer;
+  /** The model inputs of the four corner views (see imageToModelInputViews), when AnalyzeOptions.cropViews asks. */
+  viewInputs?: Uint8Array[];
 }
 
 export interface AnalyzeOptions {
@@ -41,6 +43,8 @@ export interface AnalyzeOptions {
   thumbSize?: number;
   /** Images with more pixels are refused (default: sharp's limit). */
   maxPixels?: number;
+  /** Also make the model inputs of the four corner views keeping this fraction of each side. */
+  cropViews?: number;
 }
 
 /** Packed RGB. */
@@ -293,9 +297,12 @@ export async function analyzeImage(input: Uint8Array, opts: AnalyzeOptions): Pro
     readTakenAt(buf),
   ]);
   const thumbnail = sharp(d.rgb, rawInput(d.width, d.height)).jpeg(THUMBNAIL_JPEG).toBuffer();
-  const modelInput = toModelInput(d, { size: opts.inputSize, trimBorders: opts.trimBorders });
+  const spec = { size: opts.inputSize, trimBorders: opts.trimBorders ?? false };
+  const modelInput = toModelInput(d, spec);
+  const viewInputs = opts.cropViews === undefined ? undefined : cornerInputs(d, spec, opts.cropViews);
   const orientation = d.meta.orientation ?? null;
   return {
+    ...(viewInputs ? { viewInputs } : {}),
     width: d.meta.autoOrient.width,
     height: d.meta.autoOrient.height,
     format: d.meta.format,
@@ -323,10 +330,20 @@ export async function imageToModelInputViews(
   spec: ModelInputSpec,
   fraction: number,
 ): Promise<{ input: Uint8Array; views: Uint8Array[] }> {
+  checkFraction(fraction);
+  const d = await decode(asBuffer(input), DEFAULT_THUMB_SIZE, DEFAULT_MAX_PIXELS);
+  return { input: toModelInput(d, spec), views: cornerInputs(d, spec, fraction) };
+}
+
+function checkFraction(fraction: number): void {
   if (!(fraction > 0 && fraction < 1)) {
     throw new DoppelError('invalid-argument', `A corner view keeps a fraction of each side in (0, 1), got ${fraction}`);
   }
-  const d = await decode(asBuffer(input), DEFAULT_THUMB_SIZE, DEFAULT_MAX_PIXELS);
+}
+
+/** The model inputs of the four corner views of a decoded picture (top-left, top-right, bottom-left, bottom-right). */
+function cornerInputs(d: Pixels, spec: ModelInputSpec, fraction: number): Uint8Array[] {
+  checkFraction(fraction);
   const width = Math.max(1, Math.round(d.width * fraction));
   const height = Math.max(1, Math.round(d.height * fraction));
   const corners = [
@@ -335,10 +352,7 @@ export async function imageToModelInputViews(
     [0, d.height - height],
     [d.width - width, d.height - height],
   ] as const;
-  return {
-    input: toModelInput(d, spec),
-    views: corners.map(([left, top]) => toModelInput(cropped(d, { left, top, width, height }), spec)),
-  };
+  return corners.map(([left, top]) => toModelInput(cropped(d, { left, top, width, height }), spec));
 }
 
 /**
@@ -348,7 +362,21 @@ export async function imageToModelInputViews(
  * quality 80.
  */
 export async function thumbnailToModelInput(thumbnail: Uint8Array, spec: number | ModelInputSpec): Promise<Uint8Array> {
-  let decoded: Decoded;
+  return toModelInput(await decodeThumbnail(thumbnail), spec);
+}
+
+/** thumbnailToModelInput with the four corner views (see imageToModelInputViews), from one decode. */
+export async function thumbnailToModelInputViews(
+  thumbnail: Uint8Array,
+  spec: ModelInputSpec,
+  fraction: number,
+): Promise<{ input: Uint8Array; views: Uint8Array[] }> {
+  checkFraction(fraction);
+  const d = await decodeThumbnail(thumbnail);
+  return { input: toModelInput(d, spec), views: cornerInputs(d, spec, fraction) };
+}
+
+async function decodeThumbnail(thumbnail: Uint8Array): Promise<Pixels> {
   try {
     const { data, info } = await sharp(asBuffer(thumbnail), { failOn: 'error' })
       .flatten({ background: '#ffffff' })
@@ -356,11 +384,10 @@ export async function thumbnailToModelInput(thumbnail: Uint8Array, spec: number 
       .removeAlpha()
       .raw()
       .toBuffer({ resolveWithObject: true });
-    decoded = { meta: {} as sharp.Metadata, rgb: data, width: info.width, height: info.height };
+    return { rgb: data, width: info.width, height: info.height };
   } catch (err) {
     throw fail(`Corrupt cached thumbnail (${cleanMessage(err)})`, err);
   }
-  return toModelInput(decoded, spec);
 }
 
 /** Nearest-neighbour upscaling of packed RGB by an integer factor. */

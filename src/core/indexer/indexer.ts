@@ -16,7 +16,12 @@ import {
   type IndexProgress,
   type IndexSummary,
 } from '../../shared/api.js';
-import { analyzeImage, thumbnailToModelInput, type ModelInputSpec } from '../imaging/analyze.js';
+import {
+  analyzeImage,
+  thumbnailToModelInput,
+  thumbnailToModelInputViews,
+  type ModelInputSpec,
+} from '../imaging/analyze.js';
 import { fsReason, scanFolder } from '../library/scan.js';
 import type { PhotoRecord, Store, StoredPhoto } from '../store/repository.js';
 
@@ -34,6 +39,11 @@ export interface IndexOptions {
   onProgress?: (p: IndexProgress) => void;
   /** Called after each batch is committed, so a search index can catch up (from SQLite's change log). */
   onBatch?: () => void;
+  /**
+   * "Find cropped copies": also store each photo's four corner views, keeping this fraction of each side
+   * (search/crop-views.ts). Photos indexed without them get them from their cached thumbnail.
+   */
+  cropViews?: number;
 }
 
 /** What indexing needs of a model: an Autoencoder, or a LazyModel whose weights load once decoding has begun. */
@@ -61,6 +71,8 @@ interface Task {
   existing: StoredPhoto | null;
   /** Unchanged file that lacks a vector for this model: encode it again from its cached thumbnail. */
   reencode: boolean;
+  /** Unchanged file with a vector that lacks its corner views: make only those, from its cached thumbnail. */
+  viewsOnly: boolean;
 }
 
 /** Scan progress is sent at most this often (a scan can list tens of thousands of files a second). */
@@ -118,10 +130,12 @@ function limiter(limit: number): <T>(fn: () => Promise<T>) => Promise<T> {
 }
 
 type Processed =
-  /** Decoded: `input` is the model input to encode. */
-  | { kind: 'decoded'; record: PhotoRecord; input: Uint8Array }
-  /** Same content as a photo the library already has a vector for: that vector is copied. */
-  | { kind: 'reused'; record: PhotoRecord; vector: Float32Array }
+  /** Decoded: `input` is the model input to encode, `views` those of its corner views when they are wanted. */
+  | { kind: 'decoded'; record: PhotoRecord; input: Uint8Array; views?: Uint8Array[] }
+  /** Same content as a photo the library already has a vector (and the views wanted) for: they are copied. */
+  | { kind: 'reused'; record: PhotoRecord; vector: Float32Array; views?: Float32Array[] }
+  /** An unchanged photo that only lacks its corner views: their model inputs. */
+  | { kind: 'views'; photoId: number; views: Uint8Array[] }
   | { kind: 'error'; record: PhotoRecord }
   | { kind: 'vanished' };
 
@@ -153,15 +167,25 @@ async function processTask(
 ): Promise<Processed> {
   const { entry, existing } = task;
   const base = baseRecord(entry);
+  const fraction = opts.cropViews;
   try {
     if (task.reencode && existing?.hash) {
-      // A new model: its input comes from the cached analysis thumbnail, not from the original.
+      // A new model, or views to add: the inputs come from the cached analysis thumbnail, not from the original.
       const cached = existingThumbnail(opts.thumbnailDir, existing.hash);
       const thumb = cached ? await fs.promises.readFile(cached).catch(() => null) : null;
       if (thumb) {
-        const input = await thumbnailToModelInput(thumb, model.inputSpec);
+        const made =
+          fraction === undefined
+            ? { input: await thumbnailToModelInput(thumb, model.inputSpec), views: undefined }
+            : await thumbnailToModelInputViews(thumb, model.inputSpec, fraction);
+        if (task.viewsOnly && made.views) return { kind: 'views', photoId: existing.id, views: made.views };
         const { id: _id, folderId: _f, dev: _d, ino: _i, indexedAt: _t, ...kept } = existing;
-        return { kind: 'decoded', input, record: { ...base, ...kept, status: 'indexed', error: null } };
+        return {
+          kind: 'decoded',
+          input: made.input,
+          ...(made.views ? { views: made.views } : {}),
+          record: { ...base, ...kept, status: 'indexed', error: null },
+        };
       }
     }
     let bytes: Buffer;
@@ -173,7 +197,9 @@ async function processTask(
     }
     const hash = contentHash(bytes);
     const known = store.vectorByHash(hash, modelId);
-    if (known) {
+    const knownViews = known && fraction !== undefined ? store.getViews(known.photo.id, modelId, fraction) : null;
+    // A copy whose views are wanted but missing is decoded like a new photo.
+    if (known && (fraction === undefined || knownViews)) {
       const { photo } = known;
       const record: PhotoRecord = {
         ...base,
@@ -186,15 +212,20 @@ async function processTask(
         orientation: photo.orientation,
         status: 'indexed',
       };
-      return { kind: 'reused', record, vector: known.vector };
+      return { kind: 'reused', record, vector: known.vector, ...(knownViews ? { views: knownViews } : {}) };
     }
     try {
-      const a = await analyzeImage(bytes, { inputSize: model.inputSize, trimBorders: model.inputSpec.trimBorders });
+      const a = await analyzeImage(bytes, {
+        inputSize: model.inputSize,
+        trimBorders: model.inputSpec.trimBorders,
+        ...(fraction === undefined ? {} : { cropViews: fraction }),
+      });
       if (!existingThumbnail(opts.thumbnailDir, hash))
         await writeAtomic(thumbnailPath(opts.thumbnailDir, hash), a.thumbnail);
       return {
         kind: 'decoded',
         input: a.modelInput,
+        ...(a.viewInputs ? { views: a.viewInputs } : {}),
         record: {
           ...base,
           size: bytes.length,
@@ -250,6 +281,7 @@ export async function indexFolders(
   for (const folder of folders) {
     const known = new Map(store.photosInFolder(folder.id).map((p) => [p.path, p]));
     const withVector = store.photoIdsWithVector(folder.id, modelId);
+    const withViews = opts.cropViews === undefined ? null : store.photoIdsWithViews(folder.id, modelId, opts.cropViews);
     const seen = new Set<string>();
     const scanErrors: FileError[] = [];
     try {
@@ -268,12 +300,14 @@ export async function indexFolders(
         seen.add(event.path);
         const existing = known.get(event.path) ?? null;
         const same = existing !== null && existing.size === event.size && existing.mtimeMs === event.mtimeMs;
-        if (same && (existing.status === 'error' || withVector.has(existing.id))) {
+        const complete = (id: number): boolean => withVector.has(id) && (withViews === null || withViews.has(id));
+        if (same && (existing.status === 'error' || complete(existing.id))) {
           summary.unchanged++;
           if (existing.status === 'error') summary.errors.push({ path: existing.path, reason: existing.error ?? '' });
         } else {
           const reencode = same && existing.status === 'indexed' && existing.hash !== null;
-          todo.push({ entry: { ...event, folderId: folder.id }, existing, reencode });
+          const viewsOnly = reencode && withVector.has(existing.id);
+          todo.push({ entry: { ...event, folderId: folder.id }, existing, reencode, viewsOnly });
         }
         const now = Date.now();
         if (now - lastScanProgress >= SCAN_PROGRESS_MS) {
@@ -330,11 +364,27 @@ export async function indexFolders(
     }
     if (opts.signal?.aborted) throw cancelled();
     const batch = todo.slice(i, end);
+    // One encoder call for the batch: each decoded photo's input, then the corner views of every photo that has them.
     const decoded = results.flatMap((r, j) => (r.kind === 'decoded' ? [{ r, j }] : []));
-    const vectors = decoded.length > 0 ? await model.encode(decoded.map(({ r }) => r.input)) : [];
+    const withViews = results.flatMap((r, j) =>
+      (r.kind === 'decoded' || r.kind === 'views') && r.views ? [{ r, j }] : [],
+    );
+    const inputs = [...decoded.map(({ r }) => r.input), ...withViews.flatMap(({ r }) => r.views!)];
+    const vectors = inputs.length > 0 ? await model.encode(inputs) : [];
     const vectorOf = new Map<number, Float32Array>();
+    const viewsOf = new Map<number, Float32Array[]>();
     decoded.forEach(({ j }, n) => vectorOf.set(j, vectors[n]!));
-    results.forEach((r, j) => r.kind === 'reused' && vectorOf.set(j, r.vector));
+    let next = decoded.length;
+    for (const { r, j } of withViews) {
+      const n = (r as { views: Uint8Array[] }).views.length;
+      viewsOf.set(j, vectors.slice(next, next + n));
+      next += n;
+    }
+    results.forEach((r, j) => {
+      if (r.kind !== 'reused') return;
+      vectorOf.set(j, r.vector);
+      if (r.views) viewsOf.set(j, r.views);
+    });
     const errors: FileError[] = [];
     const gone: number[] = [];
     store.transaction(() => {
@@ -344,12 +394,23 @@ export async function indexFolders(
           if (existing) gone.push(existing.id);
           return;
         }
+        if (r.kind === 'views') {
+          store.putViews(r.photoId, modelId, opts.cropViews!, viewsOf.get(j)!);
+          summary.updated++;
+          return;
+        }
         const id = store.upsertPhoto(r.record);
         if (existing) summary.updated++;
         else summary.added++;
         if (r.kind === 'error') errors.push({ path: r.record.path, reason: r.record.error ?? '' });
         const vector = vectorOf.get(j);
-        if (vector) store.putVector(id, modelId, vector);
+        if (vector) {
+          store.putVector(id, modelId, vector);
+          // Views belong to the content the vector was made from: new ones, or none.
+          const views = viewsOf.get(j);
+          if (views) store.putViews(id, modelId, opts.cropViews!, views);
+          else store.deleteViews(id, modelId);
+        }
       });
       if (gone.length > 0) store.deletePhotos(gone);
     });

@@ -17,6 +17,8 @@ export interface ArchitectureSpec {
   training: 'plain' | 'invariant';
   /** Retrieval steps written to the card (see ModelCard.preprocess). */
   preprocess: { trimBorders: boolean; mirrorInvariant: boolean };
+  /** The corner views offered to libraries ("find cropped copies"): the fraction of each side a view keeps. */
+  cropViews?: number;
   build(): TF.LayersModel;
 }
 
@@ -80,6 +82,7 @@ export const invariantArchitecture: ArchitectureSpec = {
   inputSize: 32,
   training: 'invariant',
   preprocess: { trimBorders: true, mirrorInvariant: true },
+  cropViews: 0.75,
   build() {
     const input = tf.input({ shape: [32, 32, 3], name: 'image' });
     let x = input as TF.SymbolicTensor;

@@ -29,12 +29,18 @@ export interface ModelCard {
   /**
    * Retrieval steps around the network: trim uniform borders from the input, and store the sum of the
    * codes of the image and its mirror image so that a mirrored copy has the same vector. `cropViews` (a fraction
-   * of each side) also gives every library photo four corner views, matched by the best one; only `doppel eval`
-   * makes views so far (docs/MODEL.md), the indexer ignores it.
+   * of each side) also gives every library photo four corner views, matched by the best one: an ablation for
+   * `doppel eval` (the library's own setting is `cropViews` below).
    */
   preprocess?: { trimBorders?: boolean; mirrorInvariant?: boolean; greyWeight?: number; cropViews?: number };
   /** Cosine similarity thresholds for the duplicate tiers, calibrated on the retrieval benchmark. */
   thresholds?: { near: number; similar: number };
+  /**
+   * Corner views that the library's "find cropped copies" setting uses (search/crop-views.ts): the fraction of
+   * each side a view keeps, and the view similarity `doppel eval --write-card` calibrated to count as the near
+   * threshold (the setting cannot be turned on until it has).
+   */
+  cropViews?: { fraction: number; threshold?: number; eval?: Record<string, unknown> };
   command: string;
   createdAt: string;
 }

@@ -378,6 +378,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       },
       losses: { trainMse, validationMse },
       preprocess: arch.preprocess,
+      // Offered to libraries once `doppel eval --write-card` has calibrated their threshold.
+      ...(arch.cropViews ? { cropViews: { fraction: arch.cropViews } } : {}),
       history: state.history,
       command: opts.command,
       createdAt: new Date().toISOString(),
@@ -430,19 +432,32 @@ interface CardEval {
 
 function renderEval(card: ModelCard): string {
   const e = card.eval as unknown as CardEval;
+  const views = card.cropViews?.eval as
+    | { recallAt1: CardEval['recallAt1']; viewThreshold: { value: number; precision: number | null; recall: number } }
+    | undefined;
+  const cell = (r: CardEval['recallAt1'] | undefined, a: string): string =>
+    r ? ` ${r.perAttack[a]?.toFixed(3) ?? '-'} |` : '';
   const rows = Object.keys(e.recallAt1.perAttack)
-    .map((a) => `| ${a} | ${e.recallAt1.perAttack[a]!.toFixed(3)} | ${e.recallAt10.perAttack[a]!.toFixed(3)} |`)
+    .map(
+      (a) =>
+        `| ${a} | ${e.recallAt1.perAttack[a]!.toFixed(3)} | ${e.recallAt10.perAttack[a]!.toFixed(3)} |${cell(views?.recallAt1, a)}`,
+    )
     .join('\n');
   const p = (v: number | null): string => (v === null ? 'n/a' : v.toFixed(3));
+  const viewsNote = views
+    ? `\nWith corner views keeping ${card.cropViews!.fraction} of each side (the library setting "find cropped copies"): ` +
+      `a view counts as a near duplicate from cosine ${views.viewThreshold.value.toFixed(4)}; photo or view, precision ` +
+      `${p(views.viewThreshold.precision)}, recall ${p(views.viewThreshold.recall)}.\n`
+    : '';
   return `
 ## Retrieval benchmark (\`doppel eval\`, ${e.date})
 
 ${e.originals} originals with 12 attacked copies each, among ${e.library} library photos (${e.distractors} distractors).
 Duplicate thresholds (cosine): near ${e.nearThreshold.value.toFixed(4)} (precision ${p(e.nearThreshold.precision)}, recall ${p(e.nearThreshold.recall)}), similar ${e.similarThreshold.value.toFixed(4)} (precision ${p(e.similarThreshold.precision)}, recall ${p(e.similarThreshold.recall)}).${e.encodeRate ? ` Encoding: ${Math.round(e.encodeRate)} images/s.` : ''}
-
-| attack | recall@1 | recall@10 |
-|---|---|---|
+${viewsNote}
+| attack | recall@1 | recall@10 |${views ? ' recall@1 with corner views |' : ''}
+|---|---|---|${views ? '---|' : ''}
 ${rows}
-| **mean** | **${e.recallAt1.mean.toFixed(3)}** | **${e.recallAt10.mean.toFixed(3)}** |
+| **mean** | **${e.recallAt1.mean.toFixed(3)}** | **${e.recallAt10.mean.toFixed(3)}** |${views ? ` **${views.recallAt1.mean.toFixed(3)}** |` : ''}
 `;
 }

@@ -204,6 +204,25 @@ const PHOTO_UPSERT = `
 function vectorToBlob(v: Float32Array): Buffer {
   return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 }
+/** Vectors quantised to signed bytes, each scaled so its largest value is 127 (its direction is what counts). */
+function viewsToBlob(views: readonly Float32Array[], dim: number): Buffer {
+  const out = Buffer.alloc(views.length * dim);
+  views.forEach((v, i) => {
+    let max = 0;
+    for (let j = 0; j < dim; j++) max = Math.max(max, Math.abs(v[j]!));
+    const scale = max > 0 ? 127 / max : 0;
+    for (let j = 0; j < dim; j++) out.writeInt8(Math.round(v[j]! * scale), i * dim + j);
+  });
+  return out;
+}
+
+function blobToViews(blob: Buffer, dim: number): Float32Array[] {
+  const bytes = new Int8Array(blob.buffer, blob.byteOffset, blob.byteLength);
+  return Array.from({ length: blob.byteLength / dim }, (_, i) =>
+    Float32Array.from(bytes.subarray(i * dim, (i + 1) * dim)),
+  );
+}
+
 export function blobToVector(blob: Buffer): Float32Array {
   const out = new Float32Array(blob.byteLength / 4);
   new Uint8Array(out.buffer).set(blob);
@@ -260,6 +279,18 @@ function prepareStatements(db: Database) {
       SELECT v.photo_id, v.vector FROM vectors v JOIN photos p ON p.id = v.photo_id
       WHERE v.model_id = ? AND p.status = 'indexed'`).raw(),
     vectorDeleteModel: prepare('DELETE FROM vectors WHERE model_id = ?'),
+    viewsPut: prepare(
+      'INSERT OR REPLACE INTO view_vectors (photo_id, model_id, fraction, vectors) VALUES (?, ?, ?, ?)',
+    ),
+    viewsDeleteModel: prepare('DELETE FROM view_vectors WHERE model_id = ?'),
+    viewsDelete: prepare('DELETE FROM view_vectors WHERE photo_id = ? AND model_id = ?'),
+    viewsGet: prepare('SELECT vectors FROM view_vectors WHERE photo_id = ? AND model_id = ? AND fraction = ?').pluck(),
+    viewsEach: prepare(`
+      SELECT w.photo_id, w.vectors FROM view_vectors w JOIN photos p ON p.id = w.photo_id
+      WHERE w.model_id = ? AND w.fraction = ? AND p.status = 'indexed'`).raw(),
+    viewIdsInFolder: prepare(`
+      SELECT p.id FROM photos p JOIN view_vectors w ON w.photo_id = p.id AND w.model_id = ? AND w.fraction = ?
+      WHERE p.folder_id = ?`).pluck(),
     vectorByHash: prepare(`
       SELECT p.*, v.vector FROM photos p JOIN vectors v ON v.photo_id = p.id AND v.model_id = ?
       WHERE p.hash = ? AND p.status = 'indexed' LIMIT 1`),
@@ -552,7 +583,42 @@ export class Store {
     return new Set(this.s.vectorIdsInFolder.all(modelId, folderId) as number[]);
   }
 
+  // ---- corner views ("find cropped copies"; search/crop-views.ts)
+
+  /** Stores a photo's corner views (made keeping `fraction` of each side), replacing any it had. */
+  putViews(photoId: number, modelId: number, fraction: number, views: readonly Float32Array[]): void {
+    const dim = this.modelDim(modelId);
+    if (views.length === 0 || views.some((v) => v.length !== dim)) {
+      throw new DoppelError('invalid-argument', `Views must be vectors of the model's ${dim} values`);
+    }
+    this.s.viewsPut.run(photoId, modelId, fraction, viewsToBlob(views, dim));
+  }
+
+  deleteViews(photoId: number, modelId: number): void {
+    this.s.viewsDelete.run(photoId, modelId);
+  }
+
+  /** A photo's corner views made with this fraction (their direction: compare by cosine), or null. */
+  getViews(photoId: number, modelId: number, fraction: number): Float32Array[] | null {
+    const blob = this.s.viewsGet.get(photoId, modelId, fraction) as Buffer | undefined;
+    return blob ? blobToViews(blob, this.modelDim(modelId)) : null;
+  }
+
+  /** The corner views of every indexed photo that has them for this fraction. */
+  forEachViews(modelId: number, fraction: number, fn: (photoId: number, views: Float32Array[]) => void): void {
+    const dim = this.modelDim(modelId);
+    for (const [photoId, blob] of this.s.viewsEach.iterate(modelId, fraction) as Iterable<[number, Buffer]>) {
+      fn(photoId, blobToViews(blob, dim));
+    }
+  }
+
+  /** Ids of a folder's photos that have corner views of this fraction for the model. */
+  photoIdsWithViews(folderId: number, modelId: number, fraction: number): Set<number> {
+    return new Set(this.s.viewIdsInFolder.all(modelId, fraction, folderId) as number[]);
+  }
+
   deleteVectorsForModel(modelId: number): void {
+    this.s.viewsDeleteModel.run(modelId);
     this.s.vectorDeleteModel.run(modelId);
   }
 

@@ -4,6 +4,7 @@ import { initial } from './0010-initial.js';
 import { duplicates } from './0020-duplicates.js';
 import { scanErrors } from './0030-scan-errors.js';
 import { searchChanges } from './0040-search-changes.js';
+import { cropViews } from './0050-crop-views.js';
 
 export interface Migration {
   /** Becomes PRAGMA user_version once applied; numbered in steps of 10. */
@@ -13,7 +14,7 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. Never edit one that has shipped: add a new one. */
-export const MIGRATIONS: readonly Migration[] = [initial, duplicates, scanErrors, searchChanges];
+export const MIGRATIONS: readonly Migration[] = [initial, duplicates, scanErrors, searchChanges, cropViews];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 

@@ -1,0 +1,129 @@
+// Corner views ("find cropped copies"): besides its own vector, a photo gets the vectors of four corner crops
+// (each keeping a fraction of each side). A copy cropped to a corner is far from the whole photo but close to
+// that corner's view. View similarities are put on the scale of whole-photo similarities, so one threshold serves
+// both: a view similarity v counts as 1 - (1 - v) x stretch, with stretch >= 1 calibrated by `doppel eval` so
+// that the duplicate threshold keeps its precision (views of different photos, a patch of sky against a photo of
+// sky, are more alike than the photos).
+
+/** The card's calibration: the fraction of each side a view keeps, and the view similarity that counts as the near
+ * threshold. */
+export interface CropViewsSpec {
+  fraction: number;
+  /** A view similarity at or above this is a near duplicate (the card's near threshold on the common scale). */
+  threshold: number;
+}
+
+/** How much farther from 1 a view similarity counts: (1 - near) / (1 - viewThreshold), at least 1. */
+export function viewStretch(near: number, viewThreshold: number): number {
+  if (!(viewThreshold < 1)) return Infinity;
+  return Math.max(1, (1 - near) / (1 - viewThreshold));
+}
+
+/** A view similarity on the scale of whole-photo similarities. */
+export function viewScore(v: number, stretch: number): number {
+  return stretch === Infinity ? -Infinity : 1 - (1 - v) * stretch;
+}
+
+/**
+ * The lowest view threshold whose rule "whole-photo similarity >= near, or view similarity >= t" keeps precision
+ * >= minPrecision on the pairs (each a whole-photo and a best-view similarity), which is the one with the highest
+ * recall; value null when no threshold keeps that precision (1 when only views scoring 1 may count).
+ */
+export function calibrateViewThreshold(
+  positives: readonly { full: number; view: number }[],
+  negatives: readonly { full: number; view: number }[],
+  near: number,
+  minPrecision: number,
+): { value: number | null; precision: number | null; recall: number } {
+  // Pairs the whole-photo rule already calls duplicates count whatever t is; the others count from their view.
+  let tp = positives.filter((p) => p.full >= near).length;
+  let fp = negatives.filter((p) => p.full >= near).length;
+  const rest = [
+    ...positives.filter((p) => p.full < near).map((p) => ({ s: p.view, pos: true })),
+    ...negatives.filter((p) => p.full < near).map((p) => ({ s: p.view, pos: false })),
+  ].sort((a, b) => b.s - a.s);
+  const recallOf = (n: number): number => (positives.length ? n / positives.length : 0);
+  let best: { value: number | null; precision: number | null; recall: number } = {
+    value: null,
+    precision: null,
+    recall: 0,
+  };
+  if (tp + fp > 0 && tp / (tp + fp) >= minPrecision)
+    best = { value: 1, precision: tp / (tp + fp), recall: recallOf(tp) };
+  for (let i = 0; i < rest.length;) {
+    const s = rest[i]!.s;
+    for (; i < rest.length && rest[i]!.s === s; i++) {
+      if (rest[i]!.pos) tp++;
+      else fp++;
+    }
+    const precision = tp / (tp + fp);
+    if (precision >= minPrecision && recallOf(tp) > best.recall) best = { value: s, precision, recall: recallOf(tp) };
+  }
+  return best;
+}
+
+/** What finding neighbours by views needs of the library's search index (CompactIndex has it). */
+export interface ViewSearch {
+  /** The k best photos for each query; results below minScore may be left out. */
+  searchMany(
+    queries: readonly ArrayLike<number>[],
+    k: number,
+    excludes: readonly ReadonlySet<number>[],
+    minScore: number,
+  ): { id: number; score: number }[][];
+}
+
+/** View queries per searchMany call (the views of 512 photos): bounds what is held at once. */
+const VIEW_CHUNK = 2048;
+
+/**
+ * Neighbours found through corner views: for every photo with views, the photos whose own vector is within
+ * `floor` (on the common scale) of one of its views, at most `k` per view. Pairs go both ways, so a copy cropped
+ * from a photo lists that photo too (its own vector is far from the photo's, its views no nearer). Best first.
+ */
+export function viewNeighbours(
+  forEachViews: (fn: (photoId: number, views: Float32Array[]) => void) => void,
+  index: ViewSearch,
+  stretch: number,
+  floor: number,
+  k = 4,
+): Map<number, { id: number; score: number }[]> {
+  const out = new Map<number, Map<number, number>>();
+  const add = (a: number, b: number, score: number): void => {
+    let m = out.get(a);
+    if (!m) out.set(a, (m = new Map()));
+    m.set(b, Math.max(m.get(b) ?? -Infinity, score));
+  };
+  // The view similarity that maps to the floor: what the index may leave out below.
+  const rawFloor = stretch === Infinity ? 1 : 1 - (1 - floor) / stretch;
+  let queries: Float32Array[] = [];
+  let owners: number[] = [];
+  const flush = (): void => {
+    if (queries.length === 0) return;
+    const excludes = owners.map((id) => new Set([id]));
+    index.searchMany(queries, k, excludes, rawFloor).forEach((hits, i) => {
+      for (const hit of hits) {
+        const score = viewScore(hit.score, stretch);
+        if (score < floor) continue;
+        add(owners[i]!, hit.id, score);
+        add(hit.id, owners[i]!, score);
+      }
+    });
+    queries = [];
+    owners = [];
+  };
+  forEachViews((photoId, views) => {
+    for (const view of views) {
+      queries.push(view);
+      owners.push(photoId);
+    }
+    if (queries.length >= VIEW_CHUNK) flush();
+  });
+  flush();
+  return new Map(
+    [...out].map(([id, m]) => [
+      id,
+      [...m].map(([n, score]) => ({ id: n, score })).sort((a, b) => b.score - a.score || a.id - b.id),
+    ]),
+  );
+}

@@ -1,0 +1,135 @@
+// "Find cropped copies": corner views on real photos, the shipped model and a real SQLite library. A copy cut
+// down to the top-left three quarters of a photo's sides is not a near duplicate by the photos' own vectors; with the setting on it
+// is, found through the photo's views, which are made from the cached thumbnails of photos indexed before.
+import fs from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DuplicateGroup } from '../../src/shared/api.js';
+import { defaultModelsDir } from '../../src/core/paths.js';
+import { calibrateViewThreshold, viewScore, viewStretch } from '../../src/core/search/crop-views.js';
+import { DoppelService } from '../../src/core/service.js';
+import { copyInto, photos, tempDir } from '../helpers.js';
+
+describe('view calibration', () => {
+  it('puts view similarities on the scale of whole-photo ones', () => {
+    const stretch = viewStretch(0.87, 0.935);
+    expect(stretch).toBeCloseTo(2, 6);
+    expect(viewScore(0.935, stretch)).toBeCloseTo(0.87, 6);
+    expect(viewScore(1, stretch)).toBe(1);
+    expect(viewScore(0.9, stretch)).toBeLessThan(0.87);
+    // A view threshold below the near one never makes views count more than the photos' own vectors.
+    expect(viewStretch(0.9, 0.8)).toBe(1);
+  });
+
+  it('picks the lowest view threshold that keeps the precision', () => {
+    const near = 0.9;
+    // Copies found by their own vector, crops found only by a view, and distinct pairs whose views are close.
+    const positives = [
+      { full: 0.95, view: 0.5 },
+      { full: 0.6, view: 0.97 },
+      { full: 0.5, view: 0.93 },
+      { full: 0.4, view: 0.9 },
+    ];
+    const negatives = [
+      { full: 0.7, view: 0.92 },
+      { full: 0.3, view: 0.85 },
+    ];
+    // 0.93 keeps every call right (3 of 4 found); 0.92 lets a distinct pair in.
+    expect(calibrateViewThreshold(positives, negatives, near, 1)).toEqual({ value: 0.93, precision: 1, recall: 0.75 });
+    expect(calibrateViewThreshold(positives, negatives, near, 0.8)).toEqual({ value: 0.9, precision: 0.8, recall: 1 });
+    // No threshold can be precise when a distinct pair already passes on its own vector.
+    expect(calibrateViewThreshold(positives, [{ full: 0.99, view: 0 }], near, 1).value).toBeNull();
+  });
+});
+
+describe('find cropped copies', () => {
+  const tmp = tempDir('doppel-crops-');
+  const lib = path.join(tmp, 'photos');
+  const db = path.join(tmp, 'library.sqlite');
+  let service: DoppelService;
+  let original: string;
+  let crop: string;
+  // Whole-second times, so that they can be set again exactly below.
+  const T = 1_700_000_000;
+
+  const groupOf = (groups: DuplicateGroup[], file: string) =>
+    groups.find((g) => g.members.some((m) => m.path === file));
+
+  beforeAll(async () => {
+    const files = copyInto([...photos('CSun_Hays80', 8), ...photos('CBSD68', 8)], lib);
+    original = files[3]!;
+    crop = path.join(lib, 'crop-of-original.jpg');
+    const meta = await sharp(original).metadata();
+    const width = Math.round(meta.width! * 0.75);
+    const height = Math.round(meta.height! * 0.75);
+    await sharp(original).extract({ left: 0, top: 0, width, height }).jpeg({ quality: 90 }).toFile(crop);
+    for (const f of fs.readdirSync(lib)) fs.utimesSync(path.join(lib, f), T, T);
+    service = await DoppelService.open({ dbPath: db, modelsDir: defaultModelsDir() });
+    await service.indexFolders([await service.addFolder(lib)]);
+  }, 120_000);
+  afterAll(async () => {
+    await service?.close();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('is offered by the shipped model and off by default', async () => {
+    const s = await service.getSettings();
+    expect(s.cropViewsAvailable).toBe(true);
+    expect(s.findCroppedCopies).toBe(false);
+    const groups = await service.findDuplicates({ kinds: ['exact', 'near'] });
+    expect(groupOf(groups, crop)).toBeUndefined();
+  });
+
+  it('finds the crop as a near duplicate once on, with views made from the cached thumbnails', async () => {
+    const modelId = service.store.ensureModel({
+      name: service.model.name,
+      dim: service.model.dim,
+      inputSize: service.model.inputSize,
+    });
+    const before = new Map(
+      service.store.listPhotos({ limit: 100 }).photos.map((p) => [p.path, service.store.getVector(p.id, modelId)]),
+    );
+    await service.updateSettings({ findCroppedCopies: true });
+    // The originals become unreadable as images, with the same size and time: only a decoder that reads them
+    // would notice. The views must come from the cached thumbnails.
+    const saved = new Map(fs.readdirSync(lib).map((n) => [path.join(lib, n), fs.readFileSync(path.join(lib, n))]));
+    for (const [f, bytes] of saved) {
+      fs.writeFileSync(f, Buffer.alloc(bytes.length, 0x55));
+      fs.utimesSync(f, T, T);
+    }
+    const summary = await service.indexAll();
+    for (const [f, bytes] of saved) {
+      fs.writeFileSync(f, bytes);
+      fs.utimesSync(f, T, T);
+    }
+    expect(summary.errors).toEqual([]);
+    expect(summary.updated).toBe(saved.size);
+    for (const p of service.store.listPhotos({ limit: 100 }).photos) {
+      // The photos' own vectors are left as they were; each photo now has four views.
+      expect(service.store.getVector(p.id, modelId)).toEqual(before.get(p.path));
+      expect(service.store.getViews(p.id, modelId, 0.75)).toHaveLength(4);
+    }
+
+    const groups = await service.findDuplicates({ kinds: ['exact', 'near'] });
+    const group = groupOf(groups, crop);
+    expect(group?.kind).toBe('near');
+    expect(group!.members.map((m) => m.path).sort()).toEqual([crop, original].sort());
+    // The larger original is the one to keep.
+    expect(group!.keeper).toBe(original);
+
+    const originalId = service.store.listPhotos({ limit: 100 }).photos.find((p) => p.path === original)!.id;
+    const similar = await service.similarToPhoto(originalId, 3);
+    expect(similar[0]!.photo.path).toBe(crop);
+    // The photo as a query image from outside finds itself, then its crop (through the query's views).
+    const [fromImage] = await service.similarToImages([fs.readFileSync(original)], 3);
+    expect(fromImage!.slice(0, 2).map((r) => r.photo.path)).toEqual([original, crop]);
+  }, 120_000);
+
+  it('a second run has nothing to do, and turning it off leaves the crop out again', async () => {
+    const again = await service.indexAll();
+    expect(again.updated + again.added).toBe(0);
+    await service.updateSettings({ findCroppedCopies: false });
+    expect(groupOf(await service.findDuplicates({ kinds: ['exact', 'near'] }), crop)).toBeUndefined();
+  }, 120_000);
+});
