@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { DuplicateGroup } from '../src/shared/api.js';
 import { groupDuplicates, type GroupingPhoto } from '../src/core/duplicates/grouping.js';
 import { defaultModelsDir } from '../src/core/paths.js';
+import { viewNeighbours, viewStretch } from '../src/core/search/crop-views.js';
 import { CompactIndex } from '../src/core/search/search-index.js';
 import { VectorIndex } from '../src/core/search/vector-index.js';
 import { indexBench } from './index.js';
@@ -117,6 +118,31 @@ function recovered(groups: DuplicateGroup[], planted: string[][]): number {
 }
 
 /**
+ * The extra searches of "find cropped copies" in a duplicate scan: four corner views a photo, each a query for
+ * the photos whose own vector is close to it (viewNeighbours, as the service runs it). Synthetic views: each
+ * photo's vector with noise (cosine ~0.95 to it), so every view has a near photo, as a crop's would.
+ */
+function viewQueriesSeconds(photos: readonly GroupingPhoto[], index: CompactIndex): number {
+  const rand = rng(7);
+  const t0 = performance.now();
+  viewNeighbours(
+    (fn) => {
+      for (const p of photos) {
+        const v = index.get(p.id)!;
+        fn(
+          p.id,
+          Array.from({ length: 4 }, () => Float32Array.from(v, (x) => Math.max(0, x + (rand() - 0.5) * 0.02))),
+        );
+      }
+    },
+    index,
+    viewStretch(0.87, 0.937),
+    0.81,
+  );
+  return (performance.now() - t0) / 1000;
+}
+
+/**
  * The duplicate scan (all three tiers) over synthetic libraries: one exact kNN query per photo (VectorIndex,
  * O(n^2 * dim) in all) at 1,000 and 10,000 photos; at 100,000 through the search index and its k-means cells.
  */
@@ -139,6 +165,23 @@ function dupesBench(): Record<string, unknown> {
       recoveredExactly: recovered(groups, planted),
     });
     log(`dupes: ${n} photos in ${seconds.toFixed(1)} s, ${groups.length} groups`);
+    if (n === 10_000) {
+      // With "find cropped copies": the same scan through the service's search index (exact at this size), then
+      // the views' searches.
+      const search = new CompactIndex(dim, (id) => index.get(id), n);
+      for (const p of photos) search.upsert(p.id, index.get(p.id)!);
+      const t1 = performance.now();
+      groupDuplicates({ photos, vectors: search }, { ...opts, kinds: [...opts.kinds] });
+      const scan = (performance.now() - t1) / 1000;
+      const views = viewQueriesSeconds(photos, search);
+      runs.push({
+        photos: n,
+        measured: 'full scan through the search index (exact), then the corner views of find cropped copies',
+        seconds: Number(scan.toFixed(2)),
+        viewQueriesSeconds: Number(views.toFixed(2)),
+      });
+      log(`dupes: ${n} photos through the search index in ${scan.toFixed(1)} s, views ${views.toFixed(1)} s`);
+    }
   }
   // 100,000 photos: the scan as the service runs it on a library this size, through the search index's
   // partition (which the library trains in the background and saves; its training is timed apart).
@@ -152,11 +195,13 @@ function dupesBench(): Record<string, unknown> {
   const t1 = performance.now();
   const groups = groupDuplicates({ photos, vectors: search }, { ...opts, kinds: [...opts.kinds] });
   const seconds = (performance.now() - t1) / 1000;
+  const views = viewQueriesSeconds(photos, search);
   const count = (kind: string): number => groups.filter((g) => g.kind === kind).length;
   runs.push({
     photos: n,
     measured: 'full scan through the k-means cells (their training timed apart)',
     seconds: Number(seconds.toFixed(1)),
+    viewQueriesSeconds: Number(views.toFixed(1)),
     partitionTrainSeconds: Number(trainSeconds.toFixed(1)),
     loadAverage: Number(os.loadavg()[0]!.toFixed(2)),
     groups: { exact: count('exact'), near: count('near'), similar: count('similar') },

@@ -120,6 +120,41 @@ describe('library-scale search on real photo vectors', () => {
     expect(recallAt10(index, vectors)).toBeGreaterThanOrEqual(0.99);
   }, 300_000);
 
+  it('answers every query of a batch on the approximate path, and scanMany finds what the exact scan finds', () => {
+    const index = new CompactIndex(512, (id) => vectors.get(id), 1024, 0);
+    for (const [id, v] of vectors) index.upsert(id, v);
+    index.buildPartition();
+    expect(index.approximate).toBe(true);
+    const exact = build(vectors);
+    const ids = [...vectors.keys()].filter((id) => id % 5 === 0);
+    const queries = ids.map((id) => vectors.get(id)!);
+    const excludes = ids.map((id) => new Set([id]));
+    // A batch answers each query as a search of its own would (the native scan once read every query of a batch
+    // from the start of their shared buffer: all but the first got the first one's answer).
+    const batch = index.searchMany(queries, 10, excludes);
+    ids.forEach((id, i) => expect(batch[i]).toEqual(index.search(vectors.get(id)!, 10, excludes[i])));
+    // The cell scan for near queries (like a corner view and the crop it stands for): each photo blended with a
+    // quarter of another; their near photos (cosine >= 0.9) as the exact scan finds them.
+    const all = [...vectors.values()];
+    const near = ids.map((id, i) => {
+      const v = normalise(vectors.get(id)!);
+      const w = normalise(all[(i * 7919) % all.length]!);
+      return v.map((x, j) => x + 0.25 * w[j]!);
+    });
+    const none = near.map(() => new Set<number>());
+    const truth = exact.searchMany(near, 4, none, 0.9);
+    const found = index.scanMany(near, 4, none, 0.9);
+    let pairs = 0;
+    let hits = 0;
+    truth.forEach((list, i) => {
+      const got = new Set(found[i]!.map((n) => n.id));
+      pairs += list.length;
+      hits += list.filter((n) => got.has(n.id)).length;
+    });
+    expect(pairs).toBeGreaterThan(ids.length / 2);
+    expect(hits / pairs).toBeGreaterThanOrEqual(0.97);
+  }, 300_000);
+
   it('finds the same duplicate candidates through the cells as through the exact scan (recall 0.99)', () => {
     const exact = build(vectors).neighboursWithin(similar, 32);
     const index = new CompactIndex(512, (id) => vectors.get(id), 1024, 0);

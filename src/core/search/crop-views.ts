@@ -64,8 +64,8 @@ export function calibrateViewThreshold(
 
 /** What finding neighbours by views needs of the library's search index (CompactIndex has it). */
 export interface ViewSearch {
-  /** The k best photos for each query; results below minScore may be left out. */
-  searchMany(
+  /** The k best photos for each query; results below minScore may be left out (CompactIndex.scanMany). */
+  scanMany(
     queries: readonly ArrayLike<number>[],
     k: number,
     excludes: readonly ReadonlySet<number>[],
@@ -101,7 +101,7 @@ export function viewNeighbours(
   const flush = (): void => {
     if (queries.length === 0) return;
     const excludes = owners.map((id) => new Set([id]));
-    index.searchMany(queries, k, excludes, rawFloor).forEach((hits, i) => {
+    index.scanMany(queries, k, excludes, rawFloor).forEach((hits, i) => {
       for (const hit of hits) {
         const score = viewScore(hit.score, stretch);
         if (score < floor) continue;

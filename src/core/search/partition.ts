@@ -52,7 +52,17 @@ export function nearestRows(
   const k = Math.min(want, have);
   const out = new Int32Array(count * want).fill(-1);
   if (count === 0 || k === 0) return out;
-  const found = usearch.exactSearch(rows, queries, dim, k, usearch.MetricKind.Cos, threads) as unknown as {
+  // The native scan reads its arrays from the start of their buffers: a view into a larger buffer (a subarray
+  // that does not start at 0) is copied first.
+  const whole = (a: Int8Array): Int8Array => (a.byteOffset === 0 ? a : a.slice());
+  const found = usearch.exactSearch(
+    whole(rows),
+    whole(queries),
+    dim,
+    k,
+    usearch.MetricKind.Cos,
+    threads,
+  ) as unknown as {
     keys: BigUint64Array;
     distances: Float32Array;
   };
@@ -389,4 +399,57 @@ export function* scanCells(
     }
   }
   return probeOf;
+}
+
+/**
+ * Like scanCells, for queries from outside the partition (int8 rows of `queries`, `dim` each): every query
+ * against the rows (read through `read`) of its `probes` nearest cells, one native call per cell and chunk of
+ * queries; `visit(query, row, score)` for each query's `want` best in each cell it probes.
+ */
+export function scanCellsFor(
+  part: CellPartition,
+  read: RowAt,
+  queries: Int8Array,
+  probes: number,
+  want: number,
+  threads: number,
+  visit: (query: number, row: number, score: number) => void,
+): void {
+  const { dim } = part;
+  const count = queries.length / dim;
+  const p = Math.min(part.cells, probes);
+  const probeOf = part.nearestCells(queries, p, threads);
+  const cells = part.cells;
+  const offsets = new Int32Array(cells + 1);
+  for (const c of probeOf) if (c >= 0) offsets[c + 1]!++;
+  for (let c = 0; c < cells; c++) offsets[c + 1]! += offsets[c]!;
+  const byCell = new Int32Array(offsets[cells]!);
+  const fill = offsets.slice(0, cells);
+  for (let i = 0; i < probeOf.length; i++) {
+    const c = probeOf[i]!;
+    if (c >= 0) byCell[fill[c]!++] = Math.floor(i / p);
+  }
+  let scratch: Int8Array<ArrayBufferLike> = new Int8Array(0);
+  const batch = new Int8Array(Math.min(CHUNK, Math.max(1, count)) * dim);
+  for (let c = 0; c < cells; c++) {
+    if (offsets[c] === offsets[c + 1]) continue;
+    const gathered = part.gather([c], read, scratch);
+    scratch = gathered.scratch;
+    const rows = gathered.rows;
+    if (rows.length === 0) continue;
+    const dataset = scratch.subarray(0, rows.length * dim);
+    const k = Math.min(rows.length, want);
+    for (let start = offsets[c]!; start < offsets[c + 1]!; start += CHUNK) {
+      const end = Math.min(offsets[c + 1]!, start + CHUNK);
+      for (let i = start; i < end; i++)
+        batch.set(queries.subarray(byCell[i]! * dim, (byCell[i]! + 1) * dim), (i - start) * dim);
+      const n = end - start;
+      const scores = new Float32Array(n * k);
+      const found = nearestRows(dataset, batch.subarray(0, n * dim), dim, k, threads, scores);
+      for (let i = 0; i < n; i++) {
+        for (let j = i * k; j < (i + 1) * k; j++)
+          if (found[j]! >= 0) visit(byCell[start + i]!, rows[found[j]!]!, scores[j]!);
+      }
+    }
+  }
 }

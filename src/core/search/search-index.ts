@@ -16,7 +16,7 @@
 import os from 'node:os';
 import type { NeighbourSource } from '../duplicates/grouping.js';
 import { DEGREE, dotRow, NeighbourGraph, normOf, TopList } from './graph.js';
-import { CellPartition, defaultCells, nearestRows, scanCells, train } from './partition.js';
+import { CellPartition, defaultCells, nearestRows, scanCells, scanCellsFor, train } from './partition.js';
 import type { SavedPartition } from './snapshot.js';
 import { normalise, quantiseRow, RowTable, type Neighbour } from './vector-index.js';
 
@@ -42,6 +42,17 @@ export interface SearchIndex extends NeighbourSource {
   ): Neighbour[][];
   /** Every indexed photo's k nearest others at or above `threshold` (photos with none are left out). */
   neighboursWithin(threshold: number, k: number): Map<number, Neighbour[]>;
+  /**
+   * searchMany() for a large batch of queries whose answers are very close to them (corner views against the
+   * crops they stand for): on the approximate path, candidates come from one batched scan of each query's nearest
+   * cells instead of a graph walk per query. Exact below APPROXIMATE_FROM, like searchMany.
+   */
+  scanMany(
+    queries: readonly ArrayLike<number>[],
+    k: number,
+    excludes: readonly (ReadonlySet<number> | undefined)[],
+    minScore: number,
+  ): Neighbour[][];
 }
 
 /** Approximate scores below minScore - this are not re-ranked (int8 cosine error is ~1e-3). */
@@ -585,6 +596,33 @@ export class CompactIndex implements SearchIndex {
       if (score >= minScore) out.push({ id, score });
     }
     return out.sort((a, b) => b.score - a.score || a.id - b.id).slice(0, k);
+  }
+
+  scanMany(
+    queries: readonly ArrayLike<number>[],
+    k: number,
+    excludes: readonly (ReadonlySet<number> | undefined)[],
+    minScore: number,
+  ): Neighbour[][] {
+    if (!this.approximate || queries.length === 0) return this.searchMany(queries, k, excludes, minScore);
+    const { dim } = this;
+    const q = new Int8Array(queries.length * dim);
+    const floats = queries.map((query, i) => quantise(query, q, i * dim));
+    const maxExcluded = Math.max(0, ...excludes.map((e) => e?.size ?? 0));
+    const candidates: number[][] = queries.map(() => []);
+    const ids = this.table.ids;
+    scanCellsFor(
+      this.part!,
+      this.rowAt,
+      q,
+      this.options.scanProbes ?? SCAN_PROBES,
+      candidateCount(k, maxExcluded),
+      threadsFor(queries.length),
+      (query, row, score) => {
+        if (score >= minScore - RERANK_MARGIN) candidates[query]!.push(ids[row]!);
+      },
+    );
+    return floats.map((qf, i) => this.rerank(qf, candidates[i]!, k, excludes[i], minScore));
   }
 
   neighboursWithin(threshold: number, k: number): Map<number, Neighbour[]> {
