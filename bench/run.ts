@@ -183,6 +183,41 @@ function dupesBench(): Record<string, unknown> {
       log(`dupes: ${n} photos through the search index in ${scan.toFixed(1)} s, views ${views.toFixed(1)} s`);
     }
   }
+  // A library between SCAN_CELLS_FROM and APPROXIMATE_FROM: the whole-library scan exact (as it was) against
+  // through a partition (as it is now), with the share of the exact scan's pairs the cells find.
+  {
+    const mid = Number(process.env.DOPPEL_BENCH_DUPES_MID ?? 20_000);
+    const { photos, index } = syntheticLibrary(mid, dim);
+    const exact = new CompactIndex(dim, (id) => index.get(id), mid, Infinity);
+    for (const p of photos) exact.upsert(p.id, index.get(p.id)!);
+    let t = performance.now();
+    const truth = exact.neighboursWithin(opts.similar, 32);
+    const exactSeconds = (performance.now() - t) / 1000;
+    const cells = new CompactIndex(dim, (id) => index.get(id), mid);
+    for (const p of photos) cells.upsert(p.id, index.get(p.id)!);
+    t = performance.now();
+    cells.buildPartition();
+    const trainSeconds = (performance.now() - t) / 1000;
+    t = performance.now();
+    const found = cells.neighboursWithin(opts.similar, 32);
+    const cellSeconds = (performance.now() - t) / 1000;
+    let pairs = 0;
+    let hits = 0;
+    for (const [id, list] of truth) {
+      const got = new Set((found.get(id) ?? []).map((n) => n.id));
+      pairs += list.length;
+      hits += list.filter((n) => got.has(n.id)).length;
+    }
+    runs.push({
+      photos: mid,
+      measured: 'whole-library scan of the search index: exact, and through a partition (trained apart)',
+      exactSeconds: Number(exactSeconds.toFixed(1)),
+      cellsSeconds: Number(cellSeconds.toFixed(1)),
+      partitionTrainSeconds: Number(trainSeconds.toFixed(1)),
+      cellsFindOfExactPairs: Number((hits / pairs).toFixed(4)),
+    });
+    log(`dupes: ${mid} photos, exact ${exactSeconds.toFixed(1)} s, cells ${cellSeconds.toFixed(1)} s`);
+  }
   // 100,000 photos: the scan as the service runs it on a library this size, through the search index's
   // partition (which the library trains in the background and saves; its training is timed apart).
   const n = 100_000;

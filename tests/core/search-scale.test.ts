@@ -5,7 +5,7 @@ import { imageToModelInput } from '../../src/core/imaging/analyze.js';
 import { Autoencoder } from '../../src/core/model/autoencoder.js';
 import { defaultModelsDir } from '../../src/core/paths.js';
 import { LibrarySearch } from '../../src/core/search/library-search.js';
-import { CompactIndex } from '../../src/core/search/search-index.js';
+import { APPROXIMATE_FROM, CompactIndex, SCAN_CELLS_FROM } from '../../src/core/search/search-index.js';
 import { snapshotPaths } from '../../src/core/search/snapshot.js';
 import { normalise, type Neighbour } from '../../src/core/search/vector-index.js';
 import { Store } from '../../src/core/store/repository.js';
@@ -428,4 +428,44 @@ describe('library-scale search on real photo vectors', () => {
       expectSameAnswers(third.index, fromDatabase().index); // the exact scan answers meanwhile
     });
   });
+});
+
+describe('a library between the scan threshold and the search threshold', () => {
+  it('scans for duplicates through the cells while find-similar stays exact', () => {
+    expect(SCAN_CELLS_FROM).toBeLessThan(APPROXIMATE_FROM);
+    // Synthetic vectors: 500 clusters, every 20th photo a near copy of the one before.
+    let seed = 11;
+    const rand = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const centres = Array.from({ length: 500 }, () => Float32Array.from({ length: 512 }, () => rand()));
+    const vectors = new Map<number, Float32Array>();
+    for (let id = 1; id <= SCAN_CELLS_FROM; id++) {
+      const base = id % 20 === 0 ? vectors.get(id - 1)! : centres[Math.floor(rand() * centres.length)]!;
+      const noise = id % 20 === 0 ? 0.02 : 0.5;
+      vectors.set(
+        id,
+        Float32Array.from(base, (x) => Math.max(0, x + (rand() - 0.5) * noise)),
+      );
+    }
+    const index = new CompactIndex(512, (id) => vectors.get(id), SCAN_CELLS_FROM);
+    for (const [id, v] of vectors) index.upsert(id, v);
+    expect(index.wantsPartition).toBe(true);
+    const exact = index.neighboursWithin(0.95, 8);
+    index.buildPartition();
+    expect(index.scansCells).toBe(true);
+    expect(index.approximate).toBe(false);
+    const cells = index.neighboursWithin(0.95, 8);
+    let pairs = 0;
+    let hits = 0;
+    for (const [id, list] of exact) {
+      const got = new Set((cells.get(id) ?? []).map((n) => n.id));
+      pairs += list.length;
+      hits += list.filter((n) => got.has(n.id)).length;
+    }
+    expect(pairs).toBeGreaterThanOrEqual(2 * (SCAN_CELLS_FROM / 20));
+    expect(hits / pairs).toBeGreaterThanOrEqual(0.99);
+    // Find-similar still scans every row: the same answers as brute force.
+    for (const id of [7, 1234, 5555, 9999]) {
+      expectSameTop(index.search(vectors.get(id)!, 10, new Set([id])), bruteForce(vectors, vectors.get(id)!, 10, id));
+    }
+  }, 300_000);
 });
