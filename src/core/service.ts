@@ -447,27 +447,28 @@ export class DoppelService implements DoppelApi {
     const exclude = new Set([photoId]);
     const crops = this.cropViews();
     const views = crops ? this.store.getViews(photoId, this.modelId, crops.fraction) : null;
-    return this.toResults(this.searchWithViews(vector, views, k, exclude));
+    return this.toResults(
+      this.searchWithViews(vector, views && crops ? { views, stretch: crops.stretch } : null, k, exclude),
+    );
   }
 
   /**
    * The k best photos for a vector and, when finding cropped copies, for its corner views too (a view's similarity
-   * put on the common scale: search/crop-views.ts); each photo once, at its best.
+   * put on the common scale with `stretch`: search/crop-views.ts); each photo once, at its best.
    */
   private searchWithViews(
     vector: ArrayLike<number>,
-    views: readonly Float32Array[] | null,
+    withViews: { views: readonly Float32Array[]; stretch: number } | null,
     k: number,
     exclude?: ReadonlySet<number>,
   ): { id: number; score: number }[] {
     const index = this.vectors();
     const found = index.search(vector, k, exclude);
-    const crops = this.cropViews();
-    if (!crops || !views) return found;
+    if (!withViews) return found;
     const best = new Map(found.map((n) => [n.id, n.score]));
-    for (const view of views) {
+    for (const view of withViews.views) {
       for (const n of index.search(view, k, exclude)) {
-        const score = viewScore(n.score, crops.stretch);
+        const score = viewScore(n.score, withViews.stretch);
         best.set(n.id, Math.max(best.get(n.id) ?? -Infinity, score));
       }
     }
@@ -503,7 +504,8 @@ export class DoppelService implements DoppelApi {
       const codes = await this.model.encode(made.flatMap((m) => [m.input, ...m.views]));
       return made.map((m, i) => {
         const at = i * (1 + m.views.length);
-        return this.toResults(this.searchWithViews(codes[at]!, codes.slice(at + 1, at + 1 + m.views.length), k));
+        const views = codes.slice(at + 1, at + 1 + m.views.length);
+        return this.toResults(this.searchWithViews(codes[at]!, { views, stretch: crops.stretch }, k));
       });
     }
     const inputs = await Promise.all(images.map((img) => imageToModelInput(img, this.model.inputSpec)));

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DoppelError } from '../../shared/api.js';
-import { CardDerived, type ModelCard, type ModelInfo } from '../model/card.js';
+import { ModelOfInfo } from '../model/card.js';
 
 export interface EncoderInit {
   modelsDir: string;
@@ -37,23 +37,11 @@ export function encoderThreadAvailable(): boolean {
   return encoderScript() !== null;
 }
 
-export class EncoderThread extends CardDerived {
+export class EncoderThread extends ModelOfInfo {
   private worker: Worker | null = null;
   private next = 0;
   private failure: Error | null = null;
   private readonly pending = new Map<number, { resolve: (v: Float32Array[]) => void; reject: (e: Error) => void }>();
-
-  constructor(readonly info: ModelInfo) {
-    super();
-  }
-
-  get name(): string {
-    return this.info.name;
-  }
-
-  get card(): ModelCard {
-    return this.info.card;
-  }
 
   /** Starts the thread, which loads TensorFlow.js and the weights while the first files decode. */
   prepare(): void {

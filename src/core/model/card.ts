@@ -104,10 +104,8 @@ export class ModelInfo extends CardDerived {
   }
 }
 
-/** A model whose weights load on first use: `load()` once, or `prepare()` to start loading in the background. */
-export class LazyModel extends CardDerived {
-  private loading: Promise<Autoencoder> | null = null;
-
+/** A model known by its name, card and folder, whose weights are somewhere else (loaded later, another thread). */
+export abstract class ModelOfInfo extends CardDerived {
   constructor(readonly info: ModelInfo) {
     super();
   }
@@ -119,6 +117,11 @@ export class LazyModel extends CardDerived {
   get card(): ModelCard {
     return this.info.card;
   }
+}
+
+/** A model whose weights load on first use: `load()` once, or `prepare()` to start loading in the background. */
+export class LazyModel extends ModelOfInfo {
+  private loading: Promise<Autoencoder> | null = null;
 
   /** Whether the weights have been asked for. */
   get started(): boolean {

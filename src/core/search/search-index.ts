@@ -528,7 +528,10 @@ export class CompactIndex implements SearchIndex {
    * best photo not yet followed, keeping the best `breadth` seen, until every one of those has been followed.
    * `skipRow` (a row being linked) is left out. Ids and approximate int8 cosines, best first.
    */
-  private walk(q: Int8Array, breadth: number, skipRow = -1): TopList {
+  private walk(query: Int8Array, breadth: number, skipRow = -1): TopList {
+    // The native scans below read their query from the start of its buffer: a row of a larger array (a batch of
+    // queries, the table's rows) is copied first.
+    const q = query.byteOffset === 0 ? query : query.slice();
     const part = this.part!;
     const graph = this.graph!;
     const { dim } = this;
