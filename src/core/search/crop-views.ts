@@ -5,14 +5,6 @@
 // that the duplicate threshold keeps its precision (views of different photos, a patch of sky against a photo of
 // sky, are more alike than the photos).
 
-/** The card's calibration: the fraction of each side a view keeps, and the view similarity that counts as the near
- * threshold. */
-export interface CropViewsSpec {
-  fraction: number;
-  /** A view similarity at or above this is a near duplicate (the card's near threshold on the common scale). */
-  threshold: number;
-}
-
 /** How much farther from 1 a view similarity counts: (1 - near) / (1 - viewThreshold), at least 1. */
 export function viewStretch(near: number, viewThreshold: number): number {
   if (!(viewThreshold < 1)) return Infinity;
