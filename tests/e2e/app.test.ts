@@ -292,6 +292,10 @@ describe('the app in Chromium through doppel serve', () => {
     await expect
       .poll(async () => ((await call('getSettings')) as { findCroppedCopies: boolean }).findCroppedCopies)
       .toBe(true);
+    // Saving left the thresholds alone: still the model card's, not pinned as the user's own.
+    expect((await call('getSettings')) as { sources: unknown }).toMatchObject({
+      sources: { nearThreshold: 'model-card', similarThreshold: 'model-card' },
+    });
     await page.getByRole('button', { name: 'Duplicates' }).click();
     const group = page
       .getByRole('region', { name: /group/ })
