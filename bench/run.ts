@@ -117,6 +117,18 @@ function recovered(groups: DuplicateGroup[], planted: string[][]): number {
   return planted.filter((c) => near.has([...c].sort().join('|'))).length;
 }
 
+/** The service's search index over a synthetic library's vectors (`approximateFrom` as CompactIndex takes it). */
+function searchIndexOf(
+  photos: readonly GroupingPhoto[],
+  index: VectorIndex,
+  dim: number,
+  approximateFrom?: number,
+): CompactIndex {
+  const search = new CompactIndex(dim, (id) => index.get(id), photos.length, approximateFrom);
+  for (const p of photos) search.upsert(p.id, index.get(p.id)!);
+  return search;
+}
+
 /**
  * The extra searches of "find cropped copies" in a duplicate scan: four corner views a photo, each a query for
  * the photos whose own vector is close to it (viewNeighbours, as the service runs it). Synthetic views: each
@@ -168,8 +180,7 @@ function dupesBench(): Record<string, unknown> {
     if (n === 10_000) {
       // With "find cropped copies": the same scan through the service's search index (exact at this size), then
       // the views' searches.
-      const search = new CompactIndex(dim, (id) => index.get(id), n);
-      for (const p of photos) search.upsert(p.id, index.get(p.id)!);
+      const search = searchIndexOf(photos, index, dim);
       const t1 = performance.now();
       groupDuplicates({ photos, vectors: search }, { ...opts, kinds: [...opts.kinds] });
       const scan = (performance.now() - t1) / 1000;
@@ -188,13 +199,11 @@ function dupesBench(): Record<string, unknown> {
   {
     const mid = Number(process.env.DOPPEL_BENCH_DUPES_MID ?? 20_000);
     const { photos, index } = syntheticLibrary(mid, dim);
-    const exact = new CompactIndex(dim, (id) => index.get(id), mid, Infinity);
-    for (const p of photos) exact.upsert(p.id, index.get(p.id)!);
+    const exact = searchIndexOf(photos, index, dim, Infinity);
     let t = performance.now();
     const truth = exact.neighboursWithin(opts.similar, 32);
     const exactSeconds = (performance.now() - t) / 1000;
-    const cells = new CompactIndex(dim, (id) => index.get(id), mid);
-    for (const p of photos) cells.upsert(p.id, index.get(p.id)!);
+    const cells = searchIndexOf(photos, index, dim);
     t = performance.now();
     cells.buildPartition();
     const trainSeconds = (performance.now() - t) / 1000;
@@ -222,8 +231,7 @@ function dupesBench(): Record<string, unknown> {
   // partition (which the library trains in the background and saves; its training is timed apart).
   const n = 100_000;
   const { photos, index, planted } = syntheticLibrary(n, dim);
-  const search = new CompactIndex(dim, (id) => index.get(id), n);
-  for (const p of photos) search.upsert(p.id, index.get(p.id)!);
+  const search = searchIndexOf(photos, index, dim);
   const t0 = performance.now();
   search.buildPartition();
   const trainSeconds = (performance.now() - t0) / 1000;

@@ -7,7 +7,8 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DuplicateGroup } from '../../src/shared/api.js';
 import { defaultModelsDir } from '../../src/core/paths.js';
-import { calibrateViewThreshold, viewScore, viewStretch } from '../../src/core/search/crop-views.js';
+import { calibrateViewThreshold } from '../../src/core/eval/benchmark.js';
+import { viewScore, viewStretch } from '../../src/core/search/crop-views.js';
 import { DoppelService } from '../../src/core/service.js';
 import { copyInto, photos, tempDir } from '../helpers.js';
 

@@ -9,7 +9,7 @@ import { DoppelError } from '../../shared/api.js';
 import { imageToModelInput, imageToModelInputViews, type ModelInputSpec } from '../imaging/analyze.js';
 import { scanFolder } from '../library/scan.js';
 import type { Autoencoder } from '../model/autoencoder.js';
-import { calibrateViewThreshold, viewScore, viewStretch } from '../search/crop-views.js';
+import { viewScore, viewStretch } from '../search/crop-views.js';
 import { normalise, VectorIndex } from '../search/vector-index.js';
 import { ATTACKS, decodeOriginal, type Attack } from './attacks.js';
 import { HammingIndex, imageHashes, type ImageHashes } from './hashes.js';
@@ -355,6 +355,23 @@ export function calibrateThreshold(
     if (precision >= minPrecision && recall > best.recall) best = { value: s, precision, recall };
   }
   return best;
+}
+
+/**
+ * The lowest view threshold whose rule "whole-photo similarity >= near, or view similarity >= t" keeps precision
+ * >= minPrecision on the pairs (each a whole-photo and a best-view similarity), which is the one with the highest
+ * recall; value null when no threshold keeps that precision (1 when only views scoring 1 may count).
+ */
+export function calibrateViewThreshold(
+  positives: readonly { full: number; view: number }[],
+  negatives: readonly { full: number; view: number }[],
+  near: number,
+  minPrecision: number,
+): { value: number | null; precision: number | null; recall: number } {
+  // Pairs the whole-photo rule already calls duplicates count whatever t is: they score above every view.
+  const score = (p: { full: number; view: number }): number => (p.full >= near ? Infinity : p.view);
+  const best = calibrateThreshold(positives.map(score), negatives.map(score), minPrecision);
+  return best.value === Infinity ? { ...best, value: 1 } : best;
 }
 
 export async function runRetrievalBenchmark(opts: EvalOptions): Promise<EvalReport> {

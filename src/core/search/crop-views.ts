@@ -16,44 +16,6 @@ export function viewScore(v: number, stretch: number): number {
   return stretch === Infinity ? -Infinity : 1 - (1 - v) * stretch;
 }
 
-/**
- * The lowest view threshold whose rule "whole-photo similarity >= near, or view similarity >= t" keeps precision
- * >= minPrecision on the pairs (each a whole-photo and a best-view similarity), which is the one with the highest
- * recall; value null when no threshold keeps that precision (1 when only views scoring 1 may count).
- */
-export function calibrateViewThreshold(
-  positives: readonly { full: number; view: number }[],
-  negatives: readonly { full: number; view: number }[],
-  near: number,
-  minPrecision: number,
-): { value: number | null; precision: number | null; recall: number } {
-  // Pairs the whole-photo rule already calls duplicates count whatever t is; the others count from their view.
-  let tp = positives.filter((p) => p.full >= near).length;
-  let fp = negatives.filter((p) => p.full >= near).length;
-  const rest = [
-    ...positives.filter((p) => p.full < near).map((p) => ({ s: p.view, pos: true })),
-    ...negatives.filter((p) => p.full < near).map((p) => ({ s: p.view, pos: false })),
-  ].sort((a, b) => b.s - a.s);
-  const recallOf = (n: number): number => (positives.length ? n / positives.length : 0);
-  let best: { value: number | null; precision: number | null; recall: number } = {
-    value: null,
-    precision: null,
-    recall: 0,
-  };
-  if (tp + fp > 0 && tp / (tp + fp) >= minPrecision)
-    best = { value: 1, precision: tp / (tp + fp), recall: recallOf(tp) };
-  for (let i = 0; i < rest.length;) {
-    const s = rest[i]!.s;
-    for (; i < rest.length && rest[i]!.s === s; i++) {
-      if (rest[i]!.pos) tp++;
-      else fp++;
-    }
-    const precision = tp / (tp + fp);
-    if (precision >= minPrecision && recallOf(tp) > best.recall) best = { value: s, precision, recall: recallOf(tp) };
-  }
-  return best;
-}
-
 /** What finding neighbours by views needs of the library's search index (CompactIndex has it). */
 export interface ViewSearch {
   /** The k best photos for each query; results below minScore may be left out (CompactIndex.scanMany). */

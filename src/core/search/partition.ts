@@ -373,34 +373,7 @@ export function* scanCells(
     present.forEach((r, i) => probeOf.set(near.subarray(i * p, (i + 1) * p), r * p));
     yield;
   }
-  // For each cell, the rows that probe it.
-  const cells = part.cells;
-  const { offsets, byCell } = probersByCell(probeOf, p, cells);
-  let scratch: Int8Array<ArrayBufferLike> = new Int8Array(0);
-  for (let c = 0; c < cells; c++) {
-    const gathered = part.gather([c], read, scratch);
-    scratch = gathered.scratch;
-    const rows = gathered.rows;
-    if (rows.length === 0) continue;
-    const dataset = scratch.subarray(0, rows.length * dim);
-    const k = Math.min(rows.length, want);
-    for (let start = offsets[c]!; start < offsets[c + 1]!; start += CHUNK) {
-      const end = Math.min(offsets[c + 1]!, start + CHUNK);
-      const present: number[] = [];
-      for (let i = start; i < end; i++) {
-        const v = read(byCell[i]!);
-        if (!v) continue; // gone since (a background build)
-        queries.set(v, present.length * dim);
-        present.push(byCell[i]!);
-      }
-      const scores = new Float32Array(present.length * k);
-      const found = nearestRows(dataset, queries.subarray(0, present.length * dim), dim, k, threads, scores);
-      present.forEach((r, i) => {
-        for (let j = i * k; j < (i + 1) * k; j++) if (found[j]! >= 0) visit(r, rows[found[j]!]!, scores[j]!);
-      });
-      yield;
-    }
-  }
+  yield* scanProbers(part, read, read, probeOf, p, want, threads, visit);
   return probeOf;
 }
 
@@ -419,15 +392,35 @@ export function scanCellsFor(
   visit: (query: number, row: number, score: number) => void,
 ): void {
   const { dim } = part;
-  const count = queries.length / dim;
   const p = Math.min(part.cells, probes);
   const probeOf = part.nearestCells(queries, p, threads);
+  const queryAt = (i: number): Int8Array => queries.subarray(i * dim, (i + 1) * dim);
+  const steps = scanProbers(part, read, queryAt, probeOf, p, want, threads, visit);
+  while (!steps.next().done);
+}
+
+/**
+ * The per-cell half of both cell scans: each cell's rows (read through `read`) against the queries that probe it
+ * (`probeOf`: p cells per query, -1 for none; each query read through `queryAt`, skipped when it is gone), one
+ * native call per cell and chunk of queries, yielding after each.
+ */
+function* scanProbers(
+  part: CellPartition,
+  read: RowAt,
+  queryAt: (query: number) => Int8Array | undefined,
+  probeOf: Int32Array,
+  p: number,
+  want: number,
+  threads: number,
+  visit: (query: number, row: number, score: number) => void,
+): Generator<void, void, void> {
+  const { dim } = part;
   const cells = part.cells;
   const { offsets, byCell } = probersByCell(probeOf, p, cells);
   let scratch: Int8Array<ArrayBufferLike> = new Int8Array(0);
-  const batch = new Int8Array(Math.min(CHUNK, Math.max(1, count)) * dim);
+  const queries = new Int8Array(CHUNK * dim);
   for (let c = 0; c < cells; c++) {
-    if (offsets[c] === offsets[c + 1]) continue;
+    if (offsets[c] === offsets[c + 1]) continue; // no query probes this cell
     const gathered = part.gather([c], read, scratch);
     scratch = gathered.scratch;
     const rows = gathered.rows;
@@ -436,15 +429,19 @@ export function scanCellsFor(
     const k = Math.min(rows.length, want);
     for (let start = offsets[c]!; start < offsets[c + 1]!; start += CHUNK) {
       const end = Math.min(offsets[c + 1]!, start + CHUNK);
-      for (let i = start; i < end; i++)
-        batch.set(queries.subarray(byCell[i]! * dim, (byCell[i]! + 1) * dim), (i - start) * dim);
-      const n = end - start;
-      const scores = new Float32Array(n * k);
-      const found = nearestRows(dataset, batch.subarray(0, n * dim), dim, k, threads, scores);
-      for (let i = 0; i < n; i++) {
-        for (let j = i * k; j < (i + 1) * k; j++)
-          if (found[j]! >= 0) visit(byCell[start + i]!, rows[found[j]!]!, scores[j]!);
+      const present: number[] = [];
+      for (let i = start; i < end; i++) {
+        const v = queryAt(byCell[i]!);
+        if (!v) continue; // gone since (a background build)
+        queries.set(v, present.length * dim);
+        present.push(byCell[i]!);
       }
+      const scores = new Float32Array(present.length * k);
+      const found = nearestRows(dataset, queries.subarray(0, present.length * dim), dim, k, threads, scores);
+      present.forEach((q, i) => {
+        for (let j = i * k; j < (i + 1) * k; j++) if (found[j]! >= 0) visit(q, rows[found[j]!]!, scores[j]!);
+      });
+      yield;
     }
   }
 }
