@@ -24,7 +24,10 @@ export function registerTrain(program: Command): void {
     .option('--models <dir>', 'models folder', defaultModelsDir())
     .option('--fresh', 'ignore an existing checkpoint and start over', false)
     .option('--contrastive <weight>', 'weight of the contrastive term for invariant architectures', numberOption, 0)
-    .option('--init <model>', 'start from the weights of this model (same architecture) in the models folder')
+    .option(
+      '--init <model>',
+      'start from the weights of this model in the models folder (same architecture; for doppel-ae32-detail, a doppel-ae32-inv model whose encoder it keeps)',
+    )
     .option('--decoder-only', 'refit only the decoder of the --init model on clean images (vectors unchanged)', false)
     .action(async (o: Record<string, unknown>) => {
       const status = new StatusLine();

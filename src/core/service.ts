@@ -83,7 +83,7 @@ export class DoppelService implements DoppelApi {
     readonly trasher: Trasher,
     private readonly modelsDir: string,
   ) {
-    this.modelId = store.ensureModel({ name: model.name, dim: model.dim, inputSize: model.inputSize });
+    this.modelId = store.ensureModel({ name: model.vectorKey, dim: model.dim, inputSize: model.inputSize });
   }
 
   static async open(opts: ServiceOptions): Promise<DoppelService> {
@@ -157,7 +157,7 @@ export class DoppelService implements DoppelApi {
       this.search = LibrarySearch.open({
         store: this.store,
         modelId: this.modelId,
-        modelName: this.model.name,
+        modelName: this.model.vectorKey,
         dim: this.model.dim,
         dir: this.dbPath === ':memory:' ? null : `${this.dbPath}.search`,
       });
@@ -566,7 +566,7 @@ export class DoppelService implements DoppelApi {
   }
 
   private settings(): Settings {
-    return readSettings(this.store, this.model.name, this.thresholdDefaults());
+    return readSettings(this.store, this.model.vectorKey, this.thresholdDefaults());
   }
 
   async getSettings(): Promise<Settings> {
@@ -574,7 +574,7 @@ export class DoppelService implements DoppelApi {
   }
 
   async updateSettings(update: SettingsUpdate): Promise<Settings> {
-    const settings = updateSettings(this.store, this.model.name, this.thresholdDefaults(), update);
+    const settings = updateSettings(this.store, this.model.vectorKey, this.thresholdDefaults(), update);
     if (update.watch !== undefined || update.exclude !== undefined) await this.rewatch();
     return settings;
   }

@@ -111,6 +111,50 @@ describe('train', () => {
     for (const m of [base, a, b]) m!.dispose();
   }, 120_000);
 
+  it('trains a detail branch and decoder around the frozen encoder of an invariant model: vectors unchanged', async () => {
+    const modelsDir = path.join(tmp, 'models-detail');
+    fs.mkdirSync(modelsDir, { recursive: true });
+    fs.cpSync(path.resolve(import.meta.dirname, '../../models/doppel-ae32c'), path.join(modelsDir, 'doppel-ae32c'), {
+      recursive: true,
+    });
+    const detail = { modelsDir, architecture: 'doppel-ae32-detail', epochs: 1, samplesPerEpoch: 8, batchSize: 4 };
+    const run = await train(
+      options({ ...detail, name: 'detailed', init: 'doppel-ae32c', checkpointDir: path.join(tmp, 'c4') }),
+    );
+    expect(run.card).toMatchObject({
+      dim: 512,
+      codeShape: [8, 8, 8],
+      preprocess: { mirrorInvariant: true },
+      vectorsOf: 'doppel-ae32c',
+    });
+    expect(run.card!.training.augmentation).toMatch(
+      /^detail branch.*search encoder frozen: the weights of doppel-ae32c/,
+    );
+    const [base, detailed] = await Promise.all(
+      ['doppel-ae32c', 'detailed'].map((name) => Autoencoder.load(modelsDir, name)),
+    );
+    const inputs = [0, 1, 2].map((k) => new Uint8Array(32 * 32 * 3).map((_, i) => (i * (37 + k)) % 256));
+    const before = base!.encode(inputs).map((v) => Array.from(v));
+    expect(detailed!.encode(inputs).map((v) => Array.from(v))).toEqual(before);
+    // The decoder reads the detail code too: the reconstruction is another one.
+    expect(Array.from(detailed!.reconstruct(inputs[0]!).output)).not.toEqual(
+      Array.from(base!.reconstruct(inputs[0]!).output),
+    );
+    base!.dispose();
+    detailed!.dispose();
+
+    // It needs an invariant model to start from, and only that.
+    await expect(train(options({ ...detail, name: 'x', checkpointDir: path.join(tmp, 'c5') }))).rejects.toThrow(
+      /frozen encoder of an --init doppel-ae32-inv model/,
+    );
+    fs.cpSync(path.resolve(import.meta.dirname, '../../models/seed-ae32'), path.join(modelsDir, 'seed-ae32'), {
+      recursive: true,
+    });
+    await expect(
+      train(options({ ...detail, name: 'y', init: 'seed-ae32', checkpointDir: path.join(tmp, 'c6') })),
+    ).rejects.toThrow(/not "doppel-ae32-inv"/);
+  }, 120_000);
+
   it('refuses a decoder refit without a model to start from', async () => {
     await expect(
       train(options({ architecture: 'doppel-ae32-inv', decoderOnly: true, checkpointDir: path.join(tmp, 'c3') })),

@@ -91,23 +91,24 @@ function boxShrink(src: Uint8Array, width: number, height: number, kx: number, k
 /** One separable pass along x: (width x height) -> (outWidth x height). */
 function passX(src: Float32Array, width: number, height: number, t: Taps, outWidth: number): Float32Array {
   const out = work(1, outWidth * height * 3);
+  const { weights, index, taps } = t;
   for (let y = 0; y < height; y++) {
     const rowIn = y * width * 3;
-    const rowOut = y * outWidth * 3;
-    for (let i = 0; i < outWidth; i++) {
+    let o = y * outWidth * 3;
+    for (let i = 0, k = 0; i < outWidth; i++, o += 3) {
       let r = 0;
       let g = 0;
       let b = 0;
-      for (let k = i * t.taps; k < (i + 1) * t.taps; k++) {
-        const w = t.weights[k]!;
-        const s = rowIn + t.index[k]! * 3;
+      for (const end = k + taps; k < end; k++) {
+        const w = weights[k]!;
+        const s = rowIn + index[k]! * 3;
         r += src[s]! * w;
         g += src[s + 1]! * w;
         b += src[s + 2]! * w;
       }
-      out[rowOut + i * 3] = r;
-      out[rowOut + i * 3 + 1] = g;
-      out[rowOut + i * 3 + 2] = b;
+      out[o] = r;
+      out[o + 1] = g;
+      out[o + 2] = b;
     }
   }
   return out;

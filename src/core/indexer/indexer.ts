@@ -49,6 +49,8 @@ export interface IndexOptions {
 /** What indexing needs of a model: an Autoencoder, or a LazyModel whose weights load once decoding has begun. */
 export interface IndexModel {
   readonly name: string;
+  /** The name its vectors are stored under (CardDerived.vectorKey). */
+  readonly vectorKey: string;
   readonly dim: number;
   readonly inputSize: number;
   readonly inputSpec: ModelInputSpec;
@@ -220,8 +222,10 @@ async function processTask(
         trimBorders: model.inputSpec.trimBorders,
         ...(fraction === undefined ? {} : { cropViews: fraction }),
       });
-      if (!existingThumbnail(opts.thumbnailDir, hash))
-        await writeAtomic(thumbnailPath(opts.thumbnailDir, hash), a.thumbnail);
+      // Written whether or not one is there already (a file with this content indexed before, its record since
+      // removed): the same bytes replace it atomically, and the indexing thread makes no synchronous file-system
+      // call per photo (measured at ~0.6 ms a stat with the decoders' reads and writes in flight).
+      await writeAtomic(thumbnailPath(opts.thumbnailDir, hash), a.thumbnail);
       return {
         kind: 'decoded',
         input: a.modelInput,
@@ -256,7 +260,7 @@ export async function indexFolders(
   opts: IndexOptions,
 ): Promise<IndexSummary> {
   const started = Date.now();
-  const modelId = store.ensureModel({ name: model.name, dim: model.dim, inputSize: model.inputSize });
+  const modelId = store.ensureModel({ name: model.vectorKey, dim: model.dim, inputSize: model.inputSize });
   const summary: IndexSummary = {
     scanned: 0,
     added: 0,

@@ -14,7 +14,13 @@ export interface ArchitectureSpec {
    * as an attacked copy (see augment.ts); both must reconstruct the clean image, and the two codes are
    * pulled together (cosine), so an edited copy lands next to its original.
    */
-  training: 'plain' | 'invariant';
+  training: 'plain' | 'invariant' | 'detail';
+  /**
+   * For 'detail' training: the architecture whose encoder (everything up to 'code') this one contains. Its
+   * weights come from an --init model of that architecture and stay frozen, so the stored vectors are that
+   * model's; only the rest (a detail branch and the decoder) is trained, on clean images.
+   */
+  searchEncoderOf?: string;
   /** Retrieval steps written to the card (see ModelCard.preprocess). */
   preprocess: { trimBorders: boolean; mirrorInvariant: boolean };
   /** The corner views offered to libraries ("find cropped copies"): the fraction of each side a view keeps. */
@@ -72,6 +78,36 @@ export const seedArchitecture: ArchitectureSpec = {
  * 64- and 128-channel convolutions at 32x32 and 16x16 are most of its cost), the code is linear
  * (centred, so cosine similarity discriminates), and training feeds attacked copies.
  */
+/** The invariant encoder up to its 8x8x8 code; the layers are named search_1.. and 'code', in order. */
+function invariantEncoder(input: TF.SymbolicTensor): TF.SymbolicTensor {
+  let x = input;
+  let n = 0;
+  const named = (layer: (name: string) => TF.layers.Layer): void => {
+    x = layer(`search_${++n}`).apply(x) as TF.SymbolicTensor;
+  };
+  named((name) => conv(32, 'relu', name));
+  named((name) => tf.layers.maxPooling2d({ poolSize: 2, name }));
+  named((name) => conv(48, 'relu', name));
+  named((name) => tf.layers.maxPooling2d({ poolSize: 2, name }));
+  named((name) => conv(96, 'relu', name));
+  named((name) => conv(96, 'relu', name));
+  return tf.layers
+    .conv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'linear', name: 'code' })
+    .apply(x) as TF.SymbolicTensor;
+}
+
+/** The layers of a model that make its code: 'code' and every layer it depends on, in order from the input. */
+export function encoderLayers(model: TF.LayersModel): TF.layers.Layer[] {
+  const codeAt = model.layers.findIndex((l) => l.name === 'code');
+  const named = model.layers.filter((l) => /^search_\d+$/.test(l.name));
+  if (named.length > 0) {
+    const order = (l: TF.layers.Layer): number => Number(l.name.slice('search_'.length));
+    return [...named.sort((a, b) => order(a) - order(b)), model.layers[codeAt]!];
+  }
+  // Models of a single chain: the encoder is every layer up to 'code'.
+  return model.layers.slice(0, codeAt + 1);
+}
+
 export const invariantArchitecture: ArchitectureSpec = {
   id: 'doppel-ae32-inv',
   description:
@@ -85,16 +121,10 @@ export const invariantArchitecture: ArchitectureSpec = {
   cropViews: 0.75,
   build() {
     const input = tf.input({ shape: [32, 32, 3], name: 'image' });
-    let x = input as TF.SymbolicTensor;
+    let x = invariantEncoder(input);
     const apply = (layer: TF.layers.Layer): void => {
       x = layer.apply(x) as TF.SymbolicTensor;
     };
-    apply(conv(32));
-    apply(tf.layers.maxPooling2d({ poolSize: 2 }));
-    apply(conv(48));
-    apply(tf.layers.maxPooling2d({ poolSize: 2 }));
-    [conv(96), conv(96)].forEach(apply);
-    apply(tf.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'linear', name: 'code' }));
     apply(conv(96));
     apply(tf.layers.upSampling2d({ size: [2, 2] }));
     apply(conv(48));
@@ -104,7 +134,53 @@ export const invariantArchitecture: ArchitectureSpec = {
   },
 };
 
+/**
+ * The invariant encoder's 8x8x8 code (the stored vector, frozen: trained with --init from a doppel-ae32-inv
+ * model) beside a detail code that only the decoder reads. The search code was trained to forget what edits
+ * change (colour, brightness, framing), which is what a faithful reconstruction needs; the detail branch keeps
+ * it, so the reconstruction the app shows is drawn from both without changing any vector or search result.
+ */
+export const detailArchitecture: ArchitectureSpec = {
+  id: 'doppel-ae32-detail',
+  description:
+    'Input 32x32x3 (uniform borders trimmed); search encoder: that of doppel-ae32-inv (Conv32, MaxPool2, Conv48, ' +
+    'MaxPool2, Conv96-Conv96, Conv8 linear -> code 8x8x8, the stored 512-d vector; frozen); detail encoder Conv24, ' +
+    'MaxPool2, Conv48, MaxPool2, Conv48, Conv16 linear -> detail 8x8x16, read only by the decoder; decoder on ' +
+    'code + detail (8x8x24): Conv128, UpSample2, Conv64, UpSample2, Conv32, Conv3 sigmoid (3x3 relu same); ' +
+    'loss MSE on clean images; Adam',
+  inputSize: 32,
+  training: 'detail',
+  searchEncoderOf: invariantArchitecture.id,
+  preprocess: { trimBorders: true, mirrorInvariant: true },
+  cropViews: 0.75,
+  build() {
+    const input = tf.input({ shape: [32, 32, 3], name: 'image' });
+    const code = invariantEncoder(input);
+    let d = input as TF.SymbolicTensor;
+    const detail = (layer: TF.layers.Layer): void => {
+      d = layer.apply(d) as TF.SymbolicTensor;
+    };
+    detail(conv(24));
+    detail(tf.layers.maxPooling2d({ poolSize: 2 }));
+    detail(conv(48));
+    detail(tf.layers.maxPooling2d({ poolSize: 2 }));
+    detail(conv(48));
+    detail(tf.layers.conv2d({ filters: 16, kernelSize: 3, padding: 'same', activation: 'linear', name: 'detail' }));
+    let x = tf.layers.concatenate({ axis: -1 }).apply([code, d]) as TF.SymbolicTensor;
+    const apply = (layer: TF.layers.Layer): void => {
+      x = layer.apply(x) as TF.SymbolicTensor;
+    };
+    apply(conv(128));
+    apply(tf.layers.upSampling2d({ size: [2, 2] }));
+    apply(conv(64));
+    apply(tf.layers.upSampling2d({ size: [2, 2] }));
+    [conv(32), conv(3, 'sigmoid', 'reconstruction')].forEach(apply);
+    return tf.model({ inputs: input, outputs: x, name: 'detail_autoencoder' });
+  },
+};
+
 export const ARCHITECTURES: Record<string, ArchitectureSpec> = {
   [seedArchitecture.id]: seedArchitecture,
   [invariantArchitecture.id]: invariantArchitecture,
+  [detailArchitecture.id]: detailArchitecture,
 };

@@ -41,6 +41,12 @@ export interface ModelCard {
    * threshold (the setting cannot be turned on until it has).
    */
   cropViews?: { fraction: number; threshold?: number; eval?: Record<string, unknown> };
+  /**
+   * The model whose vectors this one makes, bit for bit (its encoder is that model's, frozen; only what draws the
+   * reconstruction differs). A library keeps its vectors, corner views, settings and search index when it moves
+   * between the two: they are stored under that model's name.
+   */
+  vectorsOf?: string;
   command: string;
   createdAt: string;
 }
@@ -66,7 +72,13 @@ export function listModels(modelsDir: string): string[] {
 
 /** What every form of a model (its card alone, lazily loaded, loaded) derives from its card. */
 export abstract class CardDerived {
+  abstract readonly name: string;
   abstract readonly card: ModelCard;
+
+  /** The name a library stores this model's vectors (and its settings for them) under: see ModelCard.vectorsOf. */
+  get vectorKey(): string {
+    return this.card.vectorsOf ?? this.name;
+  }
 
   get inputSize(): number {
     return this.card.inputSize;

@@ -4,7 +4,7 @@
 // from it. After every completed epoch the model is exported to models/<name>/ with its card.
 import fs from 'node:fs';
 import path from 'node:path';
-import { ARCHITECTURES } from './architectures.js';
+import { ARCHITECTURES, encoderLayers } from './architectures.js';
 import { ModelInfo, type ModelCard } from './card.js';
 import { rng } from '../random.js';
 import { loadDataset, shuffled, type Dataset } from './dataset.js';
@@ -152,8 +152,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   fs.mkdirSync(opts.checkpointDir, { recursive: true });
 
   log(`loading images from ${opts.data.join(', ')}`);
-  // Invariant training cuts its attacked copies out of images stored at twice the input size.
-  const storeSize = arch.training === 'invariant' ? arch.inputSize * 2 : arch.inputSize;
+  // Invariant training cuts its attacked copies out of images stored at twice the input size; the models that
+  // build on an invariant one are trained and validated on the same images.
+  const storeSize = arch.training === 'plain' ? arch.inputSize : arch.inputSize * 2;
   const spec = { size: storeSize, trimBorders: arch.preprocess.trimBorders };
   const ds = await loadDataset(opts.data, spec, opts.checkpointDir, (done, total) =>
     log(`decoded ${done}/${total} images`),
@@ -177,9 +178,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   if (opts.decoderOnly && (!opts.init || opts.contrastive)) {
     throw new Error('--decoder-only refits the decoder of an --init model, without --contrastive');
   }
-  if (opts.contrastive && arch.training === 'plain') {
+  if (arch.training === 'detail' && (!opts.init || opts.contrastive || opts.decoderOnly)) {
+    throw new Error(
+      `"${arch.id}" trains a detail branch and decoder around the frozen encoder of an --init ${arch.searchEncoderOf} model, without --contrastive or --decoder-only`,
+    );
+  }
+  if (opts.contrastive && arch.training !== 'invariant') {
     throw new Error(`--contrastive needs an architecture trained on attacked copies, not "${arch.id}"`);
   }
+  // A detail model makes its --init model's vectors: libraries store them under that model's name.
+  const vectorsOf = arch.training === 'detail' ? initVectorKey(opts.modelsDir, opts.init!) : undefined;
   const model = arch.build();
   // The same weights with the code as a second output, for the invariance term.
   const withCode = tf.model({
@@ -187,8 +195,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     outputs: [model.outputs[0]!, model.getLayer('code').output as TF.SymbolicTensor],
   });
   const optimizer = tf.train.adam(opts.learningRate);
-  const codeAt = model.layers.findIndex((l) => l.name === 'code');
-  const trained = opts.decoderOnly ? model.layers.slice(codeAt + 1).flatMap((l) => l.trainableWeights) : null;
+  // A decoder refit and detail training leave the encoder, so every stored vector, as it is.
+  const frozen = new Set(opts.decoderOnly || arch.training === 'detail' ? encoderLayers(model) : []);
+  const trained =
+    frozen.size > 0 ? model.layers.filter((l) => !frozen.has(l)).flatMap((l) => l.trainableWeights) : null;
   const vars = (trained ?? model.trainableWeights).map((w) => w.read() as TF.Variable);
   const stateFile = path.join(opts.checkpointDir, 'state.json');
   let state: CheckpointState = {
@@ -205,9 +215,22 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   // A fine-tuning run starts from another model's weights; a resumed one from its checkpoint (the model it
   // started from is no longer needed then).
   if (opts.init && !resuming) {
-    const from = await loadLayersModel(ModelInfo.read(opts.modelsDir, opts.init).dir);
+    const initInfo = ModelInfo.read(opts.modelsDir, opts.init);
+    const from = await loadLayersModel(initInfo.dir);
     try {
-      model.setWeights(from.getWeights());
+      if (arch.searchEncoderOf) {
+        if (initInfo.card.architecture.id !== arch.searchEncoderOf) {
+          throw new Error(`it is a "${initInfo.card.architecture.id}" model, not "${arch.searchEncoderOf}"`);
+        }
+        const weighted = (m: TF.LayersModel): TF.layers.Layer[] =>
+          encoderLayers(m).filter((l) => l.getWeights().length > 0);
+        const source = weighted(from);
+        const target = weighted(model);
+        if (source.length !== target.length) throw new Error('its encoder has other layers');
+        target.forEach((layer, i) => layer.setWeights(source[i]!.getWeights()));
+      } else {
+        model.setWeights(from.getWeights());
+      }
     } catch (err) {
       throw new Error(`--init ${opts.init}: its weights do not fit "${arch.id}" (${(err as Error).message})`);
     } finally {
@@ -263,7 +286,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const idx = epochOrder.subarray(from, Math.min(from + opts.batchSize, perEpoch)).map((i) => trainIdx[i]!);
       const random = rng(opts.seed * 7919 + state.epoch * 100_003 + state.step);
       const loss = tf.tidy(() => {
-        if (arch.training === 'plain' || opts.decoderOnly) {
+        if (arch.training !== 'invariant' || opts.decoderOnly) {
           const x =
             arch.training === 'plain' ? makeBatch(ds, idx, random) : cleanBatch(ds, idx, arch.inputSize, random);
           const value = optimizer.minimize(
@@ -362,17 +385,21 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         samplesSeen: state.samplesSeen,
         batchSize: opts.batchSize,
         learningRate: opts.learningRate,
-        augmentation: opts.decoderOnly
-          ? `decoder only, on clean images with random mirroring (encoder frozen: the weights of ${opts.init}, ` +
-            'vectors unchanged); validation on 2x2 box-filtered clean images'
-          : arch.training === 'plain'
-            ? 'random horizontal flip'
-            : 'clean + attacked pairs (crop 65-100% with aspect jitter, rotation up to 10 deg cropped, mirror, ' +
-              'brightness x0.75-1.35, greyscale, blur, caption bar 12-25%, noise); validation on 2x2 box-filtered clean images' +
-              (opts.contrastive
-                ? `; contrastive term (InfoNCE within the batch, temperature ${CONTRASTIVE_TEMPERATURE}) x ${opts.contrastive}`
-                : '') +
-              (opts.init ? `; started from the weights of ${opts.init}` : ''),
+        augmentation:
+          arch.training === 'detail'
+            ? `detail branch and decoder, on clean images with random mirroring (search encoder frozen: the weights of ${opts.init}, ` +
+              'vectors unchanged); validation on 2x2 box-filtered clean images'
+            : opts.decoderOnly
+              ? `decoder only, on clean images with random mirroring (encoder frozen: the weights of ${opts.init}, ` +
+                'vectors unchanged); validation on 2x2 box-filtered clean images'
+              : arch.training === 'plain'
+                ? 'random horizontal flip'
+                : 'clean + attacked pairs (crop 65-100% with aspect jitter, rotation up to 10 deg cropped, mirror, ' +
+                  'brightness x0.75-1.35, greyscale, blur, caption bar 12-25%, noise); validation on 2x2 box-filtered clean images' +
+                  (opts.contrastive
+                    ? `; contrastive term (InfoNCE within the batch, temperature ${CONTRASTIVE_TEMPERATURE}) x ${opts.contrastive}`
+                    : '') +
+                  (opts.init ? `; started from the weights of ${opts.init}` : ''),
         backend,
         trainSeconds: Math.round(state.trainSeconds),
       },
@@ -380,6 +407,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       preprocess: arch.preprocess,
       // Offered to libraries once `doppel eval --write-card` has calibrated their threshold.
       ...(arch.cropViews ? { cropViews: { fraction: arch.cropViews } } : {}),
+      ...(vectorsOf ? { vectorsOf } : {}),
       history: state.history,
       command: opts.command,
       createdAt: new Date().toISOString(),
@@ -387,6 +415,15 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     log(`exported ${modelDir}`);
   }
   return { status: 'finished', epochsDone: state.epoch, modelDir, card };
+}
+
+/** The vector key of the model a run starts from; its name when it is no longer there (a resumed run). */
+function initVectorKey(modelsDir: string, init: string): string {
+  try {
+    return ModelInfo.read(modelsDir, init).vectorKey;
+  } catch {
+    return init;
+  }
 }
 
 async function exportModel(model: TF.LayersModel, dir: string, card: ModelCard): Promise<ModelCard> {
