@@ -1,11 +1,13 @@
 #!/bin/sh
-# Trains the default model (models/doppel-ae32c) again from ../shared/data, as it was made, then calibrates the
-# duplicate thresholds of it and of the models it is compared with. Three training runs, each resumable (run
+# Trains the default model (models/doppel-ae32d) again from ../shared/data, as it was made, then calibrates the
+# duplicate thresholds of it and of the models it is compared with. Four training runs, each resumable (run
 # this again after an interruption: a finished run re-exports its model and the next one goes on):
 #   1. doppel-ae32: the invariant autoencoder (clean + attacked pairs, reconstruction + invariance term);
 #   2. doppel-ae32c-contrastive: 1. fine-tuned with the contrastive term (other photos of the batch pushed away);
-#   3. doppel-ae32c: 2. with its decoder refitted on clean images, the encoder (and so every vector) unchanged.
-# About 2 hours on 2 cores with the wasm backend (most of it step 1), much less with tfjs-node.
+#   3. doppel-ae32c: 2. with its decoder refitted on clean images, the encoder (and so every vector) unchanged;
+#   4. doppel-ae32d: 3.'s encoder, frozen (the same vectors), beside a detail branch that a new decoder also reads,
+#      trained on clean images: the reconstructions the app shows.
+# About 3 hours on 2 cores with the wasm backend (most of it steps 1 and 4), much less with tfjs-node.
 set -e
 cd "$(dirname "$0")/.."
 DATA="../shared/data/imagenette/train ../shared/data/cifar10/train"
@@ -15,4 +17,6 @@ npx doppel train --data $DATA --name doppel-ae32c-contrastive --arch doppel-ae32
   --contrastive 1 --epochs 12 --samples-per-epoch 4000 --batch 32 --lr 3e-4
 npx doppel train --data $DATA --name doppel-ae32c --arch doppel-ae32-inv --init doppel-ae32c-contrastive \
   --decoder-only --epochs 13 --samples-per-epoch 8000 --batch 32 --lr 1e-3
-npx doppel eval --model doppel-ae32c doppel-ae32 seed-ae32 --write-card
+npx doppel train --data $DATA --name doppel-ae32d --arch doppel-ae32-detail --init doppel-ae32c \
+  --epochs 20 --samples-per-epoch 8000 --batch 32 --lr 1e-3
+npx doppel eval --model doppel-ae32d doppel-ae32c doppel-ae32 seed-ae32 --write-card

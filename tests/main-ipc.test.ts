@@ -122,7 +122,7 @@ class FakeService implements DoppelApi {
   async reconstructPhoto(photoId: number) {
     this.record('reconstructPhoto', photoId);
     if (photoId === 500) throw new Error('tensor shape mismatch');
-    return { input: new Uint8Array([1]), output: new Uint8Array([2]), mse: 0.01, codeMaps: [] };
+    return { input: new Uint8Array([1]), output: new Uint8Array([2]), mse: 0.01, codeMaps: [], detailChannels: 0 };
   }
   async findDuplicates(query: Parameters<DoppelApi['findDuplicates']>[0]) {
     this.record('findDuplicates', query);

@@ -14,7 +14,12 @@ export function registerTrain(program: Command): void {
     .option('--epochs <n>', 'epochs', intOption, 10)
     .option('--samples-per-epoch <n>', 'samples drawn per epoch (default: the whole training split)', intOption)
     .option('--batch <n>', 'batch size', intOption, 16)
-    .option('--lr <rate>', 'Adam learning rate', numberOption, 1e-3)
+    .option(
+      '--lr <rate>',
+      'Adam learning rate (a resumed run may go on with another; the card records each)',
+      numberOption,
+      1e-3,
+    )
     .option('--val <fraction>', 'fraction held out for validation', numberOption, 0.02)
     .option('--max-val <n>', 'at most this many validation images', intOption, 1000)
     .option('--seed <n>', 'random seed', intOption, 1)

@@ -544,7 +544,13 @@ export class DoppelService implements DoppelApi {
         return { width, height, png, min, max };
       }),
     );
-    return { input: new Uint8Array(inPng), output: new Uint8Array(outPng), mse, codeMaps };
+    return {
+      input: new Uint8Array(inPng),
+      output: new Uint8Array(outPng),
+      mse,
+      codeMaps,
+      detailChannels: model.detailChannels,
+    };
   }
 
   /** The thresholds used while the settings set none: the model card's, else Doppel's fallback. */

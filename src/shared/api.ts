@@ -246,6 +246,11 @@ export interface Reconstruction {
   mse: number;
   /** The encoder's code, one small map per channel of its bottleneck (what the model keeps of the picture). */
   codeMaps: CodeMap[];
+  /**
+   * Channels of a detail code that the decoder reads beside the code, to draw the picture more faithfully; it is
+   * neither stored nor compared (0 when the decoder reads the code alone).
+   */
+  detailChannels: number;
 }
 
 /** One channel of the code as a grey PNG, scaled from its own min (black) to max (white). */

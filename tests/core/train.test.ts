@@ -155,6 +155,24 @@ describe('train', () => {
     ).rejects.toThrow(/not "doppel-ae32-inv"/);
   }, 120_000);
 
+  it('goes on with another learning rate when resumed with one, and the card says which epochs had which', async () => {
+    const dir = path.join(tmp, 'c-lr');
+    const first = await train(options({ name: 'lr', checkpointDir: dir, epochs: 1 }));
+    expect(first.card!.training.learningRates).toBeUndefined();
+    const second = await train(options({ name: 'lr', checkpointDir: dir, epochs: 2, learningRate: 2e-4 }));
+    expect(second.card!.training).toMatchObject({
+      epochs: 2,
+      learningRate: 2e-4,
+      learningRates: [
+        { fromEpoch: 1, rate: 1e-3 },
+        { fromEpoch: 2, rate: 2e-4 },
+      ],
+    });
+    expect(fs.readFileSync(path.join(tmp, 'models', 'lr', 'CARD.md'), 'utf8')).toContain(
+      'Adam lr 0.001 from epoch 1, 0.0002 from epoch 2',
+    );
+  }, 120_000);
+
   it('refuses a decoder refit without a model to start from', async () => {
     await expect(
       train(options({ architecture: 'doppel-ae32-inv', decoderOnly: true, checkpointDir: path.join(tmp, 'c3') })),

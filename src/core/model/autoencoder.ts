@@ -111,6 +111,12 @@ export class Autoencoder extends CardDerived {
     return { height, width, maps };
   }
 
+  /** Channels of the detail code the decoder also reads (doppel-ae32-detail models), 0 when there is none. */
+  get detailChannels(): number {
+    const detail = this.full.layers.find((l) => l.name === 'detail');
+    return detail ? ((detail.outputShape as number[]).at(-1) ?? 0) : 0;
+  }
+
   dispose(): void {
     if (this.ownsWeights) this.full.dispose();
   }

@@ -19,6 +19,8 @@ export interface ModelCard {
     samplesSeen: number;
     batchSize: number;
     learningRate: number;
+    /** When a run was resumed with another learning rate: each rate and the first epoch it trained. */
+    learningRates?: { fromEpoch: number; rate: number }[];
     augmentation: string;
     backend: string;
     trainSeconds: number;

@@ -98,6 +98,8 @@ interface CheckpointState {
   epochLossCount: number;
   trainSeconds: number;
   history: ModelCard['history'];
+  /** The learning rate of each part of the run (a resumed run may lower it). */
+  learningRates?: { fromEpoch: number; rate: number }[];
 }
 
 function sameConfig(a: CheckpointState['config'], b: CheckpointState['config']): boolean {
@@ -210,6 +212,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     epochLossCount: 0,
     trainSeconds: 0,
     history: [],
+    learningRates: [{ fromEpoch: 1, rate: opts.learningRate }],
   };
   const resuming = !opts.fresh && fs.existsSync(stateFile);
   // A fine-tuning run starts from another model's weights; a resumed one from its checkpoint (the model it
@@ -248,6 +251,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const slots = loadTensors(path.join(opts.checkpointDir, 'optimizer.bin'));
     if (slots.length > 0) await optimizer.setWeights(slots);
     log(`resumed at epoch ${state.epoch + 1}, step ${state.step} (${state.samplesSeen} samples seen)`);
+    state.learningRates ??= [];
+    if (state.learningRates.at(-1)?.rate !== opts.learningRate) {
+      state.learningRates.push({ fromEpoch: state.epoch + 1, rate: opts.learningRate });
+      log(`learning rate ${opts.learningRate} from epoch ${state.epoch + 1}`);
+    }
   }
 
   const checkpoint = async (): Promise<void> => {
@@ -385,6 +393,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         samplesSeen: state.samplesSeen,
         batchSize: opts.batchSize,
         learningRate: opts.learningRate,
+        ...(state.learningRates && state.learningRates.length > 1 ? { learningRates: state.learningRates } : {}),
         augmentation:
           arch.training === 'detail'
             ? `detail branch and decoder, on clean images with random mirroring (search encoder frozen: the weights of ${opts.init}, ` +
@@ -444,7 +453,7 @@ export function renderCard(card: ModelCard): string {
 - **Architecture** (\`${card.architecture.id}\`): ${card.architecture.description}
 - **Input**: ${card.inputSize}x${card.inputSize} RGB on [0,1]; **code**: ${card.codeShape.join('x')} = ${card.dim}-d vector
 - **Data**: ${card.data.folders.join(', ')} — ${card.data.images} images, ${card.data.trainImages} for training, ${card.data.validationImages} held out for validation
-- **Training**: ${card.training.epochs} epoch(s), ${card.training.samplesSeen} samples seen, batch ${card.training.batchSize}, Adam lr ${card.training.learningRate}, augmentation: ${card.training.augmentation}; backend ${card.training.backend}; ${card.training.trainSeconds} s of training
+- **Training**: ${card.training.epochs} epoch(s), ${card.training.samplesSeen} samples seen, batch ${card.training.batchSize}, Adam lr ${card.training.learningRates?.map((r) => `${r.rate} from epoch ${r.fromEpoch}`).join(', ') ?? card.training.learningRate}, augmentation: ${card.training.augmentation}; backend ${card.training.backend}; ${card.training.trainSeconds} s of training
 - **Losses** (MSE on [0,1] pixels): train ${f(card.losses.trainMse)}, validation ${f(card.losses.validationMse)}
 - **Date**: ${card.createdAt}
 - **Command**: \`${card.command}\`
