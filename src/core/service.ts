@@ -36,7 +36,7 @@ import { FolderWatcher } from './library/watch.js';
 import type { MediaLibrary } from './media.js';
 import { LazyModel, ModelInfo } from './model/card.js';
 import { thumbnailDirFor } from './paths.js';
-import { viewNeighbours, viewScore, viewStretch } from './search/crop-views.js';
+import { nearestByViews, viewNeighbours, viewScore, viewStretch } from './search/crop-views.js';
 import { LibrarySearch } from './search/library-search.js';
 import type { CompactIndex } from './search/search-index.js';
 import { Store } from './store/repository.js';
@@ -447,18 +447,17 @@ export class DoppelService implements DoppelApi {
     const exclude = new Set([photoId]);
     const crops = this.cropViews();
     const views = crops ? this.store.getViews(photoId, this.modelId, crops.fraction) : null;
-    return this.toResults(
-      this.searchWithViews(vector, views && crops ? { views, stretch: crops.stretch } : null, k, exclude),
-    );
+    return this.toResults(this.searchWithViews(vector, crops ? { ...crops, views: views ?? [] } : null, k, exclude));
   }
 
   /**
-   * The k best photos for a vector and, when finding cropped copies, for its corner views too (a view's similarity
-   * put on the common scale with `stretch`: search/crop-views.ts); each photo once, at its best.
+   * The k best photos for a vector and, when finding cropped copies, for its corner views too, and the photos one
+   * of whose views is near the vector (the photo a crop was cut from); a view's similarity is put on the common
+   * scale with `stretch` (search/crop-views.ts). Each photo once, at its best.
    */
   private searchWithViews(
     vector: ArrayLike<number>,
-    withViews: { views: readonly Float32Array[]; stretch: number } | null,
+    withViews: { views: readonly Float32Array[]; stretch: number; fraction: number } | null,
     k: number,
     exclude?: ReadonlySet<number>,
   ): { id: number; score: number }[] {
@@ -466,12 +465,17 @@ export class DoppelService implements DoppelApi {
     const found = index.search(vector, k, exclude);
     if (!withViews) return found;
     const best = new Map(found.map((n) => [n.id, n.score]));
-    for (const view of withViews.views) {
-      for (const n of index.search(view, k, exclude)) {
-        const score = viewScore(n.score, withViews.stretch);
-        best.set(n.id, Math.max(best.get(n.id) ?? -Infinity, score));
-      }
-    }
+    const add = (n: { id: number; score: number }): void => {
+      const score = viewScore(n.score, withViews.stretch);
+      best.set(n.id, Math.max(best.get(n.id) ?? -Infinity, score));
+    };
+    for (const view of withViews.views) index.search(view, k, exclude).forEach(add);
+    // Only views that could rank among the k found so far (on the common scale) need to be kept.
+    const floor = found.length >= k ? found[found.length - 1]!.score : -1;
+    const rawFloor = withViews.stretch === Infinity ? 1 : 1 - (1 - floor) / withViews.stretch;
+    const each = (fn: (photoId: number, bytes: Int8Array) => void) =>
+      this.store.forEachViewBytes(this.modelId, withViews.fraction, fn);
+    nearestByViews(each, vector, k, rawFloor, exclude).forEach(add);
     return [...best]
       .map(([id, score]) => ({ id, score }))
       .sort((a, b) => b.score - a.score || a.id - b.id)
@@ -505,7 +509,7 @@ export class DoppelService implements DoppelApi {
       return made.map((m, i) => {
         const at = i * (1 + m.views.length);
         const views = codes.slice(at + 1, at + 1 + m.views.length);
-        return this.toResults(this.searchWithViews(codes[at]!, { views, stretch: crops.stretch }, k));
+        return this.toResults(this.searchWithViews(codes[at]!, { ...crops, views }, k));
       });
     }
     const inputs = await Promise.all(images.map((img) => imageToModelInput(img, this.model.inputSpec)));

@@ -8,9 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DuplicateGroup } from '../../src/shared/api.js';
 import { defaultModelsDir } from '../../src/core/paths.js';
 import { calibrateViewThreshold } from '../../src/core/eval/benchmark.js';
-import { viewScore, viewStretch } from '../../src/core/search/crop-views.js';
+import { nearestByViews, viewScore, viewStretch } from '../../src/core/search/crop-views.js';
+import { rng } from '../../src/core/random.js';
+import { quantiseRow } from '../../src/core/search/vector-index.js';
 import { DoppelService } from '../../src/core/service.js';
-import { copyInto, photos, tempDir } from '../helpers.js';
+import { copyInto, cosine, photos, tempDir } from '../helpers.js';
 
 describe('view calibration', () => {
   it('puts view similarities on the scale of whole-photo ones', () => {
@@ -41,6 +43,36 @@ describe('view calibration', () => {
     expect(calibrateViewThreshold(positives, negatives, near, 0.8)).toEqual({ value: 0.9, precision: 0.8, recall: 1 });
     // No threshold can be precise when a distinct pair already passes on its own vector.
     expect(calibrateViewThreshold(positives, [{ full: 0.99, view: 0 }], near, 1).value).toBeNull();
+  });
+});
+
+describe('nearest by views', () => {
+  it("ranks photos by their best view's cosine to the query, as a full sort would", () => {
+    const dim = 16;
+    const random = rng(7);
+    // More photos than one native call scans, so that the best carry over from chunk to chunk.
+    const photosViews = Array.from({ length: 9000 }, (_, i) => ({
+      id: i + 1,
+      bytes: Int8Array.from({ length: 4 * dim }, () => Math.round((random() - 0.5) * 254)),
+    }));
+    const each = (fn: (id: number, bytes: Int8Array) => void) => photosViews.forEach((p) => fn(p.id, p.bytes));
+    const query = Float32Array.from({ length: dim }, () => random() - 0.5);
+    // The views are 8-bit rows; the query is quantised like them before the native scan.
+    const q = new Int8Array(dim);
+    quantiseRow(query, q, 0, dim);
+    const expected = photosViews
+      .filter((p) => p.id !== 5)
+      .map((p) => ({
+        id: p.id,
+        score: Math.max(...[0, 1, 2, 3].map((v) => cosine(q, p.bytes.subarray(v * dim, (v + 1) * dim)))),
+      }))
+      .sort((a, b) => b.score - a.score);
+    const found = nearestByViews(each, query, 10, -1, new Set([5]));
+    expect(found.map((f) => f.id)).toEqual(expected.slice(0, 10).map((e) => e.id));
+    found.forEach((f, i) => expect(f.score).toBeCloseTo(expected[i]!.score, 5));
+    // Nothing below the floor.
+    const floor = (expected[3]!.score + expected[4]!.score) / 2;
+    expect(nearestByViews(each, query, 10, floor).map((f) => f.id)).toEqual(expected.slice(0, 4).map((e) => e.id));
   });
 });
 
@@ -125,6 +157,15 @@ describe('find cropped copies', () => {
     // The photo as a query image from outside finds itself, then its crop (through the query's views).
     const [fromImage] = await service.similarToImages([fs.readFileSync(original)], 3);
     expect(fromImage!.slice(0, 2).map((r) => r.photo.path)).toEqual([original, crop]);
+
+    // The other way round: Find similar on the crop finds the photo it was cut from, through that photo's views,
+    // scored on the common scale (at least the near threshold, as in the duplicate groups).
+    const cropId = service.store.listPhotos({ limit: 100 }).photos.find((p) => p.path === crop)!.id;
+    const fromCrop = await service.similarToPhoto(cropId, 3);
+    expect(fromCrop[0]!.photo.path).toBe(original);
+    expect(fromCrop[0]!.score).toBeGreaterThanOrEqual((await service.getSettings()).nearThreshold);
+    const [fromCropImage] = await service.similarToImages([fs.readFileSync(crop)], 3);
+    expect(fromCropImage!.slice(0, 2).map((r) => r.photo.path)).toEqual([crop, original]);
   }, 120_000);
 
   it('a second run has nothing to do, and turning it off leaves the crop out again', async () => {
@@ -132,5 +173,10 @@ describe('find cropped copies', () => {
     expect(again.updated + again.added).toBe(0);
     await service.updateSettings({ findCroppedCopies: false });
     expect(groupOf(await service.findDuplicates({ kinds: ['exact', 'near'] }), crop)).toBeUndefined();
+    // Without the views, the crop's own vector is not near its original's.
+    const cropId = service.store.listPhotos({ limit: 100 }).photos.find((p) => p.path === crop)!.id;
+    const fromCrop = await service.similarToPhoto(cropId, 20);
+    const score = fromCrop.find((r) => r.photo.path === original)?.score ?? -1;
+    expect(score).toBeLessThan((await service.getSettings()).nearThreshold);
   }, 120_000);
 });

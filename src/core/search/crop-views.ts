@@ -4,6 +4,8 @@
 // both: a view similarity v counts as 1 - (1 - v) x stretch, with stretch >= 1 calibrated by `doppel eval` so
 // that the duplicate threshold keeps its precision (views of different photos, a patch of sky against a photo of
 // sky, are more alike than the photos).
+import { nearestRows } from './partition.js';
+import { quantiseRow } from './vector-index.js';
 
 /** How much farther from 1 a view similarity counts: (1 - near) / (1 - viewThreshold), at least 1. */
 export function viewStretch(near: number, viewThreshold: number): number {
@@ -80,4 +82,66 @@ export function viewNeighbours(
       [...m].map(([n, score]) => ({ id: n, score })).sort((a, b) => b.score - a.score || a.id - b.id),
     ]),
   );
+}
+
+/** Photos whose views are scanned per native call (their rows: 4 a photo). */
+const REVERSE_CHUNK = 4096;
+
+/**
+ * The photos one of whose corner views is nearest a vector: the other way round from a view query, so that a copy
+ * cropped from a library photo finds that photo (the crop's own vector is close to the photo's view, not to the
+ * photo's vector). Each photo counts at its best view, by cosine of the 8-bit rows (the query quantised like
+ * them); the k best at or above `rawFloor`, best first. Every view is scanned, in chunks, on usearch's native
+ * kernel.
+ */
+export function nearestByViews(
+  forEachViewBytes: (fn: (photoId: number, bytes: Int8Array) => void) => void,
+  query: ArrayLike<number>,
+  k: number,
+  rawFloor: number,
+  exclude?: ReadonlySet<number>,
+): { id: number; score: number }[] {
+  const dim = query.length;
+  if (k <= 0) return [];
+  const q = new Int8Array(dim);
+  quantiseRow(query, q, 0, dim);
+  if (q.every((x) => x === 0)) return [];
+  let best = new Map<number, number>();
+  let cut = rawFloor;
+  let rows = new Int8Array(REVERSE_CHUNK * 4 * dim);
+  let owners: number[] = [];
+  let used = 0;
+  const flush = (): void => {
+    const count = used / dim;
+    if (count === 0) return;
+    // Enough hits that k distinct photos are among them even when each has all 4 views near.
+    const want = Math.min(count, 4 * k);
+    const scores = new Float32Array(want);
+    const hits = nearestRows(rows.subarray(0, used), q, dim, want, 1, scores);
+    hits.forEach((row, i) => {
+      if (row < 0 || scores[i]! < cut) return;
+      const id = owners[row]!;
+      best.set(id, Math.max(best.get(id) ?? -Infinity, scores[i]!));
+    });
+    if (best.size >= k) {
+      const kept = [...best].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, k);
+      best = new Map(kept);
+      cut = Math.max(cut, kept[kept.length - 1]![1]);
+    }
+    used = 0;
+    owners = [];
+  };
+  forEachViewBytes((photoId, bytes) => {
+    if (exclude?.has(photoId) || bytes.length % dim !== 0) return;
+    if (used + bytes.length > rows.length) flush();
+    if (bytes.length > rows.length) rows = new Int8Array(bytes.length);
+    rows.set(bytes, used);
+    for (let at = 0; at < bytes.length; at += dim) owners.push(photoId);
+    used += bytes.length;
+  });
+  flush();
+  return [...best]
+    .map(([id, score]) => ({ id, score }))
+    .sort((a, b) => b.score - a.score || a.id - b.id)
+    .slice(0, k);
 }

@@ -612,6 +612,13 @@ export class Store {
     }
   }
 
+  /** The same as forEachViews, as stored: each photo's views as one int8 array (view after view, dim values each). */
+  forEachViewBytes(modelId: number, fraction: number, fn: (photoId: number, bytes: Int8Array) => void): void {
+    for (const [photoId, blob] of this.s.viewsEach.iterate(modelId, fraction) as Iterable<[number, Buffer]>) {
+      fn(photoId, new Int8Array(blob.buffer, blob.byteOffset, blob.byteLength));
+    }
+  }
+
   /** Ids of a folder's photos that have corner views of this fraction for the model. */
   photoIdsWithViews(folderId: number, modelId: number, fraction: number): Set<number> {
     return new Set(this.s.viewIdsInFolder.all(modelId, fraction, folderId) as number[]);
