@@ -123,9 +123,11 @@ export async function coldStart(dim: number, vector: (id: number) => Float32Arra
     };
     const card = JSON.parse(fs.readFileSync(path.join(modelsDir, name, 'card.json'), 'utf8')) as {
       inputSize: number;
+      vectorsOf?: string;
     };
     const store = Store.open(dbPath);
-    const modelId = store.ensureModel({ name, dim, inputSize: card.inputSize });
+    // Stored under the name the model's vectors go by (ModelCard.vectorsOf), as the service reads them.
+    const modelId = store.ensureModel({ name: card.vectorsOf ?? name, dim, inputSize: card.inputSize });
     const folder = store.addFolder('/library');
     store.transaction(() => {
       for (let id = 1; id <= n; id++) {

@@ -6,7 +6,7 @@
 #   2. doppel-ae32c-contrastive: 1. fine-tuned with the contrastive term (other photos of the batch pushed away);
 #   3. doppel-ae32c: 2. with its decoder refitted on clean images, the encoder (and so every vector) unchanged;
 #   4. doppel-ae32d: 3.'s encoder, frozen (the same vectors), beside a detail branch that a new decoder also reads,
-#      trained on clean images: the reconstructions the app shows.
+#      trained on clean images: the reconstructions the app shows (10 epochs, then 10 more at a lower rate).
 # About 3 hours on 2 cores with the wasm backend (most of it steps 1 and 4), much less with tfjs-node.
 set -e
 cd "$(dirname "$0")/.."
@@ -18,5 +18,7 @@ npx doppel train --data $DATA --name doppel-ae32c-contrastive --arch doppel-ae32
 npx doppel train --data $DATA --name doppel-ae32c --arch doppel-ae32-inv --init doppel-ae32c-contrastive \
   --decoder-only --epochs 13 --samples-per-epoch 8000 --batch 32 --lr 1e-3
 npx doppel train --data $DATA --name doppel-ae32d --arch doppel-ae32-detail --init doppel-ae32c \
-  --epochs 20 --samples-per-epoch 8000 --batch 32 --lr 1e-3
+  --epochs 10 --samples-per-epoch 8000 --batch 32 --lr 1e-3
+npx doppel train --data $DATA --name doppel-ae32d --arch doppel-ae32-detail --init doppel-ae32c \
+  --epochs 20 --samples-per-epoch 8000 --batch 32 --lr 3e-4   # resumes at epoch 11 with the lower rate
 npx doppel eval --model doppel-ae32d doppel-ae32c doppel-ae32 seed-ae32 --write-card

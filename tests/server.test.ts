@@ -164,6 +164,8 @@ describe('bridge', () => {
     const rec = await service.reconstructPhoto(page.photos[0]!.id);
     const [h, w, channels] = service.model.card.codeShape;
     expect(rec.codeMaps).toHaveLength(channels!);
+    // The default model (doppel-ae32d) draws with a 16-channel detail code beside the stored one.
+    expect(rec.detailChannels).toBe(16);
     for (const map of rec.codeMaps) {
       const { data, info } = await sharp(map.png).raw().toBuffer({ resolveWithObject: true });
       expect([info.width, info.height]).toEqual([w, h]);

@@ -116,7 +116,7 @@ describe('find cropped copies', () => {
 
   it('finds the crop as a near duplicate once on, with views made from the cached thumbnails', async () => {
     const modelId = service.store.ensureModel({
-      name: service.model.name,
+      name: service.model.vectorKey,
       dim: service.model.dim,
       inputSize: service.model.inputSize,
     });

@@ -12,7 +12,7 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 async function vectorsOf(dbPath: string, model: string): Promise<Map<string, Float32Array>> {
   const s = await DoppelService.open({ dbPath, modelsDir: defaultModelsDir(), model });
   try {
-    const modelId = s.store.ensureModel({ name: s.model.name, dim: s.model.dim, inputSize: s.model.inputSize });
+    const modelId = s.store.ensureModel({ name: s.model.vectorKey, dim: s.model.dim, inputSize: s.model.inputSize });
     const out = new Map<string, Float32Array>();
     for (const p of s.store.listPhotos({ limit: 1000 }).photos) {
       const v = s.store.getVector(p.id, modelId);
@@ -63,5 +63,32 @@ describe('model change', () => {
     }
     // The first model's vectors are still there.
     expect((await vectorsOf(db, 'doppel-ae32')).size).toBe(files.length);
+  }, 300_000);
+
+  it('moves between two models that make the same vectors without encoding again', async () => {
+    // doppel-ae32d is doppel-ae32c's frozen encoder with a detail branch for its reconstructions (vectorsOf).
+    const lib = path.join(tmp, 'same-vectors');
+    const files = copyInto(photos('CSet14', 5), lib);
+    const db = path.join(tmp, 'same-vectors.sqlite');
+    const open = (model: string) => DoppelService.open({ dbPath: db, modelsDir: defaultModelsDir(), model });
+    const first = await open('doppel-ae32c');
+    await first.indexFolders([await first.addFolder(lib)]);
+    await first.updateSettings({ nearThreshold: 0.91 });
+    const firstId = first.store.listPhotos({ limit: 10, sort: 'path' }).photos[0]!.id;
+    const before = await first.similarToPhoto(firstId, 4);
+    const drawnBefore = await first.reconstructPhoto(firstId);
+    await first.close();
+
+    const second = await open('doppel-ae32d');
+    expect(second.model.vectorKey).toBe('doppel-ae32c');
+    const summary = await second.indexAll();
+    expect(summary).toMatchObject({ added: 0, updated: 0, unchanged: files.length, errors: [] });
+    // The library's settings for those vectors, and its search results, are the same.
+    expect((await second.getSettings()).nearThreshold).toBe(0.91);
+    const photoId = second.store.listPhotos({ limit: 10, sort: 'path' }).photos[0]!.id;
+    expect(await second.similarToPhoto(photoId, 4)).toEqual(before);
+    // Its reconstruction is its own decoder's: closer to the input than doppel-ae32c's.
+    expect((await second.reconstructPhoto(photoId)).mse).toBeLessThan(drawnBefore.mse);
+    await second.close();
   }, 300_000);
 });
