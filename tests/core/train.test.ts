@@ -9,6 +9,15 @@ const DATA = path.resolve(import.meta.dirname, '../../../shared/data/photos/CSet
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'doppel-train-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
+/** A models folder of its own holding copies of these shipped models. */
+function withShipped(dir: string, ...names: string[]): string {
+  const modelsDir = path.join(tmp, dir);
+  for (const name of names) {
+    fs.cpSync(path.resolve(import.meta.dirname, '../../models', name), path.join(modelsDir, name), { recursive: true });
+  }
+  return modelsDir;
+}
+
 function options(over: Partial<TrainOptions>): TrainOptions {
   return {
     name: 'tiny',
@@ -72,11 +81,7 @@ describe('train', () => {
   }, 60_000);
 
   it('fine-tunes a shipped model with the contrastive term, then refits only its decoder', async () => {
-    const modelsDir = path.join(tmp, 'models-ft');
-    fs.mkdirSync(modelsDir, { recursive: true });
-    fs.cpSync(path.resolve(import.meta.dirname, '../../models/doppel-ae32'), path.join(modelsDir, 'doppel-ae32'), {
-      recursive: true,
-    });
+    const modelsDir = withShipped('models-ft', 'doppel-ae32');
     const invariant = { modelsDir, architecture: 'doppel-ae32-inv', epochs: 1, samplesPerEpoch: 8, batchSize: 4 };
     const tuned = await train(
       options({
@@ -112,11 +117,7 @@ describe('train', () => {
   }, 120_000);
 
   it('trains a detail branch and decoder around the frozen encoder of an invariant model: vectors unchanged', async () => {
-    const modelsDir = path.join(tmp, 'models-detail');
-    fs.mkdirSync(modelsDir, { recursive: true });
-    fs.cpSync(path.resolve(import.meta.dirname, '../../models/doppel-ae32c'), path.join(modelsDir, 'doppel-ae32c'), {
-      recursive: true,
-    });
+    const modelsDir = withShipped('models-detail', 'doppel-ae32c', 'seed-ae32');
     const detail = { modelsDir, architecture: 'doppel-ae32-detail', epochs: 1, samplesPerEpoch: 8, batchSize: 4 };
     const run = await train(
       options({ ...detail, name: 'detailed', init: 'doppel-ae32c', checkpointDir: path.join(tmp, 'c4') }),
@@ -147,9 +148,6 @@ describe('train', () => {
     await expect(train(options({ ...detail, name: 'x', checkpointDir: path.join(tmp, 'c5') }))).rejects.toThrow(
       /frozen encoder of an --init doppel-ae32-inv model/,
     );
-    fs.cpSync(path.resolve(import.meta.dirname, '../../models/seed-ae32'), path.join(modelsDir, 'seed-ae32'), {
-      recursive: true,
-    });
     await expect(
       train(options({ ...detail, name: 'y', init: 'seed-ae32', checkpointDir: path.join(tmp, 'c6') })),
     ).rejects.toThrow(/not "doppel-ae32-inv"/);

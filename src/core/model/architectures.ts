@@ -55,21 +55,15 @@ export const seedArchitecture: ArchitectureSpec = {
   preprocess: { trimBorders: false, mirrorInvariant: false },
   build() {
     const input = tf.input({ shape: [32, 32, 3], name: 'image' });
-    let x = input as TF.SymbolicTensor;
-    const apply = (layer: TF.layers.Layer): void => {
-      x = layer.apply(x) as TF.SymbolicTensor;
-    };
-    [conv(16), conv(32), conv(64)].forEach(apply);
-    apply(tf.layers.maxPooling2d({ poolSize: 2 }));
-    [conv(128), conv(64)].forEach(apply);
-    apply(tf.layers.maxPooling2d({ poolSize: 2 }));
-    [conv(32), conv(16), conv(8, 'sigmoid', 'code')].forEach(apply);
-    [conv(16), conv(32)].forEach(apply);
-    apply(tf.layers.upSampling2d({ size: [2, 2] }));
-    [conv(64), conv(128)].forEach(apply);
-    apply(tf.layers.upSampling2d({ size: [2, 2] }));
-    [conv(64), conv(32), conv(16), conv(3, 'sigmoid', 'reconstruction')].forEach(apply);
-    return tf.model({ inputs: input, outputs: x, name: 'seed_autoencoder' });
+    const pool = () => tf.layers.maxPooling2d({ poolSize: 2 });
+    const up = () => tf.layers.upSampling2d({ size: [2, 2] });
+    const output = chain(input, [
+      ...[conv(16), conv(32), conv(64), pool(), conv(128), conv(64), pool()],
+      ...[conv(32), conv(16), conv(8, 'sigmoid', 'code')],
+      ...[conv(16), conv(32), up(), conv(64), conv(128), up()],
+      ...[conv(64), conv(32), conv(16), conv(3, 'sigmoid', 'reconstruction')],
+    ]);
+    return tf.model({ inputs: input, outputs: output, name: 'seed_autoencoder' });
   },
 };
 
@@ -78,22 +72,29 @@ export const seedArchitecture: ArchitectureSpec = {
  * 64- and 128-channel convolutions at 32x32 and 16x16 are most of its cost), the code is linear
  * (centred, so cosine similarity discriminates), and training feeds attacked copies.
  */
+/** Applies layers one after the other. */
+function chain(x: TF.SymbolicTensor, layers: readonly TF.layers.Layer[]): TF.SymbolicTensor {
+  return layers.reduce((t, layer) => layer.apply(t) as TF.SymbolicTensor, x);
+}
+
+/** From an 8x8 code to the 32x32x3 picture: Conv, UpSample2, Conv, UpSample2, Conv, Conv3 sigmoid. */
+function upDecoder(code: TF.SymbolicTensor, [a, b, c]: readonly [number, number, number]): TF.SymbolicTensor {
+  const up = () => tf.layers.upSampling2d({ size: [2, 2] });
+  return chain(code, [conv(a), up(), conv(b), up(), conv(c), conv(3, 'sigmoid', 'reconstruction')]);
+}
+
 /** The invariant encoder up to its 8x8x8 code; the layers are named search_1.. and 'code', in order. */
 function invariantEncoder(input: TF.SymbolicTensor): TF.SymbolicTensor {
-  let x = input;
-  let n = 0;
-  const named = (layer: (name: string) => TF.layers.Layer): void => {
-    x = layer(`search_${++n}`).apply(x) as TF.SymbolicTensor;
-  };
-  named((name) => conv(32, 'relu', name));
-  named((name) => tf.layers.maxPooling2d({ poolSize: 2, name }));
-  named((name) => conv(48, 'relu', name));
-  named((name) => tf.layers.maxPooling2d({ poolSize: 2, name }));
-  named((name) => conv(96, 'relu', name));
-  named((name) => conv(96, 'relu', name));
-  return tf.layers
-    .conv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'linear', name: 'code' })
-    .apply(x) as TF.SymbolicTensor;
+  const layers = [
+    (name: string) => conv(32, 'relu', name),
+    (name: string) => tf.layers.maxPooling2d({ poolSize: 2, name }),
+    (name: string) => conv(48, 'relu', name),
+    (name: string) => tf.layers.maxPooling2d({ poolSize: 2, name }),
+    (name: string) => conv(96, 'relu', name),
+    (name: string) => conv(96, 'relu', name),
+  ].map((make, i) => make(`search_${i + 1}`));
+  const code = tf.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'linear', name: 'code' });
+  return chain(input, [...layers, code]);
 }
 
 /** The layers of a model that make its code: 'code' and every layer it depends on, in order from the input. */
@@ -121,16 +122,8 @@ export const invariantArchitecture: ArchitectureSpec = {
   cropViews: 0.75,
   build() {
     const input = tf.input({ shape: [32, 32, 3], name: 'image' });
-    let x = invariantEncoder(input);
-    const apply = (layer: TF.layers.Layer): void => {
-      x = layer.apply(x) as TF.SymbolicTensor;
-    };
-    apply(conv(96));
-    apply(tf.layers.upSampling2d({ size: [2, 2] }));
-    apply(conv(48));
-    apply(tf.layers.upSampling2d({ size: [2, 2] }));
-    [conv(24), conv(3, 'sigmoid', 'reconstruction')].forEach(apply);
-    return tf.model({ inputs: input, outputs: x, name: 'invariant_autoencoder' });
+    const output = upDecoder(invariantEncoder(input), [96, 48, 24]);
+    return tf.model({ inputs: input, outputs: output, name: 'invariant_autoencoder' });
   },
 };
 
@@ -156,26 +149,17 @@ export const detailArchitecture: ArchitectureSpec = {
   build() {
     const input = tf.input({ shape: [32, 32, 3], name: 'image' });
     const code = invariantEncoder(input);
-    let d = input as TF.SymbolicTensor;
-    const detail = (layer: TF.layers.Layer): void => {
-      d = layer.apply(d) as TF.SymbolicTensor;
-    };
-    detail(conv(24));
-    detail(tf.layers.maxPooling2d({ poolSize: 2 }));
-    detail(conv(48));
-    detail(tf.layers.maxPooling2d({ poolSize: 2 }));
-    detail(conv(48));
-    detail(tf.layers.conv2d({ filters: 16, kernelSize: 3, padding: 'same', activation: 'linear', name: 'detail' }));
-    let x = tf.layers.concatenate({ axis: -1 }).apply([code, d]) as TF.SymbolicTensor;
-    const apply = (layer: TF.layers.Layer): void => {
-      x = layer.apply(x) as TF.SymbolicTensor;
-    };
-    apply(conv(128));
-    apply(tf.layers.upSampling2d({ size: [2, 2] }));
-    apply(conv(64));
-    apply(tf.layers.upSampling2d({ size: [2, 2] }));
-    [conv(32), conv(3, 'sigmoid', 'reconstruction')].forEach(apply);
-    return tf.model({ inputs: input, outputs: x, name: 'detail_autoencoder' });
+    const pool = () => tf.layers.maxPooling2d({ poolSize: 2 });
+    const detail = chain(input, [
+      conv(24),
+      pool(),
+      conv(48),
+      pool(),
+      conv(48),
+      tf.layers.conv2d({ filters: 16, kernelSize: 3, padding: 'same', activation: 'linear', name: 'detail' }),
+    ]);
+    const both = tf.layers.concatenate({ axis: -1 }).apply([code, detail]) as TF.SymbolicTensor;
+    return tf.model({ inputs: input, outputs: upDecoder(both, [128, 64, 32]), name: 'detail_autoencoder' });
   },
 };
 
