@@ -264,15 +264,17 @@ describe('the app in Chromium through doppel serve', () => {
       .waitFor();
   }, 120_000);
 
+  /** A call to the served API, as the renderer makes it. */
+  const call = async (member: string, args: unknown[] = []) => {
+    const res = await fetch(new URL(`api/${member}`, served.url.replace(/\/?$/, '/')), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(args),
+    });
+    return ((await res.json()) as { value: unknown }).value;
+  };
+
   it('Settings -> Find cropped copies: a copy cut down to a corner joins its original in Duplicates', async () => {
-    const call = async (member: string, args: unknown[] = []) => {
-      const res = await fetch(new URL(`api/${member}`, served.url.replace(/\/?$/, '/')), {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(args),
-      });
-      return ((await res.json()) as { value: unknown }).value;
-    };
     // The top-left three quarters of a library photo, added by a scan.
     const source = path.join(library, 'monarch.png');
     const { width, height } = await sharp(source).metadata();
@@ -285,6 +287,11 @@ describe('the app in Chromium through doppel serve', () => {
     expect(grouped((await call('findDuplicates', [{}])) as Groups)).toBe(false);
 
     await page.getByRole('button', { name: 'Settings' }).click();
+    // The card's calibrated thresholds are shown to 4 decimals.
+    const near = (await call('getSettings')) as { nearThreshold: number };
+    expect(await page.getByRole('spinbutton', { name: 'Near-duplicate threshold' }).inputValue()).toBe(
+      near.nearThreshold.toFixed(4),
+    );
     const box = page.getByRole('checkbox', { name: 'Find cropped copies' });
     expect(await box.isChecked()).toBe(false);
     await box.setChecked(true);
@@ -305,4 +312,24 @@ describe('the app in Chromium through doppel serve', () => {
     await group.waitFor({ timeout: 60_000 });
     expect(await group.getByRole('img', { name: 'monarch', exact: true }).count()).toBe(1);
   }, 120_000);
+
+  it('Settings: a threshold typed in the form is saved as the user\'s, and "Use the defaults" gives the card\'s back', async () => {
+    type Thresholds = { nearThreshold: number; similarThreshold: number; sources: Record<string, string> };
+    const settings = async () => (await call('getSettings')) as Thresholds;
+    const card = await settings();
+    await page.getByRole('button', { name: 'Settings' }).click();
+    const near = page.getByRole('spinbutton', { name: 'Near-duplicate threshold' });
+    await near.fill('0.9512');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(async () => (await settings()).nearThreshold).toBe(0.9512);
+    // Only the field that changed: the other threshold is still the card's, with all its digits.
+    expect(await settings()).toMatchObject({
+      similarThreshold: card.similarThreshold,
+      sources: { nearThreshold: 'setting', similarThreshold: 'model-card' },
+    });
+    await page.getByRole('button', { name: 'Use the defaults' }).click();
+    await expect.poll(async () => (await settings()).sources.nearThreshold).toBe('model-card');
+    expect((await settings()).nearThreshold).toBe(card.nearThreshold);
+    expect(await near.inputValue()).toBe(card.nearThreshold.toFixed(4));
+  }, 60_000);
 });
