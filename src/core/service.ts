@@ -444,42 +444,52 @@ export class DoppelService implements DoppelApi {
   async similarToPhoto(photoId: number, k: number): Promise<SimilarResult[]> {
     const vector = this.vectors().get(photoId);
     if (!vector) throw new DoppelError('not-found', `Photo ${photoId} is not indexed`);
-    const exclude = new Set([photoId]);
     const crops = this.cropViews();
-    const views = crops ? this.store.getViews(photoId, this.modelId, crops.fraction) : null;
-    return this.toResults(this.searchWithViews(vector, crops ? { ...crops, views: views ?? [] } : null, k, exclude));
+    const views = crops ? (this.store.getViews(photoId, this.modelId, crops.fraction) ?? []) : [];
+    const [found] = this.searchWithViews([{ vector, views, exclude: new Set([photoId]) }], crops, k);
+    return this.toResults(found!);
   }
 
   /**
-   * The k best photos for a vector and, when finding cropped copies, for its corner views too, and the photos one
-   * of whose views is near the vector (the photo a crop was cut from); a view's similarity is put on the common
-   * scale with `stretch` (search/crop-views.ts). Each photo once, at its best.
+   * For each query, the k best photos for its vector and, when finding cropped copies (`crops`), for its corner
+   * views too, and the photos one of whose views is near its vector (the photo a crop was cut from; the library's
+   * views are read once for all the queries). A view's similarity is put on the common scale with the stretch
+   * (search/crop-views.ts). Each photo once, at its best.
    */
   private searchWithViews(
-    vector: ArrayLike<number>,
-    withViews: { views: readonly Float32Array[]; stretch: number; fraction: number } | null,
+    queries: readonly { vector: ArrayLike<number>; views: readonly Float32Array[]; exclude?: ReadonlySet<number> }[],
+    crops: { stretch: number; fraction: number } | null,
     k: number,
-    exclude?: ReadonlySet<number>,
-  ): { id: number; score: number }[] {
+  ): { id: number; score: number }[][] {
     const index = this.vectors();
-    const found = index.search(vector, k, exclude);
-    if (!withViews) return found;
-    const best = new Map(found.map((n) => [n.id, n.score]));
-    const add = (n: { id: number; score: number }): void => {
-      const score = viewScore(n.score, withViews.stretch);
-      best.set(n.id, Math.max(best.get(n.id) ?? -Infinity, score));
-    };
-    for (const view of withViews.views) index.search(view, k, exclude).forEach(add);
+    const found = queries.map((q) => index.search(q.vector, k, q.exclude));
+    if (!crops) return found;
     // Only views that could rank among the k found so far (on the common scale) need to be kept.
-    const floor = found.length >= k ? found[found.length - 1]!.score : -1;
-    const rawFloor = withViews.stretch === Infinity ? 1 : 1 - (1 - floor) / withViews.stretch;
-    const each = (fn: (photoId: number, bytes: Int8Array) => void) =>
-      this.store.forEachViewBytes(this.modelId, withViews.fraction, fn);
-    nearestByViews(each, vector, k, rawFloor, exclude).forEach(add);
-    return [...best]
-      .map(([id, score]) => ({ id, score }))
-      .sort((a, b) => b.score - a.score || a.id - b.id)
-      .slice(0, k);
+    const rawFloor = (own: { score: number }[]): number => {
+      const floor = own.length >= k ? own[own.length - 1]!.score : -1;
+      return crops.stretch === Infinity ? 1 : 1 - (1 - floor) / crops.stretch;
+    };
+    const cutFrom = nearestByViews(
+      (fn) => this.store.forEachViewBytes(this.modelId, crops.fraction, fn),
+      queries.map((q, i) => ({
+        vector: q.vector,
+        rawFloor: rawFloor(found[i]!),
+        ...(q.exclude ? { exclude: q.exclude } : {}),
+      })),
+      k,
+    );
+    return queries.map((q, i) => {
+      const best = new Map(found[i]!.map((n) => [n.id, n.score]));
+      const add = (n: { id: number; score: number }): void => {
+        best.set(n.id, Math.max(best.get(n.id) ?? -Infinity, viewScore(n.score, crops.stretch)));
+      };
+      for (const view of q.views) index.search(view, k, q.exclude).forEach(add);
+      cutFrom[i]!.forEach(add);
+      return [...best]
+        .map(([id, score]) => ({ id, score }))
+        .sort((a, b) => b.score - a.score || a.id - b.id)
+        .slice(0, k);
+    });
   }
 
   /** The corner views in force: the card's calibration when the library finds cropped copies, else null. */
@@ -506,15 +516,16 @@ export class DoppelService implements DoppelApi {
         images.map((img) => imageToModelInputViews(img, this.model.inputSpec, crops.fraction)),
       );
       const codes = await this.model.encode(made.flatMap((m) => [m.input, ...m.views]));
-      return made.map((m, i) => {
+      const queries = made.map((m, i) => {
         const at = i * (1 + m.views.length);
-        const views = codes.slice(at + 1, at + 1 + m.views.length);
-        return this.toResults(this.searchWithViews(codes[at]!, { ...crops, views }, k));
+        return { vector: codes[at]!, views: codes.slice(at + 1, at + 1 + m.views.length) };
       });
+      return this.searchWithViews(queries, crops, k).map((found) => this.toResults(found));
     }
     const inputs = await Promise.all(images.map((img) => imageToModelInput(img, this.model.inputSpec)));
     const codes = await this.model.encode(inputs);
-    return codes.map((code) => this.toResults(this.searchWithViews(code, null, k)));
+    const queries = codes.map((vector) => ({ vector, views: [] }));
+    return this.searchWithViews(queries, null, k).map((found) => this.toResults(found));
   }
 
   async reconstructPhoto(photoId: number): Promise<Reconstruction> {

@@ -67,12 +67,20 @@ describe('nearest by views', () => {
         score: Math.max(...[0, 1, 2, 3].map((v) => cosine(q, p.bytes.subarray(v * dim, (v + 1) * dim)))),
       }))
       .sort((a, b) => b.score - a.score);
-    const found = nearestByViews(each, query, 10, -1, new Set([5]));
-    expect(found.map((f) => f.id)).toEqual(expected.slice(0, 10).map((e) => e.id));
-    found.forEach((f, i) => expect(f.score).toBeCloseTo(expected[i]!.score, 5));
-    // Nothing below the floor.
+    // Two queries in one scan of the views: each with its own floor and photos left out.
     const floor = (expected[3]!.score + expected[4]!.score) / 2;
-    expect(nearestByViews(each, query, 10, floor).map((f) => f.id)).toEqual(expected.slice(0, 4).map((e) => e.id));
+    const [found, aboveFloor] = nearestByViews(
+      each,
+      [
+        { vector: query, rawFloor: -1, exclude: new Set([5]) },
+        { vector: query, rawFloor: floor },
+      ],
+      10,
+    );
+    expect(found!.map((f) => f.id)).toEqual(expected.slice(0, 10).map((e) => e.id));
+    found!.forEach((f, i) => expect(f.score).toBeCloseTo(expected[i]!.score, 5));
+    // Nothing below the floor.
+    expect(aboveFloor!.map((f) => f.id)).toEqual(expected.slice(0, 4).map((e) => e.id));
   });
 });
 

@@ -87,52 +87,61 @@ export function viewNeighbours(
 /** Photos whose views are scanned per native call (their rows: 4 a photo). */
 const REVERSE_CHUNK = 4096;
 
+/** A query for nearestByViews: a vector, the lowest raw cosine worth keeping, and photos to leave out. */
+export interface ViewScanQuery {
+  vector: ArrayLike<number>;
+  rawFloor: number;
+  exclude?: ReadonlySet<number>;
+}
+
 /**
- * The photos one of whose corner views is nearest a vector: the other way round from a view query, so that a copy
- * cropped from a library photo finds that photo (the crop's own vector is close to the photo's view, not to the
- * photo's vector). Each photo counts at its best view, by cosine of the 8-bit rows (the query quantised like
- * them); the k best at or above `rawFloor`, best first. Every view is scanned, in chunks, on usearch's native
- * kernel.
+ * For each query, the photos one of whose corner views is nearest its vector: the other way round from a view
+ * query, so that a copy cropped from a library photo finds that photo (the crop's own vector is close to the
+ * photo's view, not to the photo's vector). Each photo counts at its best view, by cosine of the 8-bit rows (the
+ * query quantised like them); the k best at or above the query's `rawFloor`, best first. The views are read once
+ * for all the queries and scanned in chunks on usearch's native kernel.
  */
 export function nearestByViews(
   forEachViewBytes: (fn: (photoId: number, bytes: Int8Array) => void) => void,
-  query: ArrayLike<number>,
+  queries: readonly ViewScanQuery[],
   k: number,
-  rawFloor: number,
-  exclude?: ReadonlySet<number>,
-): { id: number; score: number }[] {
-  const dim = query.length;
-  if (k <= 0) return [];
-  const q = new Int8Array(dim);
-  quantiseRow(query, q, 0, dim);
-  if (q.every((x) => x === 0)) return [];
-  let best = new Map<number, number>();
-  let cut = rawFloor;
+): { id: number; score: number }[][] {
+  const count = queries.length;
+  if (count === 0 || k <= 0) return queries.map(() => []);
+  const dim = queries[0]!.vector.length;
+  const q = new Int8Array(count * dim);
+  queries.forEach((query, i) => quantiseRow(query.vector, q, i * dim, dim));
+  const leftOut = Math.max(...queries.map((query) => query.exclude?.size ?? 0));
+  let best = queries.map(() => new Map<number, number>());
+  const cut = queries.map((query) => query.rawFloor);
   let rows = new Int8Array(REVERSE_CHUNK * 4 * dim);
   let owners: number[] = [];
   let used = 0;
   const flush = (): void => {
-    const count = used / dim;
-    if (count === 0) return;
-    // Enough hits that k distinct photos are among them even when each has all 4 views near.
-    const want = Math.min(count, 4 * k);
-    const scores = new Float32Array(want);
+    const rowCount = used / dim;
+    if (rowCount === 0) return;
+    // Enough hits that k distinct photos are among them even when each (and each left-out one) has all 4 views near.
+    const want = Math.min(rowCount, 4 * (k + leftOut));
+    const scores = new Float32Array(count * want);
     const hits = nearestRows(rows.subarray(0, used), q, dim, want, 1, scores);
-    hits.forEach((row, i) => {
-      if (row < 0 || scores[i]! < cut) return;
-      const id = owners[row]!;
-      best.set(id, Math.max(best.get(id) ?? -Infinity, scores[i]!));
+    best = best.map((found, i) => {
+      for (let j = i * want; j < (i + 1) * want; j++) {
+        const row = hits[j]!;
+        if (row < 0 || scores[j]! < cut[i]!) continue;
+        const id = owners[row]!;
+        if (queries[i]!.exclude?.has(id)) continue;
+        found.set(id, Math.max(found.get(id) ?? -Infinity, scores[j]!));
+      }
+      if (found.size < k) return found;
+      const kept = [...found].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, k);
+      cut[i] = Math.max(cut[i]!, kept[kept.length - 1]![1]);
+      return new Map(kept);
     });
-    if (best.size >= k) {
-      const kept = [...best].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, k);
-      best = new Map(kept);
-      cut = Math.max(cut, kept[kept.length - 1]![1]);
-    }
     used = 0;
     owners = [];
   };
   forEachViewBytes((photoId, bytes) => {
-    if (exclude?.has(photoId) || bytes.length % dim !== 0) return;
+    if (bytes.length % dim !== 0) return;
     if (used + bytes.length > rows.length) flush();
     if (bytes.length > rows.length) rows = new Int8Array(bytes.length);
     rows.set(bytes, used);
@@ -140,8 +149,10 @@ export function nearestByViews(
     used += bytes.length;
   });
   flush();
-  return [...best]
-    .map(([id, score]) => ({ id, score }))
-    .sort((a, b) => b.score - a.score || a.id - b.id)
-    .slice(0, k);
+  return best.map((found) =>
+    [...found]
+      .map(([id, score]) => ({ id, score }))
+      .sort((a, b) => b.score - a.score || a.id - b.id)
+      .slice(0, k),
+  );
 }
