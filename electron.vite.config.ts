@@ -5,7 +5,6 @@ import { defineConfig } from 'electron-vite';
 
 const root = import.meta.dirname;
 const indexerWorker = resolve(root, 'src/core/indexer/worker.ts');
-const encoderThread = resolve(root, 'src/core/indexer/encoder.ts');
 
 export default defineConfig({
   // ESM (package.json "type": "module") -> out/main/index.js, plus the indexer's worker beside it when it exists,
@@ -19,7 +18,6 @@ export default defineConfig({
         input: {
           index: resolve(root, 'src/main/index.ts'),
           ...(existsSync(indexerWorker) ? { worker: indexerWorker } : {}),
-          ...(existsSync(encoderThread) ? { encoder: encoderThread } : {}),
         },
       },
     },

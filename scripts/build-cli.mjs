@@ -12,7 +12,6 @@ const outdir = path.join(root, 'out/cli');
 const entries = [
   { in: 'src/cli/index.ts', out: 'doppel', required: true },
   { in: 'src/core/indexer/worker.ts', out: 'worker', required: false },
-  { in: 'src/core/indexer/encoder.ts', out: 'encoder', required: false },
 ];
 
 const entryPoints = [];

@@ -7,6 +7,8 @@
 #   3. doppel-ae32c: 2. with its decoder refitted on clean images, the encoder (and so every vector) unchanged;
 #   4. doppel-ae32d: 3.'s encoder, frozen (the same vectors), beside a detail branch that a new decoder also reads,
 #      trained on clean images: the reconstructions the app shows (10 epochs, then 10 more at a lower rate).
+# Then the corner-view predictors (find cropped copies) of the two models that share those vectors are fitted,
+# on imagenette photos that the retrieval benchmark does not use (it takes the first 2,000 as distractors).
 # About 3 hours on 2 cores with the wasm backend (most of it steps 1 and 4), much less with tfjs-node.
 set -e
 cd "$(dirname "$0")/.."
@@ -21,4 +23,7 @@ npx doppel train --data $DATA --name doppel-ae32d --arch doppel-ae32-detail --in
   --epochs 10 --samples-per-epoch 8000 --batch 32 --lr 1e-3
 npx doppel train --data $DATA --name doppel-ae32d --arch doppel-ae32-detail --init doppel-ae32c \
   --epochs 20 --samples-per-epoch 8000 --batch 32 --lr 3e-4   # resumes at epoch 11 with the lower rate
+for m in doppel-ae32d doppel-ae32c; do
+  npx doppel fit-views --model $m --data ../shared/data/imagenette/train --images 4000 --skip 2000
+done
 npx doppel eval --model doppel-ae32d doppel-ae32c doppel-ae32 seed-ae32 --write-card

@@ -77,4 +77,46 @@ export function registerTrain(program: Command): void {
           : `stopped after ${result.epochsDone} complete epoch(s); run the same command to resume`,
       );
     });
+
+  program
+    .command('fit-views')
+    .description(
+      "fit a model's corner-view predictor (find cropped copies) on folders of images; run `doppel eval --write-card` after",
+    )
+    .requiredOption('--data <folder...>', 'folders of images (searched recursively)')
+    .option('--model <name>', 'model (default: the default model)')
+    .option('--images <n>', 'images to fit on (sampled)', intOption, 4000)
+    .option(
+      '--skip <n>',
+      "leave out the first N files, in the order they are walked (doppel eval's distractors)",
+      intOption,
+      2000,
+    )
+    .option('--held-out <fraction>', 'share of the images held out to measure the fit', numberOption, 0.1)
+    .option('--lambda <value>', 'ridge penalty', numberOption, 0.1)
+    .option('--seed <n>', 'random seed', intOption, 1)
+    .option('--models <dir>', 'models folder', defaultModelsDir())
+    .action(async (o: Record<string, unknown>) => {
+      const status = new StatusLine();
+      const controller = new AbortController();
+      process.once('SIGINT', () => controller.abort());
+      const { fitViews } = await import('../core/model/fit-views.js'); // TensorFlow.js only for this command
+      const { dir, info } = await fitViews({
+        modelsDir: path.resolve(o.models as string),
+        model: o.model as string | undefined,
+        data: o.data as string[],
+        images: o.images as number,
+        skip: o.skip as number,
+        heldOut: o.heldOut as number,
+        lambda: o.lambda as number,
+        seed: o.seed as number,
+        command: `doppel ${process.argv.slice(2).join(' ')}`,
+        signal: controller.signal,
+        onProgress: (phase, done, total) => status.update(`${phase} ${bar(done, total)} ${done}/${total}`),
+      });
+      status.done(
+        `fitted on ${info.data.images} images: held-out cosine ${info.heldOutCosine} ` +
+          `(sampled codes alone ${info.sampledCosine}); wrote ${dir}. Run doppel eval --write-card to calibrate it.`,
+      );
+    });
 }

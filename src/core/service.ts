@@ -29,7 +29,8 @@ import { exportGroups } from './duplicates/export.js';
 import { groupDuplicates, type GroupingPhoto } from './duplicates/grouping.js';
 import { keeperOptionsOf, readSettings, updateSettings, type ThresholdDefaults } from './duplicates/settings.js';
 import { systemTrasher, type Trasher } from './duplicates/trash.js';
-import { imageToModelInput, imageToModelInputViews, rgbToPng } from './imaging/analyze.js';
+import { imageToModelInput, rgbToPng } from './imaging/analyze.js';
+import { hasViewPredictor } from './model/view-predictor.js';
 import { indexFolders, type IndexOptions } from './indexer/indexer.js';
 import { IndexWorker } from './indexer/worker-client.js';
 import { FolderWatcher } from './library/watch.js';
@@ -497,7 +498,7 @@ export class DoppelService implements DoppelApi {
     const card = this.model.card;
     const views = card.cropViews;
     const near = card.thresholds?.near;
-    if (!views || views.threshold === undefined || near === undefined) return null;
+    if (!views || views.threshold === undefined || near === undefined || !hasViewPredictor(card)) return null;
     if (!this.settings().findCroppedCopies) return null;
     return { fraction: views.fraction, stretch: viewStretch(near, views.threshold) };
   }
@@ -510,19 +511,13 @@ export class DoppelService implements DoppelApi {
   /** Many query images at once: decoded one by one, encoded in batches. */
   async similarToImages(images: readonly Uint8Array[], k: number): Promise<SimilarResult[][]> {
     const crops = this.cropViews();
+    const inputs = await Promise.all(images.map((img) => imageToModelInput(img, this.model.inputSpec)));
     if (crops) {
       // A query image's corner views find the library photos that are crops of it.
-      const made = await Promise.all(
-        images.map((img) => imageToModelInputViews(img, this.model.inputSpec, crops.fraction)),
-      );
-      const codes = await this.model.encode(made.flatMap((m) => [m.input, ...m.views]));
-      const queries = made.map((m, i) => {
-        const at = i * (1 + m.views.length);
-        return { vector: codes[at]!, views: codes.slice(at + 1, at + 1 + m.views.length) };
-      });
+      const { vectors, views } = await this.model.encodeWithViews(inputs);
+      const queries = vectors.map((vector, i) => ({ vector, views: views[i]! }));
       return this.searchWithViews(queries, crops, k).map((found) => this.toResults(found));
     }
-    const inputs = await Promise.all(images.map((img) => imageToModelInput(img, this.model.inputSpec)));
     const codes = await this.model.encode(inputs);
     const queries = codes.map((vector) => ({ vector, views: [] }));
     return this.searchWithViews(queries, null, k).map((found) => this.toResults(found));
@@ -576,7 +571,7 @@ export class DoppelService implements DoppelApi {
       ...FALLBACK_THRESHOLDS,
       ...(card ?? {}),
       fromModelCard: card !== undefined,
-      cropViews: card !== undefined && views?.threshold !== undefined,
+      cropViews: card !== undefined && views?.threshold !== undefined && hasViewPredictor(this.model.card),
     };
   }
 

@@ -182,8 +182,9 @@ export interface Settings {
   watch: boolean;
   /**
    * Find cropped copies: every photo also gets four corner views, so a copy cut down to about three quarters of
-   * a photo's sides is found as its duplicate. Indexing does more work (views are made from the cached
-   * thumbnails of photos indexed before). Only with a model whose card calibrated them (`cropViewsAvailable`).
+   * a photo's sides is found as its duplicate. The model predicts the views from the codes it makes anyway
+   * (photos indexed before get theirs from their cached thumbnails); duplicate scans search with them too, which
+   * makes them several times as long. On by default where the model offers them (`cropViewsAvailable`).
    */
   findCroppedCopies: boolean;
   /** Whether the model offers corner views; when not, findCroppedCopies cannot be turned on. */

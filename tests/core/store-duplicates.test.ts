@@ -159,18 +159,21 @@ describe('duplicate settings', () => {
       defaults: { nearThreshold: 0.97, similarThreshold: 0.9 },
       sources: { nearThreshold: 'fallback', similarThreshold: 'fallback' },
     });
-    // Finding cropped copies needs a model whose card calibrated corner views.
+    // Finding cropped copies needs a model whose card fitted and calibrated corner views.
     expect(() => updateSettings(store, 'm1', defaults, { findCroppedCopies: true })).toThrow(
-      /no calibrated corner views/,
+      /no fitted and calibrated corner views/,
     );
     const withViews = { ...defaults, fromModelCard: true, cropViews: true };
     expect(updateSettings(store, 'm1', withViews, { findCroppedCopies: true })).toMatchObject({
       findCroppedCopies: true,
       cropViewsAvailable: true,
     });
-    // Per model: another model's library setting is its own.
-    expect(readSettings(store, 'm2', withViews).findCroppedCopies).toBe(false);
-    expect(updateSettings(store, 'm1', withViews, { findCroppedCopies: null }).findCroppedCopies).toBe(false);
+    // On by default where the model offers it; per model: another model's library setting is its own.
+    expect(updateSettings(store, 'm2', withViews, { findCroppedCopies: false }).findCroppedCopies).toBe(false);
+    expect(readSettings(store, 'm1', withViews).findCroppedCopies).toBe(true);
+    expect(readSettings(store, 'm3', withViews).findCroppedCopies).toBe(true);
+    expect(updateSettings(store, 'm2', withViews, { findCroppedCopies: null }).findCroppedCopies).toBe(true);
+    expect(readSettings(store, 'm2', defaults).findCroppedCopies).toBe(false);
     expect(readSettings(store, 'm1', { ...defaults, fromModelCard: true }).sources).toEqual({
       nearThreshold: 'model-card',
       similarThreshold: 'model-card',

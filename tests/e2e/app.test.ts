@@ -274,7 +274,7 @@ describe('the app in Chromium through doppel serve', () => {
     return ((await res.json()) as { value: unknown }).value;
   };
 
-  it('Settings -> Find cropped copies: a copy cut down to a corner joins its original in Duplicates', async () => {
+  it("Settings -> Find cropped copies (on by default): a copy cut down to a corner is in its original's group, until turned off", async () => {
     // The top-left three quarters of a library photo, added by a scan.
     const source = path.join(library, 'monarch.png');
     const { width, height } = await sharp(source).metadata();
@@ -282,9 +282,12 @@ describe('the app in Chromium through doppel serve', () => {
     await sharp(source).extract(extract).jpeg({ quality: 90 }).toFile(path.join(library, 'monarch-corner.jpg'));
     expect(await call('indexAll')).toMatchObject({ added: 1 });
     type Groups = { members: { path: string }[] }[];
-    const grouped = (groups: Groups) =>
-      groups.some((g) => g.members.some((m) => m.path.endsWith('monarch-corner.jpg')));
-    expect(grouped((await call('findDuplicates', [{}])) as Groups)).toBe(false);
+    const grouped = async () =>
+      ((await call('findDuplicates', [{}])) as Groups).some((g) =>
+        g.members.some((m) => m.path.endsWith('monarch-corner.jpg')),
+      );
+    const setting = async () => ((await call('getSettings')) as { findCroppedCopies: boolean }).findCroppedCopies;
+    expect(await grouped()).toBe(true);
 
     await page.getByRole('button', { name: 'Settings' }).click();
     // The card's calibrated thresholds are shown to 4 decimals.
@@ -293,14 +296,16 @@ describe('the app in Chromium through doppel serve', () => {
       near.nearThreshold.toFixed(4),
     );
     const box = page.getByRole('checkbox', { name: 'Find cropped copies' });
-    expect(await box.isChecked()).toBe(false);
+    expect(await box.isChecked()).toBe(true);
+    await box.setChecked(false);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(setting).toBe(false);
+    expect(await grouped()).toBe(false);
+    // On again: the app makes any missing corner views (from the thumbnails) in the background.
     await box.setChecked(true);
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByRole('status').filter({ hasText: 'Making the corner views' }).waitFor();
-    // The app makes the views of the photos already indexed (from their thumbnails) in the background.
-    await expect
-      .poll(async () => ((await call('getSettings')) as { findCroppedCopies: boolean }).findCroppedCopies)
-      .toBe(true);
+    await expect.poll(setting).toBe(true);
     // Saving left the thresholds alone: still the model card's, not pinned as the user's own.
     expect((await call('getSettings')) as { sources: unknown }).toMatchObject({
       sources: { nearThreshold: 'model-card', similarThreshold: 'model-card' },

@@ -104,7 +104,8 @@ export function readSettings(store: Store, model: string, defaults: ThresholdDef
     preferredFolders: isStringArray(folders) ? folders : [],
     exclude: isStringArray(exclude) ? exclude : [],
     watch: typeof watch === 'boolean' ? watch : true,
-    findCroppedCopies: crops === true && defaults.cropViews === true,
+    // On unless turned off, where the model offers corner views.
+    findCroppedCopies: crops !== false && defaults.cropViews === true,
     cropViewsAvailable: defaults.cropViews === true,
     defaults: { nearThreshold: defaults.near, similarThreshold: defaults.similar },
     sources: { nearThreshold: source(t?.near), similarThreshold: source(t?.similar) },
@@ -136,7 +137,7 @@ export function updateSettings(
   if (update.findCroppedCopies === true && defaults.cropViews !== true) {
     throw new DoppelError(
       'invalid-argument',
-      `The model ${model} has no calibrated corner views, so finding cropped copies cannot be turned on`,
+      `The model ${model} has no fitted and calibrated corner views, so finding cropped copies cannot be turned on`,
     );
   }
   const put = (key: string, value: unknown): void =>

@@ -10,6 +10,7 @@ import { imageToModelInput, imageToModelInputViews, type ModelInputSpec } from '
 import { scanFolder } from '../library/scan.js';
 import type { Autoencoder } from '../model/autoencoder.js';
 import { viewScore, viewStretch } from '../search/crop-views.js';
+import { hasViewPredictor } from '../model/view-predictor.js';
 import { normalise, VectorIndex } from '../search/vector-index.js';
 import { ATTACKS, decodeOriginal, type Attack } from './attacks.js';
 import { HammingIndex, imageHashes, type ImageHashes } from './hashes.js';
@@ -147,6 +148,12 @@ interface Features {
 const specKey = (spec: ModelInputSpec): string => `${spec.size}:${spec.trimBorders ? 'trim' : 'full'}`;
 const viewsKey = (spec: ModelInputSpec, fraction: number): string => `${specKey(spec)}:${fraction}`;
 const cropViewsOf = (model: Autoencoder): number | undefined => model.card.preprocess?.cropViews;
+/** Whether a model's views come from its card's view predictor (model/view-predictor.ts), fitted for its fraction. */
+const predictsViews = (model: Autoencoder): boolean =>
+  hasViewPredictor(model.card) && model.card.cropViews?.fraction === cropViewsOf(model);
+/** The fraction of views encoded from crops of the decoded photo, for a model that does not predict them. */
+const encodedViewsOf = (model: Autoencoder): number | undefined =>
+  predictsViews(model) ? undefined : cropViewsOf(model);
 
 async function features(
   bytes: Uint8Array,
@@ -402,7 +409,7 @@ export async function runRetrievalBenchmark(opts: EvalOptions): Promise<EvalRepo
   const viewSpecs = [
     ...new Map(
       opts.models.flatMap((m) => {
-        const fraction = cropViewsOf(m);
+        const fraction = encodedViewsOf(m);
         return fraction === undefined ? [] : [[viewsKey(m.inputSpec, fraction), { spec: m.inputSpec, fraction }]];
       }),
     ).values(),
@@ -488,9 +495,11 @@ export async function runRetrievalBenchmark(opts: EvalOptions): Promise<EvalRepo
     let ranker = vectorRanker(index, qs.vectors);
     let viewThreshold: (ThresholdReport & { near: number }) | undefined;
     if (fraction !== undefined) {
-      const key = viewsKey(model.inputSpec, fraction);
       const views = new VectorIndex(model.dim, library.length * 4);
-      encodeAll(libFeat.flatMap((f) => f.views.get(key)!)).vectors.forEach((v, row) => views.upsert(row, v));
+      const viewVectors = predictsViews(model)
+        ? model.encodeWithViews(inputsOf(libFeat)).views.flat()
+        : encodeAll(libFeat.flatMap((f) => f.views.get(viewsKey(model.inputSpec, fraction))!)).vectors;
+      viewVectors.forEach((v, row) => views.upsert(row, v));
       const plain = viewsRanker(index, views, qs.vectors);
       // The views must fit the near threshold that this run calibrates for the photos' own vectors (what
       // --write-card stores beside the view threshold).

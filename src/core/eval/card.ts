@@ -40,7 +40,7 @@ export function writeEvalToCard(
       throw new DoppelError('model', `The corner views of ${card.name} found no threshold that keeps the precision`);
     }
     card.cropViews = {
-      fraction: card.cropViews.fraction,
+      ...card.cropViews,
       threshold: t.value,
       eval: { recallAt1: crops.recallAt1, recallAt10: crops.recallAt10, viewThreshold: t },
     };

@@ -30,8 +30,6 @@ export interface Analysis {
   modelInput: Uint8Array;
   /** JPEG, quality 80, longest side at most thumbSize, oriented. */
   thumbnail: Buffer;
-  /** The model inputs of the four corner views (see imageToModelInputViews), when AnalyzeOptions.cropViews asks. */
-  viewInputs?: Uint8Array[];
 }
 
 export interface AnalyzeOptions {
@@ -43,8 +41,6 @@ export interface AnalyzeOptions {
   thumbSize?: number;
   /** Images with more pixels are refused (default: sharp's limit). */
   maxPixels?: number;
-  /** Also make the model inputs of the four corner views keeping this fraction of each side. */
-  cropViews?: number;
 }
 
 /** Packed RGB. */
@@ -299,10 +295,8 @@ export async function analyzeImage(input: Uint8Array, opts: AnalyzeOptions): Pro
   const thumbnail = sharp(d.rgb, rawInput(d.width, d.height)).jpeg(THUMBNAIL_JPEG).toBuffer();
   const spec = { size: opts.inputSize, trimBorders: opts.trimBorders ?? false };
   const modelInput = toModelInput(d, spec);
-  const viewInputs = opts.cropViews === undefined ? undefined : cornerInputs(d, spec, opts.cropViews);
   const orientation = d.meta.orientation ?? null;
   return {
-    ...(viewInputs ? { viewInputs } : {}),
     width: d.meta.autoOrient.width,
     height: d.meta.autoOrient.height,
     format: d.meta.format,
@@ -322,8 +316,8 @@ export async function imageToModelInput(input: Uint8Array, spec: number | ModelI
  * The model input of an image (as imageToModelInput makes it) and of its four corner views: the top-left,
  * top-right, bottom-left and bottom-right parts that keep `fraction` of each side of the oriented picture, each
  * made into a model input the same way (trimmed when the spec trims). An encoded view is what a copy cropped to
- * about that corner encodes to, so a library photo can be matched by its best view (`doppel eval`'s cropViews
- * retrieval step). One decode for all five.
+ * about that corner encodes to: what `doppel fit-views` fits a model's view predictor to, and what `doppel eval`
+ * matches library photos by for a model without one. One decode for all five.
  */
 export async function imageToModelInputViews(
   input: Uint8Array,
@@ -343,7 +337,6 @@ function checkFraction(fraction: number): void {
 
 /** The model inputs of the four corner views of a decoded picture (top-left, top-right, bottom-left, bottom-right). */
 function cornerInputs(d: Pixels, spec: ModelInputSpec, fraction: number): Uint8Array[] {
-  checkFraction(fraction);
   const width = Math.max(1, Math.round(d.width * fraction));
   const height = Math.max(1, Math.round(d.height * fraction));
   const corners = [
@@ -363,17 +356,6 @@ function cornerInputs(d: Pixels, spec: ModelInputSpec, fraction: number): Uint8A
  */
 export async function thumbnailToModelInput(thumbnail: Uint8Array, spec: number | ModelInputSpec): Promise<Uint8Array> {
   return toModelInput(await decodeThumbnail(thumbnail), spec);
-}
-
-/** thumbnailToModelInput with the four corner views (see imageToModelInputViews), from one decode. */
-export async function thumbnailToModelInputViews(
-  thumbnail: Uint8Array,
-  spec: ModelInputSpec,
-  fraction: number,
-): Promise<{ input: Uint8Array; views: Uint8Array[] }> {
-  checkFraction(fraction);
-  const d = await decodeThumbnail(thumbnail);
-  return { input: toModelInput(d, spec), views: cornerInputs(d, spec, fraction) };
 }
 
 async function decodeThumbnail(thumbnail: Uint8Array): Promise<Pixels> {

@@ -16,12 +16,8 @@ import {
   type IndexProgress,
   type IndexSummary,
 } from '../../shared/api.js';
-import {
-  analyzeImage,
-  thumbnailToModelInput,
-  thumbnailToModelInputViews,
-  type ModelInputSpec,
-} from '../imaging/analyze.js';
+import { analyzeImage, thumbnailToModelInput, type ModelInputSpec } from '../imaging/analyze.js';
+import type { EncodedWithViews } from '../model/card.js';
 import { fsReason, scanFolder } from '../library/scan.js';
 import type { PhotoRecord, Store, StoredPhoto } from '../store/repository.js';
 
@@ -41,7 +37,8 @@ export interface IndexOptions {
   onBatch?: () => void;
   /**
    * "Find cropped copies": also store each photo's four corner views, keeping this fraction of each side
-   * (search/crop-views.ts). Photos indexed without them get them from their cached thumbnail.
+   * (search/crop-views.ts; the model's predictor makes them, see model/view-predictor.ts). Photos indexed without
+   * them get them from their cached thumbnail.
    */
   cropViews?: number;
 }
@@ -55,6 +52,8 @@ export interface IndexModel {
   readonly inputSize: number;
   readonly inputSpec: ModelInputSpec;
   encode(inputs: readonly Uint8Array[]): Float32Array[] | Promise<Float32Array[]>;
+  /** Vectors with each input's corner views (runs with cropViews; the model's card has a view predictor). */
+  encodeWithViews(inputs: readonly Uint8Array[]): EncodedWithViews | Promise<EncodedWithViews>;
   /** Called once the first files are being decoded: a lazily loaded model starts loading alongside. */
   prepare?(): void;
 }
@@ -132,12 +131,12 @@ function limiter(limit: number): <T>(fn: () => Promise<T>) => Promise<T> {
 }
 
 type Processed =
-  /** Decoded: `input` is the model input to encode, `views` those of its corner views when they are wanted. */
-  | { kind: 'decoded'; record: PhotoRecord; input: Uint8Array; views?: Uint8Array[] }
+  /** Decoded: `input` is the model input to encode (with its corner views in runs that want them). */
+  | { kind: 'decoded'; record: PhotoRecord; input: Uint8Array }
   /** Same content as a photo the library already has a vector (and the views wanted) for: they are copied. */
   | { kind: 'reused'; record: PhotoRecord; vector: Float32Array; views?: Float32Array[] }
-  /** An unchanged photo that only lacks its corner views: their model inputs. */
-  | { kind: 'views'; photoId: number; views: Uint8Array[] }
+  /** An unchanged photo that only lacks its corner views: the model input they are made from. */
+  | { kind: 'views'; photoId: number; input: Uint8Array }
   | { kind: 'error'; record: PhotoRecord }
   | { kind: 'vanished' };
 
@@ -176,18 +175,10 @@ async function processTask(
       const cached = existingThumbnail(opts.thumbnailDir, existing.hash);
       const thumb = cached ? await fs.promises.readFile(cached).catch(() => null) : null;
       if (thumb) {
-        const made =
-          fraction === undefined
-            ? { input: await thumbnailToModelInput(thumb, model.inputSpec), views: undefined }
-            : await thumbnailToModelInputViews(thumb, model.inputSpec, fraction);
-        if (task.viewsOnly && made.views) return { kind: 'views', photoId: existing.id, views: made.views };
+        const input = await thumbnailToModelInput(thumb, model.inputSpec);
+        if (task.viewsOnly && fraction !== undefined) return { kind: 'views', photoId: existing.id, input };
         const { id: _id, folderId: _f, dev: _d, ino: _i, indexedAt: _t, ...kept } = existing;
-        return {
-          kind: 'decoded',
-          input: made.input,
-          ...(made.views ? { views: made.views } : {}),
-          record: { ...base, ...kept, status: 'indexed', error: null },
-        };
+        return { kind: 'decoded', input, record: { ...base, ...kept, status: 'indexed', error: null } };
       }
     }
     let bytes: Buffer;
@@ -217,11 +208,7 @@ async function processTask(
       return { kind: 'reused', record, vector: known.vector, ...(knownViews ? { views: knownViews } : {}) };
     }
     try {
-      const a = await analyzeImage(bytes, {
-        inputSize: model.inputSize,
-        trimBorders: model.inputSpec.trimBorders,
-        ...(fraction === undefined ? {} : { cropViews: fraction }),
-      });
+      const a = await analyzeImage(bytes, { inputSize: model.inputSize, trimBorders: model.inputSpec.trimBorders });
       // Written whether or not one is there already (a file with this content indexed before, its record since
       // removed): the same bytes replace it atomically, and the indexing thread makes no synchronous file-system
       // call per photo (measured at ~0.6 ms a stat with the decoders' reads and writes in flight).
@@ -229,7 +216,6 @@ async function processTask(
       return {
         kind: 'decoded',
         input: a.modelInput,
-        ...(a.viewInputs ? { views: a.viewInputs } : {}),
         record: {
           ...base,
           size: bytes.length,
@@ -368,22 +354,25 @@ export async function indexFolders(
     }
     if (opts.signal?.aborted) throw cancelled();
     const batch = todo.slice(i, end);
-    // One encoder call for the batch: each decoded photo's input, then the corner views of every photo that has them.
-    const decoded = results.flatMap((r, j) => (r.kind === 'decoded' ? [{ r, j }] : []));
-    const withViews = results.flatMap((r, j) =>
-      (r.kind === 'decoded' || r.kind === 'views') && r.views ? [{ r, j }] : [],
+    // One encoder call for the batch: every decoded photo's input, and the inputs of photos that lack only their
+    // corner views (whose vectors are not written again: they have theirs).
+    const toEncode = results.flatMap((r, j) =>
+      r.kind === 'decoded' || r.kind === 'views' ? [{ input: r.input, j, vector: r.kind === 'decoded' }] : [],
     );
-    const inputs = [...decoded.map(({ r }) => r.input), ...withViews.flatMap(({ r }) => r.views!)];
-    const vectors = inputs.length > 0 ? await model.encode(inputs) : [];
+    const inputs = toEncode.map((e) => e.input);
+    const encoded: EncodedWithViews =
+      inputs.length === 0
+        ? { vectors: [], views: [] }
+        : opts.cropViews === undefined
+          ? { vectors: await model.encode(inputs), views: [] }
+          : await model.encodeWithViews(inputs);
     const vectorOf = new Map<number, Float32Array>();
     const viewsOf = new Map<number, Float32Array[]>();
-    decoded.forEach(({ j }, n) => vectorOf.set(j, vectors[n]!));
-    let next = decoded.length;
-    for (const { r, j } of withViews) {
-      const n = (r as { views: Uint8Array[] }).views.length;
-      viewsOf.set(j, vectors.slice(next, next + n));
-      next += n;
-    }
+    toEncode.forEach(({ j, vector }, n) => {
+      if (vector) vectorOf.set(j, encoded.vectors[n]!);
+      const views = encoded.views[n];
+      if (views) viewsOf.set(j, views);
+    });
     results.forEach((r, j) => {
       if (r.kind !== 'reused') return;
       vectorOf.set(j, r.vector);

@@ -4,7 +4,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { DoppelError, type DoppelErrorData } from '../../shared/api.js';
 import { LazyModel, ModelInfo } from '../model/card.js';
-import { EncoderThread, encoderThreadAvailable } from './encoder-client.js';
 import { Store } from '../store/repository.js';
 import { indexFolders } from './indexer.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
@@ -23,13 +22,6 @@ const init = workerData as WorkerInit;
 // calls prepare()), so that decoding starts without waiting for them.
 let info: ModelInfo;
 let model: LazyModel;
-/**
- * For runs that make corner views ("find cropped copies": five model inputs a photo), the model on a thread of its
- * own (encoder.ts), so that this thread's work on the next files goes on while a batch is encoded. Measured side
- * by side (160 12-megapixel JPEGs, 3 runs each): with views 6.49 s against 7.24 s; without views no faster (4.47
- * against 4.45 s) for ~0.6 s more CPU, so plain runs keep the model on this thread.
- */
-let viewsModel: EncoderThread | LazyModel | null = null;
 let store: Store;
 try {
   info = ModelInfo.read(init.modelsDir, init.model);
@@ -48,12 +40,7 @@ port.on('message', (msg: ToWorker) => {
     case 'index': {
       const control: NonNullable<typeof run> = { abort: new AbortController(), go: null };
       run = control;
-      const useModel =
-        msg.opts.cropViews === undefined
-          ? model
-          : (viewsModel ??=
-              encoderThreadAvailable() && process.env.DOPPEL_ENCODER_THREAD !== '0' ? new EncoderThread(info) : model);
-      indexFolders(store, useModel, msg.folders, {
+      indexFolders(store, model, msg.folders, {
         ...msg.opts,
         signal: control.abort.signal,
         whenRunnable: () =>
@@ -87,9 +74,7 @@ port.on('message', (msg: ToWorker) => {
       break;
     case 'close':
       store.close();
-      void Promise.all([model.dispose(), viewsModel !== model ? viewsModel?.dispose() : undefined]).finally(() =>
-        port.close(),
-      );
+      void model.dispose().finally(() => port.close());
       break;
   }
 });

@@ -1,9 +1,10 @@
 // A trained autoencoder loaded from models/<name>/: batch encoding to vectors, and reconstruction.
 import { DoppelError } from '../../shared/api.js';
-import { CardDerived, ModelInfo, type ModelCard } from './card.js';
+import { CardDerived, ModelInfo, type EncodedWithViews, type ModelCard } from './card.js';
 import { loadLayersModel } from './files.js';
 import { initBackend, tf, type BackendName } from './runtime.js';
 import type { TF } from './tfjs.js';
+import { checkPredictable, cornerFeatures, readViewPredictor } from './view-predictor.js';
 
 export { listModels, readModelsIndex, type ModelCard, type ModelsIndex } from './card.js';
 
@@ -16,6 +17,8 @@ export class Autoencoder extends CardDerived {
     readonly backend: BackendName,
     private readonly full: TF.LayersModel,
     private readonly encoder: TF.LayersModel,
+    /** The corner-view predictor's map ((dim + 1) x dim, last row the bias), when the card has one. */
+    private readonly viewMap: TF.Tensor2D | null = null,
     /** Variants share their parent's weights and leave disposing them to it. */
     private readonly ownsWeights = true,
   ) {
@@ -24,7 +27,8 @@ export class Autoencoder extends CardDerived {
 
   /** The same network with other retrieval steps around it (for ablations in `doppel eval`). */
   withPreprocess(preprocess: NonNullable<ModelCard['preprocess']>, name: string): Autoencoder {
-    return new Autoencoder(name, { ...this.card, preprocess }, this.backend, this.full, this.encoder, false);
+    const card = { ...this.card, preprocess };
+    return new Autoencoder(name, card, this.backend, this.full, this.encoder, this.viewMap, false);
   }
 
   /** Loads `models/<name>` (the default model when name is omitted). */
@@ -32,11 +36,13 @@ export class Autoencoder extends CardDerived {
     return Autoencoder.loadWeights(ModelInfo.read(modelsDir, name));
   }
 
-  /** The weights of a model whose card is already read. */
-  static async loadWeights(info: ModelInfo): Promise<Autoencoder> {
+  /** The weights of a model whose card is already read (without its view predictor: fitting a new one). */
+  static async loadWeights(info: ModelInfo, opts: { viewPredictor?: boolean } = {}): Promise<Autoencoder> {
     const backend = await initBackend();
+    const map = opts.viewPredictor === false ? null : readViewPredictor(info.dir, info.card);
     const full = await loadLayersModel(info.dir);
-    return new Autoencoder(info.name, info.card, backend, full, encoderOf(full));
+    const viewMap = map ? tf.tensor2d(map, [info.card.dim + 1, info.card.dim]) : null;
+    return new Autoencoder(info.name, info.card, backend, full, encoderOf(full), viewMap);
   }
 
   /** Wraps a model in memory (used by training and tests). */
@@ -62,9 +68,7 @@ export class Autoencoder extends CardDerived {
 
   /** Encodes RGB model inputs (inputSize² x 3 bytes each) to flat code vectors, in batches. */
   encode(inputs: readonly Uint8Array[]): Float32Array[] {
-    const out: Float32Array[] = [];
-    for (let start = 0; start < inputs.length; start += BATCH) {
-      const chunk = inputs.slice(start, start + BATCH);
+    return this.inBatches(inputs, (chunk) => {
       const codes = tf.tidy(() => {
         const x = this.toBatch(chunk);
         const codeOf = (t: TF.Tensor4D): TF.Tensor => {
@@ -82,9 +86,70 @@ export class Autoencoder extends CardDerived {
         }
         return y.reshape([chunk.length, -1]).dataSync() as Float32Array;
       });
-      for (let i = 0; i < chunk.length; i++) out.push(codes.slice(i * this.dim, (i + 1) * this.dim));
+      return this.split(codes, chunk.length);
+    });
+  }
+
+  /** The codes of inputs and of their mirror images (HWC, before they are summed into the vector). */
+  codeMaps(inputs: readonly Uint8Array[]): { own: Float32Array; mirror: Float32Array }[] {
+    return this.inBatches(inputs, (chunk) => {
+      const [own, mirror] = tf.tidy(() => {
+        const x = this.toBatch(chunk);
+        const code = (t: TF.Tensor4D) => (this.encoder.predict(t) as TF.Tensor).reshape([chunk.length, -1]);
+        return [code(x).dataSync() as Float32Array, code(x.reverse(2) as TF.Tensor4D).dataSync() as Float32Array];
+      });
+      const owns = this.split(own, chunk.length);
+      const mirrors = this.split(mirror, chunk.length);
+      return owns.map((o, i) => ({ own: o, mirror: mirrors[i]! }));
+    });
+  }
+
+  /**
+   * Vectors (the same as encode's) and each input's four corner views, predicted from the codes of the input and
+   * its mirror image (model/view-predictor.ts): no encoder run beyond the vector's own. Needs a card with a fitted
+   * predictor.
+   */
+  encodeWithViews(inputs: readonly Uint8Array[]): EncodedWithViews {
+    const map = this.viewMap;
+    const fraction = this.card.cropViews?.fraction;
+    if (!map || fraction === undefined) {
+      throw new DoppelError('invalid-argument', `Model ${this.name} has no corner-view predictor`);
     }
+    checkPredictable(this.card);
+    const maps = this.codeMaps(inputs);
+    const dim = this.dim;
+    const vectors = maps.map(({ own, mirror }) => {
+      const v = new Float32Array(dim);
+      for (let i = 0; i < dim; i++) v[i] = own[i]! + mirror[i]!;
+      return v;
+    });
+    const views = this.inBatches(maps, (chunk) => {
+      const features = new Float32Array(chunk.length * 4 * (dim + 1));
+      chunk.forEach(({ own, mirror }, n) =>
+        cornerFeatures(own, mirror, this.card.codeShape, fraction).forEach((f, k) => {
+          const at = (n * 4 + k) * (dim + 1);
+          features.set(f, at);
+          features[at + dim] = 1;
+        }),
+      );
+      const out = tf.tidy(
+        () => tf.matMul(tf.tensor2d(features, [chunk.length * 4, dim + 1]), map).dataSync() as Float32Array,
+      );
+      const rows = this.split(out, chunk.length * 4);
+      return chunk.map((_, n) => rows.slice(n * 4, n * 4 + 4));
+    });
+    return { vectors, views };
+  }
+
+  private inBatches<T, R>(items: readonly T[], fn: (chunk: readonly T[]) => R[]): R[] {
+    const out: R[] = [];
+    for (let start = 0; start < items.length; start += BATCH) out.push(...fn(items.slice(start, start + BATCH)));
     return out;
+  }
+
+  private split(flat: Float32Array, count: number): Float32Array[] {
+    const size = flat.length / count;
+    return Array.from({ length: count }, (_, i) => flat.slice(i * size, (i + 1) * size));
   }
 
   /** The decoder's output for one input, as RGB bytes, with the code and the MSE on [0,1] pixels. */
@@ -118,7 +183,9 @@ export class Autoencoder extends CardDerived {
   }
 
   dispose(): void {
-    if (this.ownsWeights) this.full.dispose();
+    if (!this.ownsWeights) return;
+    this.full.dispose();
+    this.viewMap?.dispose();
   }
 }
 

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { DoppelError } from '../../shared/api.js';
 import type { ModelInputSpec } from '../imaging/analyze.js';
 import type { Autoencoder } from './autoencoder.js';
+import type { ViewPredictorInfo } from './view-predictor.js';
 
 export interface ModelCard {
   name: string;
@@ -40,9 +41,10 @@ export interface ModelCard {
   /**
    * Corner views that the library's "find cropped copies" setting uses (search/crop-views.ts): the fraction of
    * each side a view keeps, and the view similarity `doppel eval --write-card` calibrated to count as the near
-   * threshold (the setting cannot be turned on until it has).
+   * threshold (the setting cannot be turned on until it has), and the fitted map that predicts a photo's views from
+   * its code maps (model/view-predictor.ts; the setting needs it too).
    */
-  cropViews?: { fraction: number; threshold?: number; eval?: Record<string, unknown> };
+  cropViews?: { fraction: number; threshold?: number; eval?: Record<string, unknown>; predictor?: ViewPredictorInfo };
   /**
    * The model whose vectors this one makes, bit for bit (its encoder is that model's, frozen; only what draws the
    * reconstruction differs). A library keeps its vectors, corner views, settings and search index when it moves
@@ -118,6 +120,12 @@ export class ModelInfo extends CardDerived {
   }
 }
 
+/** Vectors and, for each input, its four predicted corner views (Autoencoder.encodeWithViews). */
+export interface EncodedWithViews {
+  vectors: Float32Array[];
+  views: Float32Array[][];
+}
+
 /** A model known by its name, card and folder, whose weights are somewhere else (loaded later, another thread). */
 export abstract class ModelOfInfo extends CardDerived {
   constructor(readonly info: ModelInfo) {
@@ -155,6 +163,10 @@ export class LazyModel extends ModelOfInfo {
 
   async encode(inputs: readonly Uint8Array[]): Promise<Float32Array[]> {
     return (await this.load()).encode(inputs);
+  }
+
+  async encodeWithViews(inputs: readonly Uint8Array[]): Promise<EncodedWithViews> {
+    return (await this.load()).encodeWithViews(inputs);
   }
 
   async dispose(): Promise<void> {

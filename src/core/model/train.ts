@@ -456,12 +456,24 @@ export function renderCard(card: ModelCard): string {
 - **Training**: ${card.training.epochs} epoch(s), ${card.training.samplesSeen} samples seen, batch ${card.training.batchSize}, Adam lr ${card.training.learningRates?.map((r) => `${r.rate} from epoch ${r.fromEpoch}`).join(', ') ?? card.training.learningRate}, augmentation: ${card.training.augmentation}; backend ${card.training.backend}; ${card.training.trainSeconds} s of training
 - **Losses** (MSE on [0,1] pixels): train ${f(card.losses.trainMse)}, validation ${f(card.losses.validationMse)}
 - **Date**: ${card.createdAt}
-- **Command**: \`${card.command}\`
+- **Command**: \`${card.command}\`${predictorLine(card)}
 
 | epoch | samples seen | train MSE | validation MSE |
 |---|---|---|---|
 ${rows}
 ${evalLines}`;
+}
+
+function predictorLine(card: ModelCard): string {
+  const p = card.cropViews?.predictor;
+  if (!p) return '';
+  return (
+    `\n- **Corner views** (keeping ${card.cropViews!.fraction} of each side): predicted from the codes of the image and ` +
+    `its mirror image by a linear map (\`${p.file}\`, ridge ${p.lambda}) fitted on ${p.data.images} images of ` +
+    `${p.data.folders.join(', ')} (the first ${p.data.skipped} left out); on ${p.data.heldOut} held-out images its ` +
+    `views have cosine ${p.heldOutCosine.toFixed(3)} to views encoded from crops (${p.sampledCosine.toFixed(3)} ` +
+    `for the sampled codes alone); \`${p.command ?? 'doppel fit-views'}\``
+  );
 }
 
 interface CardEval {
