@@ -7,6 +7,7 @@ import path from 'node:path';
 import { DoppelError } from '../../shared/api.js';
 import { imageToModelInputViews } from '../imaging/analyze.js';
 import { scanFolder } from '../library/scan.js';
+import { cosine, normalise } from '../search/vector-index.js';
 import { Autoencoder } from './autoencoder.js';
 import { ModelInfo, type ModelCard } from './card.js';
 import { shuffled } from './dataset.js';
@@ -38,18 +39,6 @@ export interface FitViewsOptions {
   command?: string;
   onProgress?: (phase: 'decode' | 'encode' | 'fit', done: number, total: number) => void;
   signal?: AbortSignal;
-}
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i]! * b[i]!;
-    aa += a[i]! * a[i]!;
-    bb += b[i]! * b[i]!;
-  }
-  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
 }
 
 export async function fitViews(opts: FitViewsOptions): Promise<{ dir: string; info: ViewPredictorInfo }> {
@@ -97,10 +86,7 @@ export async function fitViews(opts: FitViewsOptions): Promise<{ dir: string; in
     features = model
       .codeMaps(inputs)
       .flatMap(({ own, mirror }) => cornerFeatures(own, mirror, card.codeShape, fraction));
-    targets = model.encode(viewInputs).map((v) => {
-      const n = Math.hypot(...v) || 1;
-      return v.map((x) => x / n);
-    });
+    targets = model.encode(viewInputs).map((v) => normalise(v));
     opts.onProgress?.('encode', inputs.length, inputs.length);
   } finally {
     model.dispose();

@@ -16,6 +16,19 @@ export function normalise(vector: ArrayLike<number>): Float32Array {
   return out;
 }
 
+/** Cosine similarity of two vectors (0 when either is all zeros). */
+export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i]! * b[i]!;
+    aa += a[i]! * a[i]!;
+    bb += b[i]! * b[i]!;
+  }
+  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
+}
+
 /** A bounded min-heap keeping the k best (highest score) candidates seen. */
 class TopK {
   private readonly ids: Int32Array;
