@@ -30,7 +30,7 @@ import { groupDuplicates, type GroupingPhoto } from './duplicates/grouping.js';
 import { keeperOptionsOf, readSettings, updateSettings, type ThresholdDefaults } from './duplicates/settings.js';
 import { systemTrasher, type Trasher } from './duplicates/trash.js';
 import { imageToModelInput, rgbToPng } from './imaging/analyze.js';
-import { hasViewPredictor } from './model/view-predictor.js';
+import { viewsReady } from './model/view-predictor.js';
 import { indexFolders, type IndexOptions } from './indexer/indexer.js';
 import { IndexWorker } from './indexer/worker-client.js';
 import { FolderWatcher } from './library/watch.js';
@@ -498,7 +498,7 @@ export class DoppelService implements DoppelApi {
     const card = this.model.card;
     const views = card.cropViews;
     const near = card.thresholds?.near;
-    if (!views || views.threshold === undefined || near === undefined || !hasViewPredictor(card)) return null;
+    if (!views || views.threshold === undefined || near === undefined || !viewsReady(card)) return null;
     if (!this.settings().findCroppedCopies) return null;
     return { fraction: views.fraction, stretch: viewStretch(near, views.threshold) };
   }
@@ -566,12 +566,11 @@ export class DoppelService implements DoppelApi {
   /** The thresholds used while the settings set none: the model card's, else Doppel's fallback. */
   thresholdDefaults(): ThresholdDefaults {
     const card = this.model.card.thresholds;
-    const views = this.model.card.cropViews;
     return {
       ...FALLBACK_THRESHOLDS,
       ...(card ?? {}),
       fromModelCard: card !== undefined,
-      cropViews: card !== undefined && views?.threshold !== undefined && hasViewPredictor(this.model.card),
+      cropViews: card !== undefined && viewsReady(this.model.card),
     };
   }
 

@@ -39,6 +39,11 @@ export function hasViewPredictor(card: ModelCard): boolean {
   return card.cropViews?.predictor !== undefined;
 }
 
+/** Whether a library can find cropped copies with this model: views it can make, and a calibrated threshold. */
+export function viewsReady(card: ModelCard): boolean {
+  return hasViewPredictor(card) && card.cropViews?.threshold !== undefined;
+}
+
 /** Checks that a model can have its views predicted: the predictor needs the codes of its mirror image. */
 export function checkPredictable(card: ModelCard): void {
   if (!card.preprocess?.mirrorInvariant || (card.preprocess.greyWeight ?? 0) > 0 || card.codeShape.length !== 3) {
