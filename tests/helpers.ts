@@ -54,18 +54,8 @@ export function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number 
   return sab / Math.sqrt(saa * sbb);
 }
 
-/** Cosine similarity of two equally long vectors. */
-export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i]! * b[i]!;
-    aa += a[i]! * a[i]!;
-    bb += b[i]! * b[i]!;
-  }
-  return ab / Math.sqrt(aa * bb);
-}
+/** Cosine similarity of two equally long vectors: the engine's own (search/vector-index.ts). */
+export { cosine } from '../src/core/search/vector-index.js';
 
 export function std(a: ArrayLike<number>): number {
   let m = 0;
