@@ -85,6 +85,12 @@ export function formatEvalTable(r: EvalReport): string {
       r.methods.map((m) => (m.viewThreshold ? thresholdCell('model', m.viewThreshold) : '-')),
     );
   }
+  if (r.methods.some((m) => m.encodedViewThreshold)) {
+    row(
+      'then encoded views',
+      r.methods.map((m) => (m.encodedViewThreshold ? thresholdCell('model', m.encodedViewThreshold) : '-')),
+    );
+  }
   row(
     'encode rate',
     r.methods.map((m) => (m.encodeRate === undefined ? '-' : `${m.encodeRate.toFixed(0)} img/s`)),

@@ -29,9 +29,9 @@ import { exportGroups } from './duplicates/export.js';
 import { groupDuplicates, type GroupingPhoto } from './duplicates/grouping.js';
 import { keeperOptionsOf, readSettings, updateSettings, type ThresholdDefaults } from './duplicates/settings.js';
 import { systemTrasher, type Trasher } from './duplicates/trash.js';
-import { imageToModelInput, rgbToPng } from './imaging/analyze.js';
+import { imageToModelInput, imageToModelInputViews, rgbToPng } from './imaging/analyze.js';
 import { viewsReady } from './model/view-predictor.js';
-import { indexFolders, type IndexOptions } from './indexer/indexer.js';
+import { existingThumbnail, indexFolders, type IndexOptions } from './indexer/indexer.js';
 import { IndexWorker } from './indexer/worker-client.js';
 import { FolderWatcher } from './library/watch.js';
 import type { MediaLibrary } from './media.js';
@@ -40,6 +40,7 @@ import { thumbnailDirFor } from './paths.js';
 import { nearestByViews, viewNeighbours, viewScore, viewStretch } from './search/crop-views.js';
 import { LibrarySearch } from './search/library-search.js';
 import type { CompactIndex } from './search/search-index.js';
+import { cosine } from './search/vector-index.js';
 import { Store } from './store/repository.js';
 
 export interface ServiceOptions {
@@ -494,13 +495,18 @@ export class DoppelService implements DoppelApi {
   }
 
   /** The corner views in force: the card's calibration when the library finds cropped copies, else null. */
-  private cropViews(): { fraction: number; stretch: number } | null {
+  private cropViews(): { fraction: number; stretch: number; encodedStretch?: number } | null {
     const card = this.model.card;
     const views = card.cropViews;
     const near = card.thresholds?.near;
     if (!views || views.threshold === undefined || near === undefined || !viewsReady(card)) return null;
     if (!this.settings().findCroppedCopies) return null;
-    return { fraction: views.fraction, stretch: viewStretch(near, views.threshold) };
+    const encoded = views.encodedThreshold;
+    return {
+      fraction: views.fraction,
+      stretch: viewStretch(near, views.threshold),
+      ...(encoded === undefined ? {} : { encodedStretch: viewStretch(near, encoded) }),
+    };
   }
 
   async similarToImage(image: Uint8Array, k: number): Promise<SimilarResult[]> {
@@ -607,10 +613,18 @@ export class DoppelService implements DoppelApi {
     const index = await this.scanIndex();
     const crops = this.cropViews();
     const floor = kinds.includes('similar') ? Math.min(near, similar) : near;
-    const extraNeighbours =
-      crops && (kinds.includes('near') || kinds.includes('similar'))
-        ? viewNeighbours((fn) => this.store.forEachViews(this.modelId, crops.fraction, fn), index, crops.stretch, floor)
-        : undefined;
+    let extraNeighbours: Map<number, { id: number; score: number }[]> | undefined;
+    if (crops && (kinds.includes('near') || kinds.includes('similar'))) {
+      // With a second stage, views also bring the pairs between the look-alike and near thresholds, to be re-scored.
+      const searchFloor = crops.encodedStretch === undefined ? floor : Math.min(floor, similar);
+      const forEach = (fn: (photoId: number, views: Float32Array[]) => void) =>
+        this.store.forEachViews(this.modelId, crops.fraction, fn);
+      extraNeighbours = viewNeighbours(forEach, index, crops.stretch, searchFloor);
+      if (crops.encodedStretch !== undefined) {
+        const stage = { near, floor, stretch: crops.encodedStretch, fraction: crops.fraction };
+        extraNeighbours = await this.rescoreWithEncodedViews(extraNeighbours, index, stage);
+      }
+    }
     return groupDuplicates(
       {
         photos,
@@ -625,6 +639,50 @@ export class DoppelService implements DoppelApi {
         keeper: keeperOptionsOf(settings),
       },
     );
+  }
+
+  /**
+   * The duplicate scan's second stage for predicted views: a pair that views found below the near threshold is
+   * scored again with views encoded from crops of both photos' cached thumbnails (the card's encodedThreshold),
+   * closer to what a cropped copy encodes to than a prediction. Pairs that end below `floor` are dropped.
+   */
+  private async rescoreWithEncodedViews(
+    found: Map<number, { id: number; score: number }[]>,
+    index: CompactIndex,
+    stage: { near: number; floor: number; stretch: number; fraction: number },
+  ): Promise<Map<number, { id: number; score: number }[]>> {
+    const ids = new Set<number>();
+    for (const [a, list] of found) for (const n of list) if (n.score < stage.near) ids.add(a).add(n.id);
+    const thumbnailDir = thumbnailDirFor(this.dbPath);
+    const made: { id: number; views: Uint8Array[] }[] = [];
+    for (const id of ids) {
+      const hash = this.store.getPhoto(id)?.hash;
+      const file = hash ? existingThumbnail(thumbnailDir, hash) : null;
+      const bytes = file ? await fs.promises.readFile(file).catch(() => null) : null;
+      if (!bytes) continue; // no thumbnail to crop: the predicted score stands
+      const views = await imageToModelInputViews(bytes, this.model.inputSpec, stage.fraction).catch(() => null);
+      if (views) made.push({ id, views: views.views });
+    }
+    const codes = await this.model.encode(made.flatMap((m) => m.views));
+    const encoded = new Map(made.map((m, i) => [m.id, codes.slice(i * 4, i * 4 + 4)]));
+    /** The best encoded view of `a` against the vector of `b`, on the common scale. */
+    const oneWay = (a: number, b: number): number => {
+      const vector = index.get(b);
+      const views = encoded.get(a);
+      if (!vector || !views) return -Infinity;
+      return viewScore(Math.max(...views.map((v) => cosine(v, vector))), stage.stretch);
+    };
+    const out = new Map<number, { id: number; score: number }[]>();
+    for (const [a, list] of found) {
+      const kept = list
+        .map((n) =>
+          n.score >= stage.near ? n : { id: n.id, score: Math.max(n.score, oneWay(a, n.id), oneWay(n.id, a)) },
+        )
+        .filter((n) => n.score >= stage.floor)
+        .sort((x, y) => y.score - x.score || x.id - y.id);
+      if (kept.length > 0) out.set(a, kept);
+    }
+    return out;
   }
 
   /**

@@ -337,6 +337,10 @@ describe('runRetrievalBenchmark', () => {
     expect(withViews.recallAt1.perAttack.jpeg20).toBe(1);
     // A photo scores its best view: never below its own vector's score.
     expect(withViews.recallAt10.mean).toBeGreaterThanOrEqual(plain.recallAt10.mean);
+    // Predicted views also get the duplicate scan's second stage calibrated: views encoded from crops.
+    expect(plain.encodedViewThreshold).toBeUndefined();
+    expect(withViews.encodedViewThreshold).toMatchObject({ near: withViews.viewThreshold!.near });
+    expect(withViews.encodedViewThreshold!.candidate).toBeLessThanOrEqual(withViews.viewThreshold!.near);
   }, 120_000);
 
   it('gives the same numbers when run again', async () => {

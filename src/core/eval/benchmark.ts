@@ -77,6 +77,12 @@ export interface MethodReport {
    * pairs. The recall and thresholds above use view similarities put on the common scale with it (crop-views.ts).
    */
   viewThreshold?: ThresholdReport & { near: number };
+  /**
+   * For a model that predicts its views: the threshold for views encoded from crops, which re-score the pairs
+   * whose predicted view reaches the look-alike threshold (`candidate`) but not the near one (the duplicate scan's
+   * second stage), with the precision and recall of the whole rule (see calibrateEncodedViewThreshold).
+   */
+  encodedViewThreshold?: ThresholdReport & { near: number; candidate: number };
 }
 
 export interface EvalReport {
@@ -151,9 +157,6 @@ const cropViewsOf = (model: Autoencoder): number | undefined => model.card.prepr
 /** Whether a model's views come from its card's view predictor (model/view-predictor.ts), fitted for its fraction. */
 const predictsViews = (model: Autoencoder): boolean =>
   hasViewPredictor(model.card) && model.card.cropViews?.fraction === cropViewsOf(model);
-/** The fraction of views encoded from crops of the decoded photo, for a model that does not predict them. */
-const encodedViewsOf = (model: Autoencoder): number | undefined =>
-  predictsViews(model) ? undefined : cropViewsOf(model);
 
 async function features(
   bytes: Uint8Array,
@@ -292,27 +295,69 @@ function pairScores(
  * The view threshold for a views ranker (see calibrateViewThreshold), on the pairs a plain ranking gives: each
  * copy with its original and with its best-ranked other photo, and each original with its nearest other.
  */
-function calibrateViews(
+function calibrateViews(pairs: ViewPairs, r: ViewsRanker, near: number, minPrecision: number) {
+  const parts = (p: ViewPair) => partsOf(r, p);
+  return {
+    ...calibrateViewThreshold(pairs.positives.map(parts), pairs.negatives.map(parts), near, minPrecision),
+    near,
+  };
+}
+
+/** A pair for the view calibrations: a query and a library photo, or two library photos. */
+type ViewPair = { q: number; id: number } | { a: number; b: number };
+interface ViewPairs {
+  positives: ViewPair[];
+  negatives: ViewPair[];
+}
+
+const partsOf = (r: ViewsRanker, p: ViewPair): { full: number; view: number } =>
+  'q' in p ? r.parts(p.q, p.id) : r.libraryParts(p.a, p.b);
+
+/**
+ * The pairs a plain ranking gives: each copy with its original and with its best-ranked other photo, and each
+ * original with its nearest other.
+ */
+function viewPairs(
   r: ViewsRanker,
   nQueries: number,
   queryOriginal: readonly number[],
   originals: readonly LibraryItem[],
-  near: number,
-  minPrecision: number,
-): ThresholdReport & { near: number } {
-  const positives: { full: number; view: number }[] = [];
-  const negatives: { full: number; view: number }[] = [];
+): ViewPairs {
+  const positives: ViewPair[] = [];
+  const negatives: ViewPair[] = [];
   for (let q = 0; q < nQueries; q++) {
     const target = queryOriginal[q]!;
-    positives.push(r.parts(q, target));
+    positives.push({ q, id: target });
     const other = r.search(q, 2).find((h) => h.id !== target);
-    if (other) negatives.push(r.parts(q, other.id));
+    if (other) negatives.push({ q, id: other.id });
   }
   for (const o of originals) {
     const n = r.nearestOther(o.id);
-    if (n) negatives.push(r.libraryParts(o.id, n.id));
+    if (n) negatives.push({ a: o.id, b: n.id });
   }
-  return { ...calibrateViewThreshold(positives, negatives, near, minPrecision), near };
+  return { positives, negatives };
+}
+
+/**
+ * The encoded-view threshold of the duplicate scan's second stage, on the same pairs: the lowest t for which
+ * "whole photo >= near, or predicted view >= viewThreshold, or (predicted view on the common scale >= candidate and
+ * encoded view >= t)" keeps precision >= minPrecision (the whole rule's precision and recall are reported).
+ */
+function calibrateEncodedViews(
+  pairs: ViewPairs,
+  predicted: ViewsRanker,
+  encoded: ViewsRanker,
+  t: { near: number; view: number; candidate: number },
+  minPrecision: number,
+): ThresholdReport & { near: number; candidate: number } {
+  const parts = (p: ViewPair) => ({ ...partsOf(predicted, p), encoded: partsOf(encoded, p).view });
+  const rawCandidate = 1 - (1 - t.candidate) / viewStretch(t.near, t.view);
+  const best = calibrateEncodedViewThreshold(pairs.positives.map(parts), pairs.negatives.map(parts), {
+    ...t,
+    rawCandidate,
+    minPrecision,
+  });
+  return { ...best, near: t.near, candidate: t.candidate };
 }
 
 function hashRanker(index: HammingIndex, library: Map<number, bigint>, queries: bigint[]): Ranker {
@@ -381,6 +426,21 @@ export function calibrateViewThreshold(
   return best.value === Infinity ? { ...best, value: 1 } : best;
 }
 
+/**
+ * The lowest encoded-view threshold t for which "whole >= near, or predicted view >= view, or (predicted view >=
+ * rawCandidate and encoded view >= t)" keeps precision >= minPrecision on the pairs; value null when none does.
+ */
+export function calibrateEncodedViewThreshold(
+  positives: readonly { full: number; view: number; encoded: number }[],
+  negatives: readonly { full: number; view: number; encoded: number }[],
+  t: { near: number; view: number; rawCandidate: number; minPrecision: number },
+): { value: number | null; precision: number | null; recall: number } {
+  const score = (p: { full: number; view: number; encoded: number }): number =>
+    p.full >= t.near || p.view >= t.view ? Infinity : p.view >= t.rawCandidate ? p.encoded : -Infinity;
+  const best = calibrateThreshold(positives.map(score), negatives.map(score), t.minPrecision);
+  return best.value === Infinity ? { ...best, value: 1 } : best;
+}
+
 export async function runRetrievalBenchmark(opts: EvalOptions): Promise<EvalReport> {
   const started = Date.now();
   const k = opts.k ?? 10;
@@ -409,7 +469,7 @@ export async function runRetrievalBenchmark(opts: EvalOptions): Promise<EvalRepo
   const viewSpecs = [
     ...new Map(
       opts.models.flatMap((m) => {
-        const fraction = encodedViewsOf(m);
+        const fraction = cropViewsOf(m);
         return fraction === undefined ? [] : [[viewsKey(m.inputSpec, fraction), { spec: m.inputSpec, fraction }]];
       }),
     ).values(),
@@ -468,6 +528,7 @@ export async function runRetrievalBenchmark(opts: EvalOptions): Promise<EvalRepo
     model?: Autoencoder;
     rate?: number;
     viewThreshold?: ThresholdReport & { near: number };
+    encodedViewThreshold?: ThresholdReport & { near: number; candidate: number };
   }[] = [];
   for (const model of opts.models) {
     const encodeAll = (inputs: Uint8Array[]): { vectors: Float32Array[]; ms: number } => {
@@ -494,23 +555,35 @@ export async function runRetrievalBenchmark(opts: EvalOptions): Promise<EvalRepo
     const fraction = cropViewsOf(model);
     let ranker = vectorRanker(index, qs.vectors);
     let viewThreshold: (ThresholdReport & { near: number }) | undefined;
+    let encodedViewThreshold: (ThresholdReport & { near: number; candidate: number }) | undefined;
     if (fraction !== undefined) {
-      const views = new VectorIndex(model.dim, library.length * 4);
-      const viewVectors = predictsViews(model)
-        ? model.encodeWithViews(inputsOf(libFeat)).views.flat()
-        : encodeAll(libFeat.flatMap((f) => f.views.get(viewsKey(model.inputSpec, fraction))!)).vectors;
-      viewVectors.forEach((v, row) => views.upsert(row, v));
-      const plain = viewsRanker(index, views, qs.vectors);
+      const viewIndex = (vectors: Float32Array[]): VectorIndex => {
+        const views = new VectorIndex(model.dim, library.length * 4);
+        vectors.forEach((v, row) => views.upsert(row, v));
+        return views;
+      };
+      const encoded = viewIndex(
+        encodeAll(libFeat.flatMap((f) => f.views.get(viewsKey(model.inputSpec, fraction))!)).vectors,
+      );
+      const predicted = predictsViews(model) ? viewIndex(model.encodeWithViews(inputsOf(libFeat)).views.flat()) : null;
+      const plain = viewsRanker(index, predicted ?? encoded, qs.vectors);
       // The views must fit the near threshold that this run calibrates for the photos' own vectors (what
       // --write-card stores beside the view threshold).
       const own = vectorRanker(index, qs.vectors);
       const ownPairs = pairScores(own, nQueries, queryOriginal, originals);
       const near = calibrateThreshold(ownPairs.positives, ownPairs.negatives, minPrecision).value ?? 1;
       log(`calibrating the corner views of ${model.name}`);
-      viewThreshold = calibrateViews(plain, nQueries, queryOriginal, originals, near, minPrecision);
+      const pairs = viewPairs(plain, nQueries, queryOriginal, originals);
+      viewThreshold = calibrateViews(pairs, plain, near, minPrecision);
       ranker = plain.withStretch(viewStretch(near, viewThreshold.value ?? 1));
+      if (predicted && viewThreshold.value !== null) {
+        const similar = calibrateThreshold(ownPairs.positives, ownPairs.negatives, SIMILAR_PRECISION).value ?? near;
+        const byCrops = viewsRanker(index, encoded, qs.vectors);
+        const t = { near, view: viewThreshold.value, candidate: Math.min(similar, near) };
+        encodedViewThreshold = calibrateEncodedViews(pairs, plain, byCrops, t, minPrecision);
+      }
     }
-    rankers.push({ method: model.name, kind: 'model', ranker, model, rate, viewThreshold });
+    rankers.push({ method: model.name, kind: 'model', ranker, model, rate, viewThreshold, encodedViewThreshold });
   }
   if (opts.hashes) {
     for (const which of ['dHash', 'pHash'] as const) {
@@ -592,6 +665,7 @@ export async function runRetrievalBenchmark(opts: EvalOptions): Promise<EvalRepo
       }
       report.encodeRate = r.rate;
       if (r.viewThreshold) report.viewThreshold = r.viewThreshold;
+      if (r.encodedViewThreshold) report.encodedViewThreshold = r.encodedViewThreshold;
     }
     methods.push(report);
   }

@@ -39,10 +39,19 @@ export function writeEvalToCard(
     if (t.value === null || t.near !== near) {
       throw new DoppelError('model', `The corner views of ${card.name} found no threshold that keeps the precision`);
     }
+    // The second stage's threshold belongs to these predicted views: a new calibration replaces or drops it.
+    const { encodedThreshold: _old, ...views } = card.cropViews;
+    const encoded = crops.encodedViewThreshold?.value ?? null;
     card.cropViews = {
-      ...card.cropViews,
+      ...views,
       threshold: t.value,
-      eval: { recallAt1: crops.recallAt1, recallAt10: crops.recallAt10, viewThreshold: t },
+      ...(encoded !== null ? { encodedThreshold: encoded } : {}),
+      eval: {
+        recallAt1: crops.recallAt1,
+        recallAt10: crops.recallAt10,
+        viewThreshold: t,
+        ...(crops.encodedViewThreshold ? { encodedViewThreshold: crops.encodedViewThreshold } : {}),
+      },
     };
   }
   writeFileAtomic(file, `${JSON.stringify(card, null, 2)}\n`);

@@ -44,7 +44,17 @@ export interface ModelCard {
    * threshold (the setting cannot be turned on until it has), and the fitted map that predicts a photo's views from
    * its code maps (model/view-predictor.ts; the setting needs it too).
    */
-  cropViews?: { fraction: number; threshold?: number; eval?: Record<string, unknown>; predictor?: ViewPredictorInfo };
+  cropViews?: {
+    fraction: number;
+    threshold?: number;
+    /**
+     * For predicted views: the threshold of views encoded from crops (of the cached thumbnails) that re-score, in a
+     * duplicate scan, the pairs whose predicted view reaches the look-alike tier but not the near one.
+     */
+    encodedThreshold?: number;
+    eval?: Record<string, unknown>;
+    predictor?: ViewPredictorInfo;
+  };
   /**
    * The model whose vectors this one makes, bit for bit (its encoder is that model's, frozen; only what draws the
    * reconstruction differs). A library keeps its vectors, corner views, settings and search index when it moves
