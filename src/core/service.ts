@@ -59,8 +59,18 @@ type Listener<K extends keyof DoppelEvents> = (payload: DoppelEvents[K]) => void
 /** Thresholds used when neither the query nor the model card gives any. */
 const FALLBACK_THRESHOLDS = { near: 0.97, similar: 0.9 };
 
+/** Photos whose views encoded from crops the duplicate scan keeps between scans (8 KB each). */
+const ENCODED_VIEWS_KEPT = 5000;
+/** Photos encoded at once by the duplicate scan's second stage (four views each). */
+const ENCODE_BATCH = 16;
+
 export class DoppelService implements DoppelApi {
   private search: LibrarySearch | null = null;
+  /**
+   * Views encoded from crops of cached thumbnails for the duplicate scan's second stage, by photo id with the
+   * content hash they were made from; the most recent ENCODED_VIEWS_KEPT (8 KB each).
+   */
+  private readonly encodedViews = new Map<number, { hash: string; views: Float32Array[] }>();
   private readonly modelId: number;
   private readonly listeners = new Map<keyof DoppelEvents, Set<(payload: never) => void>>();
   private indexing: Promise<IndexSummary> | null = null;
@@ -654,17 +664,45 @@ export class DoppelService implements DoppelApi {
     const ids = new Set<number>();
     for (const [a, list] of found) for (const n of list) if (n.score < stage.near) ids.add(a).add(n.id);
     const thumbnailDir = thumbnailDirFor(this.dbPath);
-    const made: { id: number; views: Uint8Array[] }[] = [];
+    const encoded = new Map<number, Float32Array[]>();
+    const todo: { id: number; hash: string }[] = [];
     for (const id of ids) {
       const hash = this.store.getPhoto(id)?.hash;
-      const file = hash ? existingThumbnail(thumbnailDir, hash) : null;
-      const bytes = file ? await fs.promises.readFile(file).catch(() => null) : null;
-      if (!bytes) continue; // no thumbnail to crop: the predicted score stands
-      const views = await imageToModelInputViews(bytes, this.model.inputSpec, stage.fraction).catch(() => null);
-      if (views) made.push({ id, views: views.views });
+      if (!hash) continue;
+      const kept = this.encodedViews.get(id);
+      if (kept?.hash === hash) encoded.set(id, kept.views);
+      else todo.push({ id, hash });
     }
-    const codes = await this.model.encode(made.flatMap((m) => m.views));
-    const encoded = new Map(made.map((m, i) => [m.id, codes.slice(i * 4, i * 4 + 4)]));
+    /** The model inputs of a photo's corner views from its thumbnail; null without one (its predicted score stands). */
+    const inputsOf = async ({ id, hash }: { id: number; hash: string }) => {
+      const file = existingThumbnail(thumbnailDir, hash);
+      const bytes = file ? await fs.promises.readFile(file).catch(() => null) : null;
+      const made =
+        bytes && (await imageToModelInputViews(bytes, this.model.inputSpec, stage.fraction).catch(() => null));
+      return made ? { id, hash, views: made.views } : null;
+    };
+    const made: { id: number; hash: string; views: Uint8Array[] }[] = [];
+    // Decoded a few at a time: sharp runs them on libuv's threads.
+    for (let start = 0; start < todo.length; start += ENCODE_BATCH) {
+      const batch = await Promise.all(todo.slice(start, start + ENCODE_BATCH).map(inputsOf));
+      for (const m of batch) if (m) made.push(m);
+    }
+    // A batch at a time, giving the event loop a turn between them (the app's main process runs this).
+    for (let start = 0; start < made.length; start += ENCODE_BATCH) {
+      const batch = made.slice(start, start + ENCODE_BATCH);
+      const codes = await this.model.encode(batch.flatMap((m) => m.views));
+      batch.forEach((m, i) => {
+        const views = codes.slice(i * 4, i * 4 + 4);
+        encoded.set(m.id, views);
+        this.encodedViews.delete(m.id);
+        this.encodedViews.set(m.id, { hash: m.hash, views });
+      });
+      for (const id of this.encodedViews.keys()) {
+        if (this.encodedViews.size <= ENCODED_VIEWS_KEPT) break;
+        this.encodedViews.delete(id);
+      }
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
     /** The best encoded view of `a` against the vector of `b`, on the common scale. */
     const oneWay = (a: number, b: number): number => {
       const vector = index.get(b);
