@@ -61,6 +61,8 @@ const FALLBACK_THRESHOLDS = { near: 0.97, similar: 0.9 };
 
 /** Photos whose views encoded from crops the duplicate scan keeps between scans (8 KB each). */
 const ENCODED_VIEWS_KEPT = 5000;
+/** Photos a duplicate scan's second stage decodes and encodes at most (~30 ms each on 2 cores). */
+const ENCODED_VIEWS_PER_SCAN = 2000;
 /** Photos encoded at once by the duplicate scan's second stage (four views each). */
 const ENCODE_BATCH = 16;
 
@@ -661,8 +663,21 @@ export class DoppelService implements DoppelApi {
     index: CompactIndex,
     stage: { near: number; floor: number; stretch: number; fraction: number },
   ): Promise<Map<number, { id: number; score: number }[]>> {
+    // The most promising pairs first; a scan decodes at most ENCODED_VIEWS_PER_SCAN photos that it has no views
+    // of yet (the rest keep their predicted scores until a later scan gets to them).
+    const pairs: { a: number; b: number; score: number }[] = [];
+    for (const [a, list] of found)
+      for (const n of list) if (n.score < stage.near && a < n.id) pairs.push({ a, b: n.id, score: n.score });
+    pairs.sort((x, y) => y.score - x.score || x.a - y.a || x.b - y.b);
     const ids = new Set<number>();
-    for (const [a, list] of found) for (const n of list) if (n.score < stage.near) ids.add(a).add(n.id);
+    let fresh = 0;
+    for (const { a, b } of pairs) {
+      const add = [a, b].filter((id) => !ids.has(id));
+      const cost = add.filter((id) => !this.encodedViews.has(id)).length;
+      if (fresh + cost > ENCODED_VIEWS_PER_SCAN) continue;
+      fresh += cost;
+      for (const id of add) ids.add(id);
+    }
     const thumbnailDir = thumbnailDirFor(this.dbPath);
     const encoded = new Map<number, Float32Array[]>();
     const todo: { id: number; hash: string }[] = [];
