@@ -4,8 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DoppelError } from '../../shared/api.js';
 import type { ModelCard } from '../model/autoencoder.js';
-import { writeFileAtomic } from '../model/files.js';
-import { renderCard } from '../model/train.js';
+import { writeCard } from '../model/train.js';
 import type { EvalReport, MethodReport } from './benchmark.js';
 
 /** `crops`: the same model measured with its card's corner views, whose calibrated view threshold is stored too. */
@@ -54,7 +53,6 @@ export function writeEvalToCard(
       },
     };
   }
-  writeFileAtomic(file, `${JSON.stringify(card, null, 2)}\n`);
-  writeFileAtomic(path.join(modelDir, 'CARD.md'), renderCard(card));
+  writeCard(modelDir, card);
   return file;
 }

@@ -11,8 +11,7 @@ import { cosine, normalise } from '../search/vector-index.js';
 import { Autoencoder } from './autoencoder.js';
 import { ModelInfo, type ModelCard } from './card.js';
 import { shuffled } from './dataset.js';
-import { writeFileAtomic } from './files.js';
-import { renderCard } from './train.js';
+import { writeCard } from './train.js';
 import {
   applyRidge,
   checkPredictable,
@@ -119,7 +118,6 @@ export async function fitViews(opts: FitViewsOptions): Promise<{ dir: string; in
   // The view threshold and figures were measured with the views of before: `doppel eval --write-card` again.
   const { threshold: _t, eval: _e, ...views } = card.cropViews!;
   const updated: ModelCard = { ...card, cropViews: { ...views, predictor: info } };
-  writeFileAtomic(path.join(modelInfo.dir, 'card.json'), JSON.stringify(updated, null, 2) + '\n');
-  writeFileAtomic(path.join(modelInfo.dir, 'CARD.md'), renderCard(updated));
+  writeCard(modelInfo.dir, updated);
   return { dir: modelInfo.dir, info };
 }

@@ -437,9 +437,14 @@ function initVectorKey(modelsDir: string, init: string): string {
 
 async function exportModel(model: TF.LayersModel, dir: string, card: ModelCard): Promise<ModelCard> {
   await saveLayersModel(model, dir);
+  writeCard(dir, card);
+  return card;
+}
+
+/** Writes a model's card: card.json, and CARD.md rendered from it. */
+export function writeCard(dir: string, card: ModelCard): void {
   writeFileAtomic(path.join(dir, 'card.json'), JSON.stringify(card, null, 2) + '\n');
   writeFileAtomic(path.join(dir, 'CARD.md'), renderCard(card));
-  return card;
 }
 
 export function renderCard(card: ModelCard): string {
