@@ -37,7 +37,7 @@ import { FolderWatcher } from './library/watch.js';
 import type { MediaLibrary } from './media.js';
 import { LazyModel, ModelInfo } from './model/card.js';
 import { thumbnailDirFor } from './paths.js';
-import { nearestByViews, viewNeighbours, viewScore, viewStretch } from './search/crop-views.js';
+import { nearestByViews, viewFloor, viewNeighbours, viewScore, viewStretch } from './search/crop-views.js';
 import { LibrarySearch } from './search/library-search.js';
 import type { CompactIndex } from './search/search-index.js';
 import { cosine } from './search/vector-index.js';
@@ -481,7 +481,7 @@ export class DoppelService implements DoppelApi {
     // Only views that could rank among the k found so far (on the common scale) need to be kept.
     const rawFloor = (own: { score: number }[]): number => {
       const floor = own.length >= k ? own[own.length - 1]!.score : -1;
-      return crops.stretch === Infinity ? 1 : 1 - (1 - floor) / crops.stretch;
+      return viewFloor(floor, crops.stretch);
     };
     const cutFrom = nearestByViews(
       (fn) => this.store.forEachViewBytes(this.modelId, crops.fraction, fn),

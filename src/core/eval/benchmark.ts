@@ -9,7 +9,7 @@ import { DoppelError } from '../../shared/api.js';
 import { imageToModelInput, imageToModelInputViews, type ModelInputSpec } from '../imaging/analyze.js';
 import { scanFolder } from '../library/scan.js';
 import type { Autoencoder } from '../model/autoencoder.js';
-import { viewScore, viewStretch } from '../search/crop-views.js';
+import { viewFloor, viewScore, viewStretch } from '../search/crop-views.js';
 import { hasViewPredictor } from '../model/view-predictor.js';
 import { normalise, VectorIndex } from '../search/vector-index.js';
 import { ATTACKS, decodeOriginal, type Attack } from './attacks.js';
@@ -351,7 +351,7 @@ function calibrateEncodedViews(
   minPrecision: number,
 ): ThresholdReport & { near: number; candidate: number } {
   const parts = (p: ViewPair) => ({ ...partsOf(predicted, p), encoded: partsOf(encoded, p).view });
-  const rawCandidate = 1 - (1 - t.candidate) / viewStretch(t.near, t.view);
+  const rawCandidate = viewFloor(t.candidate, viewStretch(t.near, t.view));
   const best = calibrateEncodedViewThreshold(pairs.positives.map(parts), pairs.negatives.map(parts), {
     ...t,
     rawCandidate,

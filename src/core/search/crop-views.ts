@@ -18,6 +18,11 @@ export function viewScore(v: number, stretch: number): number {
   return stretch === Infinity ? -Infinity : 1 - (1 - v) * stretch;
 }
 
+/** The view similarity that counts as `score` on the common scale (viewScore's inverse; 1 when views never count). */
+export function viewFloor(score: number, stretch: number): number {
+  return stretch === Infinity ? 1 : 1 - (1 - score) / stretch;
+}
+
 /** What finding neighbours by views needs of the library's search index (CompactIndex has it). */
 export interface ViewSearch {
   /** The k best photos for each query; results below minScore may be left out (CompactIndex.scanMany). */
@@ -51,7 +56,7 @@ export function viewNeighbours(
     m.set(b, Math.max(m.get(b) ?? -Infinity, score));
   };
   // The view similarity that maps to the floor: what the index may leave out below.
-  const rawFloor = stretch === Infinity ? 1 : 1 - (1 - floor) / stretch;
+  const rawFloor = viewFloor(floor, stretch);
   let queries: Float32Array[] = [];
   let owners: number[] = [];
   const flush = (): void => {
