@@ -144,8 +144,9 @@ describe('fitting the predictor', () => {
     expect(fs.statSync(path.join(dir, 'views.bin')).size).toBe((512 + 1) * 512 * 4);
     const card = ModelInfo.read(modelsDir, name).card;
     expect(card.cropViews?.predictor).toEqual(info);
-    // The view threshold was calibrated for the views of before.
+    // The view thresholds were calibrated for the views of before.
     expect(card.cropViews?.threshold).toBeUndefined();
+    expect(card.cropViews?.encodedThreshold).toBeUndefined();
     const refitted = await Autoencoder.load(modelsDir, name);
     try {
       const input = await imageToModelInput(fs.readFileSync(photos('CSet14', 1)[0]!), refitted.inputSpec);

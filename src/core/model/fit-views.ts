@@ -115,8 +115,8 @@ export async function fitViews(opts: FitViewsOptions): Promise<{ dir: string; in
   };
 
   writeViewPredictor(modelInfo.dir, map);
-  // The view threshold and figures were measured with the views of before: `doppel eval --write-card` again.
-  const { threshold: _t, eval: _e, ...views } = card.cropViews!;
+  // The view thresholds and figures were measured with the views of before: `doppel eval --write-card` again.
+  const { threshold: _t, encodedThreshold: _e2, eval: _e, ...views } = card.cropViews!;
   const updated: ModelCard = { ...card, cropViews: { ...views, predictor: info } };
   writeCard(modelInfo.dir, updated);
   return { dir: modelInfo.dir, info };
