@@ -219,7 +219,7 @@ export class DoppelService implements DoppelApi {
   }
 
   async removeFolder(id: number): Promise<void> {
-    const removed = this.store.photosInFolder(id).map((p) => p.id);
+    const removed = this.store.photosRemovedWith(id); // none when a folder around it keeps them
     if (!this.store.removeFolder(id)) throw new DoppelError('not-found', `No folder with id ${id}`);
     this.search?.sync();
     this.emit('libraryChanged', { added: 0, updated: 0, removed: removed.length });

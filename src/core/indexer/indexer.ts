@@ -278,6 +278,8 @@ export async function indexFolders(
       for await (const event of scanFolder(folder.path, {
         exclude: opts.exclude,
         followSymlinks: opts.followSymlinks,
+        // Library folders inside this one hold the photos below them: they are scanned as folders of their own.
+        skipDirs: new Set(store.subfolders(folder.id)),
         signal: opts.signal,
       })) {
         if (opts.signal?.aborted) throw cancelled();

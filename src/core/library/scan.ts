@@ -23,6 +23,33 @@ export function isImagePath(p: string): boolean {
 }
 
 /**
+ * Image formats that Doppel's decoders (the prebuilt sharp/libvips, heic-decode) cannot read: a scan reports
+ * such files as not indexed, with this reason, instead of passing over them in silence.
+ */
+const UNSUPPORTED_IMAGES: Readonly<Record<string, string>> = Object.fromEntries(
+  (
+    [
+      ['BMP', '.bmp .dib'],
+      ['Netpbm', '.pbm .pgm .ppm .pnm .pam .pfm'],
+      ['TGA', '.tga'],
+      ['ICO', '.ico'],
+      ['JPEG 2000', '.jp2 .j2k .jpf'],
+      ['JPEG XL', '.jxl'],
+      ['Photoshop', '.psd'],
+      ['camera raw', '.dng .cr2 .cr3 .crw .nef .nrw .arw .srf .sr2 .orf .rw2 .raf .pef .srw .x3f'],
+    ] as const
+  ).flatMap(([format, exts]) => exts.split(' ').map((ext) => [ext, format])),
+);
+
+/** Why a file with an image extension that Doppel cannot decode is not indexed; null for any other file. */
+export function unsupportedImageReason(p: string): string | null {
+  const format = UNSUPPORTED_IMAGES[path.extname(p).toLowerCase()];
+  return format
+    ? `Unsupported format: ${format} (Doppel reads JPEG, PNG, WebP, AVIF, TIFF, GIF and HEIC/HEIF; convert it to index it)`
+    : null;
+}
+
+/**
  * What scanning (and watching) passes over: hidden entries, and those whose path relative to the root ('/'
  * separators) or whose name an exclude glob matches.
  */
@@ -40,6 +67,8 @@ export interface ScanOptions {
   exclude?: string[];
   /** Follow symbolic links to files and folders (default false). */
   followSymlinks?: boolean;
+  /** Folders below the root to pass over (absolute paths): sub-roots of the library, scanned on their own. */
+  skipDirs?: ReadonlySet<string>;
   signal?: AbortSignal;
 }
 
@@ -116,7 +145,12 @@ export async function* scanFolder(root: string, opts: ScanOptions = {}): AsyncGe
       const isLink = entry.isSymbolicLink();
       if (isLink && !follow) continue;
       if (!isLink && !entry.isDirectory() && !entry.isFile()) continue; // sockets, fifos, devices
-      if (entry.isFile() && !isImagePath(entry.name)) continue; // no stat for non-images
+      if (entry.isFile() && !isImagePath(entry.name)) {
+        // no stat for non-images
+        const unsupported = unsupportedImageReason(entry.name);
+        if (unsupported) yield { type: 'error', path: full, reason: unsupported };
+        continue;
+      }
 
       // Folders are stat'ed too: their (dev, ino) feeds the loop guard for followed links.
       let st: fs.Stats;
@@ -137,6 +171,7 @@ export async function* scanFolder(root: string, opts: ScanOptions = {}): AsyncGe
       if (st.isDirectory()) {
         const key = idKey(st);
         if (visitedDirs.has(key)) continue; // symlink loop or a folder reached twice
+        if (opts.skipDirs?.has(full)) continue;
         visitedDirs.add(key);
         yield* walk(full);
       } else if (st.isFile() && isImagePath(entry.name)) {

@@ -3,6 +3,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import { DoppelError } from '../../shared/api.js';
 import type { FileError, FolderInfo, PhotoInfo, PhotoPage, PhotoStatus } from '../../shared/api.js';
 import { openDatabase } from './db.js';
+import { sqlInside } from './sql.js';
 
 /** A photo row as the indexer needs it: the public fields plus the file identity used to spot moves and hard links. */
 export interface StoredPhoto extends PhotoInfo {
@@ -188,10 +189,23 @@ const ORDER_BY: Record<PhotoSort, string> = {
   path: 'path, id',
 };
 
+/**
+ * A photo belongs to the deepest library folder it is inside (a folder added inside another one is a root of its
+ * own), whichever folder's scan wrote it; @folderId when no folder holds its path.
+ */
+const OWNER_OF_PATH = `COALESCE(
+    (SELECT f.id FROM folders f WHERE ${sqlInside('@path', 'f.path')} ORDER BY length(f.path) DESC LIMIT 1),
+    @folderId)`;
+
+/** A folder is a reference folder when it is marked as one or lies inside one. */
+const FOLDER_COLUMNS = `f.id, f.path, f.added_at, f.status,
+  (f.reference = 1 OR EXISTS (
+    SELECT 1 FROM folders a WHERE a.reference = 1 AND a.id != f.id AND ${sqlInside('f.path', 'a.path')})) AS reference`;
+
 const PHOTO_UPSERT = `
   INSERT INTO photos (folder_id, path, size, mtime_ms, dev, ino, hash, width, height, format, taken_at,
                       orientation, status, error, indexed_at)
-  VALUES (@folderId, @path, @size, @mtimeMs, @dev, @ino, @hash, @width, @height, @format, @takenAt,
+  VALUES (${OWNER_OF_PATH}, @path, @size, @mtimeMs, @dev, @ino, @hash, @width, @height, @format, @takenAt,
           @orientation, @status, @error, @indexedAt)
   ON CONFLICT(path) DO UPDATE SET
     folder_id = excluded.folder_id, size = excluded.size, mtime_ms = excluded.mtime_ms, dev = excluded.dev,
@@ -234,10 +248,27 @@ function prepareStatements(db: Database) {
   const prepare = (sql: string) => db.prepare(sql);
   return {
     folderInsert: prepare('INSERT INTO folders (path, added_at) VALUES (?, ?) ON CONFLICT(path) DO NOTHING'),
-    folderByPath: prepare('SELECT * FROM folders WHERE path = ?'),
-    folderById: prepare('SELECT * FROM folders WHERE id = ?'),
-    folderList: prepare('SELECT * FROM folders ORDER BY path'),
+    folderByPath: prepare(`SELECT ${FOLDER_COLUMNS} FROM folders f WHERE f.path = ?`),
+    folderById: prepare(`SELECT ${FOLDER_COLUMNS} FROM folders f WHERE f.id = ?`),
+    folderList: prepare(`SELECT ${FOLDER_COLUMNS} FROM folders f ORDER BY f.path`),
     folderDelete: prepare('DELETE FROM folders WHERE id = ?'),
+    // The deepest other folder that holds this one: it takes over this folder's photos when this one is removed.
+    folderCovering: prepare(`
+      SELECT a.id FROM folders a, folders f
+      WHERE f.id = ? AND a.id != f.id AND ${sqlInside('f.path', 'a.path')}
+      ORDER BY length(a.path) DESC LIMIT 1`).pluck(),
+    // A folder added inside another takes over the photos below it that a folder above it held.
+    folderClaim: prepare(`
+      UPDATE photos SET folder_id = @id
+      WHERE ${sqlInside('path', '@path')}
+        AND folder_id IN (SELECT id FROM folders WHERE length(path) < length(@path))`),
+    folderClaimScanErrors: prepare(`
+      UPDATE OR REPLACE scan_errors SET folder_id = @id
+      WHERE ${sqlInside('path', '@path')}
+        AND folder_id IN (SELECT id FROM folders WHERE length(path) < length(@path))`),
+    folderHandOver: prepare('UPDATE photos SET folder_id = ? WHERE folder_id = ?'),
+    folderSubfolders: prepare(`
+      SELECT s.path FROM folders s, folders f WHERE f.id = ? AND s.id != f.id AND ${sqlInside('s.path', 'f.path')}`).pluck(),
     folderStatus: prepare('UPDATE folders SET status = ? WHERE id = ?'),
     folderReference: prepare('UPDATE folders SET reference = ? WHERE id = ?'),
     photoById: prepare('SELECT * FROM photos WHERE id = ?'),
@@ -356,10 +387,31 @@ export class Store {
 
   // ---- folders
 
-  /** Adds a folder, or returns the existing one with that exact path. */
+  /**
+   * Adds a folder, or returns the existing one with that exact path. A folder inside another one becomes a root
+   * of its own: the photos below it that the outer folder held are its photos from now on (not new ones).
+   */
   addFolder(path: string): FolderInfo {
-    this.s.folderInsert.run(path, Date.now());
-    return toFolder(this.s.folderByPath.get(path) as FolderRow);
+    return this.transaction(() => {
+      const added = this.s.folderInsert.run(path, Date.now()).changes > 0;
+      const folder = toFolder(this.s.folderByPath.get(path) as FolderRow);
+      if (added) {
+        this.s.folderClaim.run({ id: folder.id, path });
+        this.s.folderClaimScanErrors.run({ id: folder.id, path });
+      }
+      return folder;
+    });
+  }
+
+  /** The library folders inside this one (roots of their own, which a scan of this one passes over). */
+  subfolders(id: number): string[] {
+    return this.s.folderSubfolders.all(id) as string[];
+  }
+
+  /** The ids of the photos that removing this folder removes: none when a folder around it takes them over. */
+  photosRemovedWith(id: number): number[] {
+    if (this.s.folderCovering.get(id) !== undefined) return [];
+    return this.photosInFolder(id).map((p) => p.id);
   }
 
   listFolders(): FolderInfo[] {
@@ -376,16 +428,26 @@ export class Store {
     return row ? toFolder(row) : null;
   }
 
-  /** Removes a folder with its photos and their vectors. Returns whether it existed. */
+  /**
+   * Removes a folder with its photos and their vectors; when it lies inside another library folder, that folder
+   * keeps its photos. Returns whether it existed.
+   */
   removeFolder(id: number): boolean {
-    return this.s.folderDelete.run(id).changes > 0;
+    return this.transaction(() => {
+      const covering = this.s.folderCovering.get(id) as number | undefined;
+      if (covering !== undefined) this.s.folderHandOver.run(covering, id);
+      return this.s.folderDelete.run(id).changes > 0;
+    });
   }
 
   setFolderStatus(id: number, status: FolderInfo['status']): void {
     this.s.folderStatus.run(status, id);
   }
 
-  /** Marks or unmarks a reference folder; null when there is no such folder. */
+  /**
+   * Marks or unmarks a reference folder; null when there is no such folder. A folder inside a reference folder
+   * stays one (its `reference` is true) whatever its own mark.
+   */
   setFolderReference(id: number, reference: boolean): FolderInfo | null {
     this.s.folderReference.run(reference ? 1 : 0, id);
     return this.getFolder(id);

@@ -5,6 +5,7 @@ import { duplicates } from './0020-duplicates.js';
 import { scanErrors } from './0030-scan-errors.js';
 import { searchChanges } from './0040-search-changes.js';
 import { cropViews } from './0050-crop-views.js';
+import { nestedFolders } from './0060-nested-folders.js';
 
 export interface Migration {
   /** Becomes PRAGMA user_version once applied; numbered in steps of 10. */
@@ -14,7 +15,14 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. Never edit one that has shipped: add a new one. */
-export const MIGRATIONS: readonly Migration[] = [initial, duplicates, scanErrors, searchChanges, cropViews];
+export const MIGRATIONS: readonly Migration[] = [
+  initial,
+  duplicates,
+  scanErrors,
+  searchChanges,
+  cropViews,
+  nestedFolders,
+];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
