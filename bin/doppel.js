@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // `doppel` on the PATH: runs the bundled CLI that `npm run build` (or `npm run build:cli`) writes to out/cli.
+// It calls main() itself, so the command runs however it is started: `npx doppel`, a global install,
+// `npm link`, `node bin/doppel.js` or a symbolic link of any name.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -8,4 +10,5 @@ if (!existsSync(fileURLToPath(cli))) {
   process.stderr.write('doppel: run `npm run build` first\n');
   process.exit(1);
 }
-await import(cli.href);
+const { main } = await import(cli.href);
+process.exitCode = await main(process.argv);

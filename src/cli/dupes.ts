@@ -13,7 +13,7 @@ import {
 } from '../shared/api.js';
 import { groupsToCsv, groupsToJsonLines } from '../core/duplicates/export.js';
 import type { DoppelService } from '../core/service.js';
-import { printJson } from './output.js';
+import { printJson, terminalSafe } from './output.js';
 
 /** The options every library command has (see withCommon in index.ts). */
 export interface CommonOptions {
@@ -51,14 +51,20 @@ function photoIdOf(service: DoppelService, file: string): number {
   return photo.id;
 }
 
+/** Whether `inner` is `outer` or lies below it. */
+function isWithin(outer: string, inner: string): boolean {
+  const rel = path.relative(outer, inner);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
+}
+
 function printGroupsText(groups: readonly DuplicateGroup[]): void {
   for (const g of groups) {
-    out(`${g.kind} (keep ${g.keeper})`);
+    out(`${g.kind} (keep ${terminalSafe(g.keeper)})`);
     for (const m of g.members) {
       const marks = [m.path === g.reference ? 'reference' : '', m.referenceFolder ? 'reference folder' : '']
         .filter(Boolean)
         .join(', ');
-      out(`  ${m.keep ? 'keep' : '    '} ${percent(m.score)}  ${m.path}${marks ? `  (${marks})` : ''}`);
+      out(`  ${m.keep ? 'keep' : '    '} ${percent(m.score)}  ${terminalSafe(m.path)}${marks ? `  (${marks})` : ''}`);
     }
   }
   out(`${groups.length} group(s)`);
@@ -118,7 +124,7 @@ function printSettings(s: Settings, json: boolean | undefined): void {
     const v = s[CONFIG_KEYS[key]];
     return Array.isArray(v) ? v.join(',') : String(v);
   };
-  for (const key of Object.keys(CONFIG_KEYS) as ConfigKey[]) out(`${key.padEnd(18)} ${show(key)}`);
+  for (const key of Object.keys(CONFIG_KEYS) as ConfigKey[]) out(`${key.padEnd(18)} ${terminalSafe(show(key))}`);
   out(`(threshold defaults for this model: near ${s.defaults.nearThreshold}, similar ${s.defaults.similarThreshold})`);
 }
 
@@ -191,8 +197,9 @@ export function registerDupes(program: Command, { withCommon, withService }: Cli
         const ids = groups.flatMap((g) => g.members.filter((m) => !m.keep).map((m) => m.photoId));
         const report = await service.trashPhotos(ids, { dryRun: o.dryRun });
         if (o.json) return printJson(report);
-        for (const f of report.files) out(`${o.dryRun ? 'would move to the trash' : 'moved to the trash'}: ${f.path}`);
-        for (const s of report.skipped) out(`skipped ${s.path}: ${s.reason}`);
+        for (const f of report.files)
+          out(`${o.dryRun ? 'would move to the trash' : 'moved to the trash'}: ${terminalSafe(f.path)}`);
+        for (const s of report.skipped) out(`skipped ${terminalSafe(`${s.path}: ${s.reason}`)}`);
         const n = report.files.length;
         if (o.dryRun) out(`${n} file(s) would be moved to the trash (dry run: nothing changed)`);
         else if (report.undoable) out(`${n} file(s) moved to the trash; 'doppel undo' puts them back`);
@@ -208,8 +215,8 @@ export function registerDupes(program: Command, { withCommon, withService }: Cli
       const report = await service.undoLastAction();
       if (o.json) printJson(report);
       else {
-        for (const p of report.restored) out(`put back: ${p}`);
-        for (const f of report.failed) out(`not put back: ${f.path}: ${f.reason}`);
+        for (const p of report.restored) out(`put back: ${terminalSafe(p)}`);
+        for (const f of report.failed) out(`not put back: ${terminalSafe(`${f.path}: ${f.reason}`)}`);
         out(`${report.restored.length} file(s) put back, ${report.reindexed} indexed again`);
       }
       if (report.failed.length > 0) {
@@ -242,7 +249,7 @@ export function registerDupes(program: Command, { withCommon, withService }: Cli
     program
       .command('reference')
       .description('mark library folders as reference folders: their photos are always kept')
-      .argument('<folder...>', 'folders already in the library')
+      .argument('<folder...>', 'library folders, or folders inside them')
       .option('--off', 'unmark them instead', false),
   ).action(async (folders: string[], o: CommonOptions & { off: boolean }) => {
     await withService(o, async (service) => {
@@ -253,12 +260,18 @@ export function registerDupes(program: Command, { withCommon, withService }: Cli
         } catch {
           real = path.resolve(f);
         }
-        const folder = service.store.getFolderByPath(real);
-        if (!folder)
-          throw new DoppelError('not-found', `${f} is not a folder of the library (add it with 'doppel index')`);
+        const inside = (outer: string): boolean => outer !== real && isWithin(outer, real);
+        let folder = service.store.getFolderByPath(real);
+        // A folder inside a library folder becomes a library folder of its own, holding the photos below it.
+        if (!folder && (await service.listFolders()).some((lib) => inside(lib.path))) {
+          folder = await service.addFolder(real);
+        }
+        if (!folder) {
+          throw new DoppelError('not-found', `${f} is not inside a folder of the library (add it with 'doppel index')`);
+        }
         const updated = await service.setReferenceFolder(folder.id, !o.off);
         if (o.json) printJson(updated);
-        else out(`${updated.path}: ${updated.reference ? 'reference folder' : 'not a reference folder'}`);
+        else out(`${terminalSafe(updated.path)}: ${updated.reference ? 'reference folder' : 'not a reference folder'}`);
       }
     });
   });

@@ -3,14 +3,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { DoppelError, type IndexProgress } from '../shared/api.js';
+import { DoppelError, type IndexProgress, type SimilarResult } from '../shared/api.js';
 import { imageToModelInput, sideBySidePng } from '../core/imaging/analyze.js';
 import { defaultDbPath, defaultModelsDir } from '../core/paths.js';
 import { DoppelService } from '../core/service.js';
 import { registerDupes } from './dupes.js';
 import { registerServe } from './serve.js';
 import { intOption } from './options.js';
-import { bar, formatDuration, printJson, StatusLine } from './output.js';
+import { bar, formatDuration, printJson, quietWhenClosed, StatusLine, terminalSafe } from './output.js';
 import { registerEval } from './eval.js';
 import { registerTrain } from './train.js';
 
@@ -99,8 +99,8 @@ export function buildProgram(): Command {
               `${summary.unchanged} unchanged, ${summary.removed} removed, ${summary.errors.length} could not be indexed ` +
               `(${(summary.durationMs / 1000).toFixed(1)} s). Library: ${photos} photos.\n`,
           );
-          for (const e of summary.errors) process.stdout.write(`  ! ${e.path}: ${e.reason}\n`);
-          for (const f of summary.offlineFolders) process.stdout.write(`  offline (photos kept): ${f}\n`);
+          for (const e of summary.errors) process.stdout.write(`  ! ${terminalSafe(`${e.path}: ${e.reason}`)}\n`);
+          for (const f of summary.offlineFolders) process.stdout.write(`  offline (photos kept): ${terminalSafe(f)}\n`);
         }
       },
       { startIndexer: true },
@@ -116,15 +116,44 @@ export function buildProgram(): Command {
   ).action(async (images: string[], o: Common & { k: number }) => {
     await withService(o, async (service) => {
       const buffers = images.map(readImage);
-      const all = await service.similarToImages(buffers, o.k);
+      let all: SimilarResult[][];
+      const failed = new Map<number, string>(); // images that do not decode, with the reason
+      try {
+        all = await service.similarToImages(buffers, o.k);
+      } catch (err) {
+        // One image that does not decode fails the batch: name each such file, answer the others.
+        await Promise.all(
+          buffers.map((b, i) =>
+            imageToModelInput(b, service.model.inputSpec).catch((e: unknown) => failed.set(i, (e as Error).message)),
+          ),
+        );
+        if (failed.size === 0) throw err;
+        const good = images.flatMap((_, i) => (failed.has(i) ? [] : [i]));
+        const found =
+          good.length > 0
+            ? await service.similarToImages(
+                good.map((i) => buffers[i]!),
+                o.k,
+              )
+            : [];
+        all = images.map(() => []);
+        good.forEach((i, n) => (all[i] = found[n]!));
+      }
       images.forEach((query, i) => {
+        if (failed.has(i)) return;
         const results = all[i]!.map((r) => ({ path: r.photo.path, score: r.score }));
         if (o.json) printJson({ query, results });
         else {
-          process.stdout.write(`${query}\n`);
-          for (const r of results) process.stdout.write(`  ${(r.score * 100).toFixed(2).padStart(6)}%  ${r.path}\n`);
+          process.stdout.write(`${terminalSafe(query)}\n`);
+          for (const r of results) {
+            process.stdout.write(`  ${(r.score * 100).toFixed(2).padStart(6)}%  ${terminalSafe(r.path)}\n`);
+          }
         }
       });
+      for (const [i, reason] of failed) process.stderr.write(`doppel: ${terminalSafe(`${images[i]}: ${reason}`)}\n`);
+      if (failed.size > 0) {
+        throw new DoppelError('decode-failed', `${failed.size} of ${images.length} image(s) could not be read`);
+      }
     });
   });
 
@@ -149,7 +178,7 @@ export function buildProgram(): Command {
             process.stdout.write(`${c.added} added, ${c.updated} updated, ${c.removed} removed\n`);
           }
         });
-        const offError = service.onWatchError((message) => process.stderr.write(`doppel: ${message}\n`));
+        const offError = service.onWatchError((message) => process.stderr.write(`doppel: ${terminalSafe(message)}\n`));
         const stopped = new Promise<string>((resolve) => {
           process.once('SIGINT', () => resolve('SIGINT'));
           process.once('SIGTERM', () => resolve('SIGTERM'));
@@ -188,13 +217,16 @@ export function buildProgram(): Command {
   ).action(async (image: string, o: Common & { out: string; scale: number }) => {
     const { Autoencoder } = await import('../core/model/autoencoder.js'); // TensorFlow.js only where it is needed
     const model = await Autoencoder.load(path.resolve(o.models), o.model);
-    const input = await imageToModelInput(readImage(image), model.inputSpec);
+    const input = await imageToModelInput(readImage(image), model.inputSpec).catch((err: unknown) => {
+      throw new DoppelError('decode-failed', `${image}: ${(err as Error).message}`);
+    });
     const { output, mse } = model.reconstruct(input);
     const png = await sideBySidePng(input, output, model.inputSize, Math.max(1, o.scale));
     fs.mkdirSync(path.dirname(path.resolve(o.out)), { recursive: true });
     fs.writeFileSync(o.out, png);
     if (o.json) printJson({ image, out: path.resolve(o.out), model: model.name, mse });
-    else process.stdout.write(`${o.out}: input | reconstruction by ${model.name} (MSE ${mse.toFixed(5)})\n`);
+    else
+      process.stdout.write(`${terminalSafe(o.out)}: input | reconstruction by ${model.name} (MSE ${mse.toFixed(5)})\n`);
     model.dispose();
   });
 
@@ -214,9 +246,9 @@ export function buildProgram(): Command {
       process.stdout.write(
         `photos:   ${info.photos}\nerrors:   ${info.errors}\nfolders:  ${info.folders}\n` +
           `model:    ${info.model.name} (${info.model.dim}-d, ${info.model.inputSize}x${info.model.inputSize} input)\n` +
-          `backend:  ${info.model.backend}\ndatabase: ${info.dbPath}\n`,
+          `backend:  ${info.model.backend}\ndatabase: ${terminalSafe(info.dbPath)}\n`,
       );
-      for (const e of errors ?? []) process.stdout.write(`  ! ${e.path}: ${e.reason}\n`);
+      for (const e of errors ?? []) process.stdout.write(`  ! ${terminalSafe(`${e.path}: ${e.reason}`)}\n`);
     });
   });
 
@@ -226,6 +258,8 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  quietWhenClosed(process.stdout);
+  quietWhenClosed(process.stderr);
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
@@ -237,12 +271,7 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`doppel: ${message.split('\n')[0]}\n`);
+    process.stderr.write(`doppel: ${terminalSafe(message.split('\n')[0]!)}\n`);
     return 1;
   }
-}
-
-const isEntry = process.argv[1] !== undefined && /(doppel|cli[\\/]index)\.[cm]?[jt]s$/.test(process.argv[1]);
-if (isEntry) {
-  process.exitCode = await main(process.argv);
 }
