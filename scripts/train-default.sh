@@ -13,17 +13,17 @@
 set -e
 cd "$(dirname "$0")/.."
 DATA="../shared/data/imagenette/train ../shared/data/cifar10/train"
-npx doppel train --data $DATA --name doppel-ae32 --arch doppel-ae32-inv \
+npx doppel train --data $DATA --name doppel-ae32 --arch doppel-ae32-inv --models models --force \
   --epochs 7 --samples-per-epoch 8000 --batch 16
-npx doppel train --data $DATA --name doppel-ae32c-contrastive --arch doppel-ae32-inv --init doppel-ae32 \
+npx doppel train --data $DATA --name doppel-ae32c-contrastive --arch doppel-ae32-inv --init doppel-ae32 --models models --force \
   --contrastive 1 --epochs 12 --samples-per-epoch 4000 --batch 32 --lr 3e-4
-npx doppel train --data $DATA --name doppel-ae32c --arch doppel-ae32-inv --init doppel-ae32c-contrastive \
+npx doppel train --data $DATA --name doppel-ae32c --arch doppel-ae32-inv --init doppel-ae32c-contrastive --models models --force \
   --decoder-only --epochs 13 --samples-per-epoch 8000 --batch 32 --lr 1e-3
-npx doppel train --data $DATA --name doppel-ae32d --arch doppel-ae32-detail --init doppel-ae32c \
+npx doppel train --data $DATA --name doppel-ae32d --arch doppel-ae32-detail --init doppel-ae32c --models models --force \
   --epochs 10 --samples-per-epoch 8000 --batch 32 --lr 1e-3
-npx doppel train --data $DATA --name doppel-ae32d --arch doppel-ae32-detail --init doppel-ae32c \
+npx doppel train --data $DATA --name doppel-ae32d --arch doppel-ae32-detail --init doppel-ae32c --models models --force \
   --epochs 20 --samples-per-epoch 8000 --batch 32 --lr 3e-4   # resumes at epoch 11 with the lower rate
 for m in doppel-ae32d doppel-ae32c; do
-  npx doppel fit-views --model $m --data ../shared/data/imagenette/train --images 4000 --skip 2000
+  npx doppel fit-views --model $m --force --data ../shared/data/imagenette/train --images 4000 --skip 2000
 done
 npx doppel eval --model doppel-ae32d doppel-ae32c doppel-ae32 seed-ae32 --write-card

@@ -1,6 +1,9 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { defaultModelsDir } from '../core/paths.js';
+import { DoppelError } from '../shared/api.js';
+import { ModelInfo } from '../core/model/card.js';
+import { defaultModelsDir, isShippedModel, shippedModelsDir, userModelsDir } from '../core/paths.js';
 import { bar, formatDuration, StatusLine } from './output.js';
 import { intOption, numberOption } from './options.js';
 
@@ -9,7 +12,7 @@ export function registerTrain(program: Command): void {
     .command('train')
     .description('train an autoencoder on folders of images; resumes from its checkpoint when run again')
     .requiredOption('--data <folder...>', 'folders of training images (searched recursively)')
-    .option('--name <name>', 'model name: the output goes to models/<name>/', 'seed-ae32')
+    .option('--name <name>', 'model name: the output goes to <models>/<name>/', 'my-ae32')
     .option('--arch <id>', 'architecture id', 'seed-conv-ae-32')
     .option('--epochs <n>', 'epochs', intOption, 10)
     .option('--samples-per-epoch <n>', 'samples drawn per epoch (default: the whole training split)', intOption)
@@ -25,8 +28,9 @@ export function registerTrain(program: Command): void {
     .option('--seed <n>', 'random seed', intOption, 1)
     .option('--budget <minutes>', 'stop with a checkpoint after this many minutes', numberOption)
     .option('--checkpoint-every <seconds>', 'seconds between checkpoints', intOption, 120)
-    .option('--checkpoint-dir <dir>', 'checkpoint folder (default: .train/<name>)')
-    .option('--models <dir>', 'models folder', defaultModelsDir())
+    .option('--checkpoint-dir <dir>', 'checkpoint folder (default: .train/<name> beside the models folder)')
+    .option('--models <dir>', "models folder the model is written to (default: Doppel's data folder)", userModelsDir())
+    .option('--force', 'overwrite a shipped model of that name (models/ of Doppel)', false)
     .option('--fresh', 'ignore an existing checkpoint and start over', false)
     .option('--contrastive <weight>', 'weight of the contrastive term for invariant architectures', numberOption, 0)
     .option(
@@ -42,6 +46,9 @@ export function registerTrain(program: Command): void {
       process.once('SIGTERM', stop);
       const name = o.name as string;
       const modelsDir = path.resolve(o.models as string);
+      refuseShipped(path.join(modelsDir, name), o.force as boolean, 'another --name or --models');
+      const init = o.init as string | undefined;
+      if (init) copyShippedInto(modelsDir, init, (m) => status.done(m));
       const { train } = await import('../core/model/train.js'); // TensorFlow.js only for this command
       const result = await train({
         name,
@@ -57,7 +64,9 @@ export function registerTrain(program: Command): void {
         seed: o.seed as number,
         budgetMinutes: o.budget as number | undefined,
         checkpointEverySec: o.checkpointEvery as number,
-        checkpointDir: path.resolve((o.checkpointDir as string | undefined) ?? path.join('.train', name)),
+        checkpointDir: path.resolve(
+          (o.checkpointDir as string | undefined) ?? path.join(path.dirname(modelsDir), '.train', name),
+        ),
         fresh: o.fresh as boolean,
         contrastive: o.contrastive as number,
         init: o.init as string | undefined,
@@ -76,6 +85,10 @@ export function registerTrain(program: Command): void {
           ? `finished ${result.epochsDone} epoch(s): ${result.modelDir}`
           : `stopped after ${result.epochsDone} complete epoch(s); run the same command to resume`,
       );
+      if (result.status === 'finished') {
+        writeModelsIndexIfMissing(modelsDir, name);
+        status.done(useWith(modelsDir, name));
+      }
     });
 
   program
@@ -95,15 +108,28 @@ export function registerTrain(program: Command): void {
     .option('--held-out <fraction>', 'share of the images held out to measure the fit', numberOption, 0.1)
     .option('--lambda <value>', 'ridge penalty', numberOption, 0.1)
     .option('--seed <n>', 'random seed', intOption, 1)
-    .option('--models <dir>', 'models folder', defaultModelsDir())
+    .option('--models <dir>', 'models folder the model is read from', defaultModelsDir())
+    .option('--out <dir>', "models folder the fitted model is written to (default: Doppel's data folder)")
+    .option('--force', 'fit a shipped model in place (replaces its views and drops its calibrated thresholds)', false)
     .action(async (o: Record<string, unknown>) => {
       const status = new StatusLine();
       const controller = new AbortController();
       process.once('SIGINT', () => controller.abort());
+      const source = ModelInfo.read(path.resolve(o.models as string), o.model as string | undefined);
+      const force = o.force as boolean;
+      const out = path.resolve((o.out as string | undefined) ?? (force ? (o.models as string) : userModelsDir()));
+      const dest = path.join(out, source.name);
+      refuseShipped(dest, force, '--out <folder> (default: a copy in the data folder)');
+      if (path.resolve(dest) !== path.resolve(source.dir) && !fs.existsSync(path.join(dest, 'model.json'))) {
+        fs.mkdirSync(out, { recursive: true });
+        fs.cpSync(source.dir, dest, { recursive: true });
+        status.done(`copied ${source.dir} to ${dest}`);
+      }
+      writeModelsIndexIfMissing(out, source.name);
       const { fitViews } = await import('../core/model/fit-views.js'); // TensorFlow.js only for this command
       const { dir, info } = await fitViews({
-        modelsDir: path.resolve(o.models as string),
-        model: o.model as string | undefined,
+        modelsDir: out,
+        model: source.name,
         data: o.data as string[],
         images: o.images as number,
         skip: o.skip as number,
@@ -116,7 +142,40 @@ export function registerTrain(program: Command): void {
       });
       status.done(
         `fitted on ${info.data.images} images: held-out cosine ${info.heldOutCosine} ` +
-          `(sampled codes alone ${info.sampledCosine}); wrote ${dir}. Run doppel eval --write-card to calibrate it.`,
+          `(sampled codes alone ${info.sampledCosine}); wrote ${dir}. Run doppel eval --write-card` +
+          `${out === path.resolve(defaultModelsDir()) ? '' : ` --models ${out}`} to calibrate it.`,
       );
+      status.done(useWith(out, source.name));
     });
+}
+
+/** Refuses to write into a shipped model's folder unless --force says so. */
+function refuseShipped(dir: string, force: boolean, instead: string): void {
+  if (force || !isShippedModel(dir)) return;
+  throw new DoppelError(
+    'invalid-argument',
+    `${dir} is a model that ships with Doppel: pass --force to overwrite it, or choose ${instead}`,
+  );
+}
+
+/** --init names a model of the models folder; a shipped one is copied there first (it is read, never written). */
+function copyShippedInto(modelsDir: string, name: string, log: (m: string) => void): void {
+  const dest = path.join(modelsDir, name);
+  const shipped = path.join(shippedModelsDir(), name);
+  if (fs.existsSync(path.join(dest, 'model.json')) || !fs.existsSync(path.join(shipped, 'model.json'))) return;
+  fs.mkdirSync(modelsDir, { recursive: true });
+  fs.cpSync(shipped, dest, { recursive: true });
+  log(`copied the shipped ${name} to ${dest} (--init)`);
+}
+
+/** A models folder of its own names its default model, so `--models <dir>` alone finds it. */
+function writeModelsIndexIfMissing(modelsDir: string, name: string): void {
+  const file = path.join(modelsDir, 'models.json');
+  if (!fs.existsSync(file)) fs.writeFileSync(file, `${JSON.stringify({ default: name })}\n`);
+}
+
+function useWith(modelsDir: string, name: string): string {
+  return path.resolve(modelsDir) === path.resolve(shippedModelsDir())
+    ? ''
+    : `use it with: doppel index <folder> --models ${modelsDir} --model ${name}`;
 }

@@ -45,4 +45,22 @@ export function defaultModelsDir(): string {
   return process.env.DOPPEL_MODELS ? path.resolve(process.env.DOPPEL_MODELS) : path.join(findProjectRoot(), 'models');
 }
 
-import { existsSync as fsExists } from 'node:fs';
+/** The models that ship with Doppel (`models/` of the project), whatever DOPPEL_MODELS says. */
+export function shippedModelsDir(): string {
+  return path.join(findProjectRoot(), 'models');
+}
+
+/** Where `doppel train` and `doppel fit-views` write models unless told otherwise: beside the library. */
+export function userModelsDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(defaultDataDir(env), 'models');
+}
+
+/** Whether a model folder is one of the shipped models (one that exists in shippedModelsDir). */
+export function isShippedModel(dir: string): boolean {
+  const real = (p: string): string => (fsExists(p) ? realpathSync(p) : path.resolve(p));
+  const shipped = real(shippedModelsDir());
+  const target = real(dir);
+  return path.dirname(target) === shipped && fsExists(path.join(target, 'model.json'));
+}
+
+import { existsSync as fsExists, realpathSync } from 'node:fs';
