@@ -5,9 +5,10 @@ import { defineConfig } from 'electron-vite';
 
 const root = import.meta.dirname;
 const indexerWorker = resolve(root, 'src/core/indexer/worker.ts');
+const verifyWorker = resolve(root, 'src/core/duplicates/verify-worker.ts');
 
 export default defineConfig({
-  // ESM (package.json "type": "module") -> out/main/index.js, plus the indexer's worker beside it when it exists,
+  // ESM (package.json "type": "module") -> out/main/index.js, plus the indexer's and the verifier's workers beside it,
   // as out/cli/worker.js sits beside out/cli/doppel.js. npm dependencies stay external (externalizeDeps).
   main: {
     build: {
@@ -18,6 +19,7 @@ export default defineConfig({
         input: {
           index: resolve(root, 'src/main/index.ts'),
           ...(existsSync(indexerWorker) ? { worker: indexerWorker } : {}),
+          ...(existsSync(verifyWorker) ? { 'verify-worker': verifyWorker } : {}),
         },
       },
     },

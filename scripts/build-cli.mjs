@@ -1,5 +1,6 @@
 // Bundles the headless CLI (src/cli/index.ts) to out/cli/doppel.js, and the indexer's worker thread
-// (src/core/indexer/worker.ts, when it exists) beside it as out/cli/worker.js. npm packages stay external:
+// (src/core/indexer/worker.ts, when it exists) beside it as out/cli/worker.js, and the duplicate verifier's
+// (src/core/duplicates/verify-worker.ts) as out/cli/verify-worker.js. npm packages stay external:
 // they are resolved from node_modules at run time (native sharp/better-sqlite3, tfjs's wasm files).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -12,6 +13,7 @@ const outdir = path.join(root, 'out/cli');
 const entries = [
   { in: 'src/cli/index.ts', out: 'doppel', required: true },
   { in: 'src/core/indexer/worker.ts', out: 'worker', required: false },
+  { in: 'src/core/duplicates/verify-worker.ts', out: 'verify-worker', required: false },
 ];
 
 const entryPoints = [];

@@ -34,6 +34,7 @@ const duplicateQuery = z.strictObject({
   kinds: z.array(z.enum(['exact', 'near', 'similar'])).optional(),
   nearThreshold: similarity.optional(),
   similarThreshold: similarity.optional(),
+  verify: z.boolean().optional(),
 });
 const exportFormat = z.enum(['csv', 'json']);
 const photoIds = z.array(id).max(API_LIMITS.maxTrashIds);

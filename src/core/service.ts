@@ -26,7 +26,10 @@ import {
 } from '../shared/api.js';
 import { trashPhotos, undoLastAction } from './duplicates/actions.js';
 import { exportGroups } from './duplicates/export.js';
-import { groupDuplicates, type GroupingPhoto } from './duplicates/grouping.js';
+import { groupDuplicates, type GroupingPhoto, type NeighbourSource } from './duplicates/grouping.js';
+import { measurePairs, verdictOf, type CandidatePair } from './duplicates/verification.js';
+import { VerifierPool } from './duplicates/verify-pool.js';
+import { turnNeighbours } from './search/turn-views.js';
 import { keeperOptionsOf, readSettings, updateSettings, type ThresholdDefaults } from './duplicates/settings.js';
 import { systemTrasher, type Trasher } from './duplicates/trash.js';
 import { imageToModelInput, imageToModelInputViews, rgbToPng } from './imaging/analyze.js';
@@ -136,6 +139,8 @@ export class DoppelService implements DoppelApi {
     const worker = await this.worker?.catch(() => null);
     this.worker = null;
     await worker?.close();
+    await this.pool?.close();
+    this.pool = null;
     this.store.close();
     await this.model.dispose();
   }
@@ -624,7 +629,9 @@ export class DoppelService implements DoppelApi {
     const similar = query.similarThreshold ?? settings.similarThreshold;
     const index = await this.scanIndex();
     const crops = this.cropViews();
-    const floor = kinds.includes('similar') ? Math.min(near, similar) : near;
+    const verify = query.verify !== false;
+    // With verification every pair above the look-alike threshold is a candidate for the near tier.
+    const floor = kinds.includes('similar') || verify ? Math.min(near, similar) : near;
     let extraNeighbours: Map<number, { id: number; score: number }[]> | undefined;
     if (crops && (kinds.includes('near') || kinds.includes('similar'))) {
       // With a second stage, views also bring the pairs between the look-alike and near thresholds, to be re-scored.
@@ -637,20 +644,40 @@ export class DoppelService implements DoppelApi {
         extraNeighbours = await this.rescoreWithEncodedViews(extraNeighbours, index, stage);
       }
     }
-    return groupDuplicates(
+    if (verify && (kinds.includes('near') || kinds.includes('similar'))) {
+      // Rotated copies: each photo's turned views against the library's vectors (search/turn-views.ts).
+      const turned = turnNeighbours((fn) => this.store.forEachTurns(this.modelId, fn), index, floor);
+      extraNeighbours = mergeNeighbours(extraNeighbours, turned);
+    }
+    const input = {
+      photos,
+      vectors: verify ? onceNeighbours(index) : index,
+      notDuplicates: this.store.notDuplicatePairs(),
+      ...(extraNeighbours ? { extraNeighbours } : {}),
+    };
+    const options = { kinds, near, similar, keeper: keeperOptionsOf(settings) };
+    if (!verify || !(kinds.includes('near') || kinds.includes('similar'))) return groupDuplicates(input, options);
+    // Grouping asks for the verdict of every candidate pair the near tier could take: a first pass with no
+    // verdicts collects them, the verifier measures those it has not seen, and the second pass groups.
+    const asked: CandidatePair[] = [];
+    groupDuplicates(
       {
-        photos,
-        vectors: index,
-        notDuplicates: this.store.notDuplicatePairs(),
-        ...(extraNeighbours ? { extraNeighbours } : {}),
+        ...input,
+        verdict: (a, b, score) => {
+          asked.push({ a, b, score });
+          return undefined;
+        },
       },
-      {
-        kinds,
-        near,
-        similar,
-        keeper: keeperOptionsOf(settings),
-      },
+      { ...options, kinds: ['near'] },
     );
+    const { measures } = await measurePairs(asked, this.store, this.verifierPool(), thumbnailDirFor(this.dbPath));
+    return groupDuplicates({ ...input, verdict: (a, b) => verdictOf(measures, a, b) }, options);
+  }
+
+  private pool: VerifierPool | null = null;
+
+  private verifierPool(): VerifierPool {
+    return (this.pool ??= new VerifierPool());
   }
 
   /**
@@ -796,4 +823,34 @@ export class DoppelService implements DoppelApi {
     const reindexed = outcome.restored.filter((p) => this.store.getPhotoByPath(p)?.status === 'indexed').length;
     return { actionId: outcome.actionId, restored: outcome.restored, failed: outcome.failed, reindexed };
   }
+}
+
+/** Two neighbour maps in one (each photo's lists joined, best first). */
+function mergeNeighbours(
+  a: Map<number, { id: number; score: number }[]> | undefined,
+  b: Map<number, { id: number; score: number }[]>,
+): Map<number, { id: number; score: number }[]> {
+  const out = new Map(a ?? []);
+  for (const [id, list] of b)
+    out.set(
+      id,
+      [...(out.get(id) ?? []), ...list].sort((x, y) => y.score - x.score),
+    );
+  return out;
+}
+
+/** The index with its whole-library scan done once for every threshold and k asked (grouping runs twice). */
+function onceNeighbours(index: CompactIndex): NeighbourSource {
+  const done = new Map<string, Map<number, { id: number; score: number }[]>>();
+  return {
+    get: (id) => index.get(id),
+    search: (q, k, exclude) => index.search(q, k, exclude),
+    searchMany: (queries, k, excludes, minScore) => index.searchMany(queries, k, excludes, minScore),
+    neighboursWithin: (threshold, k) => {
+      const key = `${threshold}:${k}`;
+      let found = done.get(key);
+      if (!found) done.set(key, (found = index.neighboursWithin(threshold, k)));
+      return found;
+    },
+  };
 }

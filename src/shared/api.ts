@@ -121,6 +121,12 @@ export interface DuplicateMember {
   width: number | null;
   height: number | null;
   format: string | null;
+  /**
+   * What the duplicate verifier saw between this photo and the group's reference, in words ("mirrored",
+   * "rotated 90°", "cropped to 70%", "greyscale", "border added", "re-encoded", ...); empty for the reference
+   * itself, for exact copies and for look-alikes (unverified).
+   */
+  edits: string[];
 }
 
 /**
@@ -136,34 +142,46 @@ export interface DuplicateGroup {
 }
 
 export interface DuplicateQuery {
-  /** Tiers to list (default exact and near). */
+  /**
+   * Tiers to list (default exact and near). exact: identical files; near: pairs the verifier found to be the same
+   * picture (an edited copy); similar ("look-alikes"): similar vectors that are not verified as the same picture.
+   */
   kinds?: DuplicateKind[];
   /** Cosine similarity a near duplicate must reach against its group's reference (default: the setting). */
   nearThreshold?: number;
   /** Cosine similarity a similar photo must reach against its group's reference (default: the setting). */
   similarThreshold?: number;
+  /**
+   * Verify candidate pairs by comparing the pictures (default true). false: the near tier is the cosine threshold
+   * alone, as before verification existed (faster, and wrong for many look-alikes; for measurements).
+   */
+  verify?: boolean;
 }
 
 export type ExportFormat = 'csv' | 'json';
 
 /**
  * Keeper rules, applied in the order the settings give until one tells two photos apart:
+ * - original: a photo the duplicate verifier saw to be derived from another member (cropped from it, greyscale of
+ *   its colour, with a border added) last
  * - resolution: more pixels first
  * - format: earlier in `formatPreference` first (formats not listed come last)
- * - exif: more capture metadata first (capture date, orientation): edited and re-saved copies usually lose it
+ * - exif: a capture date (EXIF) first: edited and re-saved copies usually lose it
  * - file-size: bigger file first
- * - oldest: earlier capture date first (the file's mtime when there is none)
+ * - oldest: earlier capture date first (the file's mtime when there is none, or when both have the same date)
  * - preferred-folder: inside an earlier entry of `preferredFolders` first
  * Photos in reference folders always come before the others; the last resort is the shorter, then smaller, path.
  */
-export type KeeperRule = 'resolution' | 'format' | 'file-size' | 'exif' | 'oldest' | 'preferred-folder';
+export type KeeperRule = 'original' | 'resolution' | 'format' | 'file-size' | 'exif' | 'oldest' | 'preferred-folder';
 
+/** Every rule, in the default order: originals first, then the photo more likely to be one. */
 export const KEEPER_RULES = [
+  'original',
   'resolution',
-  'format',
   'exif',
-  'file-size',
   'oldest',
+  'format',
+  'file-size',
   'preferred-folder',
 ] as const satisfies readonly KeeperRule[];
 

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DoppelError } from '../../src/shared/api.js';
 import { openDatabase } from '../../src/core/store/db.js';
 import { LATEST_VERSION, MIGRATIONS, migrate } from '../../src/core/store/migrations/index.js';
+import { cosine } from '../../src/core/search/vector-index.js';
 import { Store, type PhotoRecord } from '../../src/core/store/repository.js';
 
 const columns = (db: BetterSqlite3.Database, table: string) =>
@@ -58,10 +59,12 @@ describe('migrations', () => {
       'folders',
       'models',
       'not_duplicates',
+      'pair_verdicts',
       'photos',
       'scan_errors',
       'search_state',
       'settings',
+      'turn_vectors',
       'vector_changes',
       'vectors',
       'view_vectors',
@@ -370,6 +373,41 @@ describe('Store', () => {
     expect(seen).toEqual([p1, 4]);
     store.deletePhotos([p1]);
     expect(store.photoIdsWithViews(f.id, m, 0.75).size).toBe(0);
+  });
+
+  it('keeps turned views per photo and model, gone with their photo and with the model', () => {
+    const f = store.addFolder('/p');
+    const m = store.ensureModel({ name: 'ae-v1', dim: 8, inputSize: 32 });
+    const p1 = store.upsertPhoto(photo(f.id, '/p/1.jpg'));
+    const p2 = store.upsertPhoto(photo(f.id, '/p/2.jpg'));
+    const turns = [Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]), Float32Array.from([-8, 7, -6, 5, -4, 3, -2, 1])];
+    store.putTurns(p1, m, turns);
+    const back = store.getTurns(p1, m)!;
+    expect(back).toHaveLength(2);
+    back.forEach((v, i) => expect(cosine(v, turns[i]!)).toBeGreaterThan(0.999));
+    expect(store.getTurns(p2, m)).toBeNull();
+    expect([...store.photoIdsWithTurns(f.id, m)]).toEqual([p1]);
+    expect(() => store.putTurns(p2, m, [new Float32Array(3)])).toThrow(/8 values/);
+    const seen: number[] = [];
+    store.forEachTurns(m, (id, v) => seen.push(id, v.length));
+    expect(seen).toEqual([p1, 2]);
+    store.deleteVectorsForModel(m);
+    expect(store.getTurns(p1, m)).toBeNull();
+    store.putTurns(p2, m, turns);
+    store.deletePhotos([p2]);
+    expect(store.photoIdsWithTurns(f.id, m).size).toBe(0);
+  });
+
+  it('keeps the verifier measures by content-hash pair and version, in either order', () => {
+    expect(store.getVerdict('aa', 'bb', 1)).toBeNull();
+    store.putVerdicts([{ hashA: 'aa', hashB: 'bb', measure: '{"same":true}' }], 1);
+    expect(store.getVerdict('bb', 'aa', 1)).toBe('{"same":true}');
+    // Another verifier version measures again.
+    expect(store.getVerdict('aa', 'bb', 2)).toBeNull();
+    store.putVerdicts([{ hashA: 'aa', hashB: 'bb', measure: '{"same":false}' }], 2);
+    expect(store.getVerdict('aa', 'bb', 2)).toBe('{"same":false}');
+    expect(store.getVerdict('aa', 'bb', 1)).toBeNull();
+    expect(() => store.putVerdicts([{ hashA: 'bb', hashB: 'aa', measure: '{}' }], 2)).toThrow(/hashA < hashB/);
   });
 
   it('removing a folder cascades to its photos and their vectors', () => {

@@ -65,6 +65,21 @@ export interface GroupingInput {
   notDuplicates?: readonly { hashA: string; hashB: string }[];
   /** More neighbours per photo, found another way (corner views: search/crop-views.ts), scores on the same scale. */
   extraNeighbours?: ReadonlyMap<number, readonly Neighbour[]>;
+  /**
+   * The duplicate verifier's verdict on two photos (duplicates/verification.ts), undefined when it has none. When
+   * given, the near tier holds only pairs verified as the same picture, whatever their score; without it, the near
+   * tier is a cosine threshold (for callers with vectors and no pictures, such as the synthetic benchmark).
+   */
+  verdict?: (a: GroupingPhoto, b: GroupingPhoto, score: number) => PairVerdict | undefined;
+}
+
+/** What the verifier decided for a pair (a, b), and what it saw b to be of a. */
+export interface PairVerdict {
+  same: boolean;
+  /** b against a, in words. */
+  edits: string[];
+  /** Which of the two the verifier saw to be derived from the other (cropped from it, its greyscale, bordered). */
+  derived: 'a' | 'b' | null;
 }
 
 export interface GroupingOptions {
@@ -144,7 +159,8 @@ export function groupDuplicates(input: GroupingInput, opts: GroupingOptions): Du
   if (wantNear) {
     // ---- vector tiers over the representatives (one photo per content).
     const reps = photos.filter((p) => (standsFor.get(p.id) ?? p.id) === p.id && input.vectors.get(p.id) !== undefined);
-    const floor = wantSimilar ? opts.similar : opts.near;
+    // With a verifier, every pair above the look-alike threshold may be verified into the near tier.
+    const floor = wantSimilar || input.verdict ? Math.min(opts.similar, opts.near) : opts.near;
     const candidates = new Map<number, Neighbour[]>();
     const scan = input.vectors.neighboursWithin !== undefined;
     if (input.vectors.neighboursWithin) {
@@ -183,9 +199,21 @@ export function groupDuplicates(input: GroupingInput, opts: GroupingOptions): Du
         candidates.set(p.id, candidatesOf(p, merged));
       }
     }
+    const verdict = input.verdict;
+    const verified = (a: number, b: number, score: number): PairVerdict | undefined => {
+      const v = verdict?.(byId.get(a)!, byId.get(b)!, score);
+      return v?.same ? v : undefined;
+    };
     for (const [kind, threshold] of tiers) {
+      // With a verifier, near duplicates are the verified pairs, look-alikes the others above their threshold.
       const within = (id: number): Neighbour[] =>
-        candidates.get(id)!.filter((n) => n.score >= threshold && !assigned.has(n.id));
+        candidates
+          .get(id)!
+          .filter(
+            (n) =>
+              !assigned.has(n.id) &&
+              (verdict && kind === 'near' ? verified(id, n.id, n.score) !== undefined : n.score >= threshold),
+          );
       const order = reps
         .filter((p) => !assigned.has(p.id))
         .map((p) => {
@@ -196,18 +224,28 @@ export function groupDuplicates(input: GroupingInput, opts: GroupingOptions): Du
         .sort((a, b) => b.degree - a.degree || b.weight - a.weight || rank.get(a.p.id)! - rank.get(b.p.id)!);
       for (const { p: ref } of order) {
         if (assigned.has(ref.id)) continue;
-        const accepted: { p: GroupingPhoto; score: number }[] = [{ p: ref, score: 1 }];
+        const accepted: { p: GroupingPhoto; score: number; edits: string[] }[] = [{ p: ref, score: 1, edits: [] }];
+        const derived = new Set<number>();
         for (const n of within(ref.id)) {
           const candidate = byId.get(n.id)!;
           if (accepted.some((a) => notDuplicates(a.p, candidate))) continue;
-          accepted.push({ p: candidate, score: n.score });
+          const v = kind === 'near' && verdict ? verified(ref.id, n.id, n.score) : undefined;
+          if (v?.derived === 'a') derived.add(ref.id);
+          if (v?.derived === 'b') derived.add(n.id);
+          accepted.push({ p: candidate, score: n.score, edits: v?.edits ?? [] });
         }
         if (accepted.length < 2) continue;
         for (const a of accepted) assigned.add(a.p.id);
         // Exact copies of the members come along, so every photo is in one group and kept or not in one place.
-        const all = accepted.flatMap((a) => withCopies(a.p, a.score));
+        const all = accepted.flatMap((a) =>
+          withCopies(a.p, a.score).map((c) => ({
+            ...c,
+            edits: c.p === a.p ? a.edits : [...a.edits, 'exact copy'],
+            derived: derived.has(a.p.id),
+          })),
+        );
         const keeper = chooseKeeper(
-          all.map((a) => a.p),
+          all.map((a) => ({ ...a.p, derived: a.derived })),
           keeperOpts,
         );
         pushGroup(
@@ -215,7 +253,7 @@ export function groupDuplicates(input: GroupingInput, opts: GroupingOptions): Du
           kind,
           ref,
           keeper,
-          all.map((a) => member(a.p, a.score, a.p === keeper)),
+          all.map((a) => member(a.p, a.score, a.p.id === keeper.id, a.edits)),
         );
       }
     }
@@ -246,7 +284,7 @@ export function groupDuplicates(input: GroupingInput, opts: GroupingOptions): Du
       'exact',
       keeper,
       keeper,
-      set.map((p) => member(p, 1, p === keeper)),
+      set.map((p) => member(p, 1, p === keeper, p === keeper ? [] : ['exact copy'])),
     );
   }
 
@@ -260,8 +298,9 @@ export function groupDuplicates(input: GroupingInput, opts: GroupingOptions): Du
     );
 }
 
-function member(p: GroupingPhoto, score: number, isKeeper: boolean): DuplicateMember {
+function member(p: GroupingPhoto, score: number, isKeeper: boolean, edits: string[]): DuplicateMember {
   return {
+    edits,
     path: p.path,
     photoId: p.id,
     score,

@@ -15,6 +15,8 @@ export interface KeeperPhoto {
   takenAt: string | null;
   orientation: number | null;
   referenceFolder: boolean;
+  /** The duplicate verifier saw this photo to be derived from another one of its group (cropped, greyscale, ...). */
+  derived?: boolean;
 }
 
 export interface KeeperOptions {
@@ -42,8 +44,11 @@ export const DEFAULT_KEEPER_OPTIONS: KeeperOptions = {
 
 const pixels = (p: KeeperPhoto): number => (p.width ?? 0) * (p.height ?? 0);
 
-/** How much capture metadata the store has for the photo (the EXIF fields Doppel reads). */
-export const exifRichness = (p: KeeperPhoto): number => (p.takenAt !== null ? 1 : 0) + (p.orientation !== null ? 1 : 0);
+/**
+ * How much capture metadata the store has for the photo: its EXIF capture date. (Not its orientation tag: a copy
+ * turned by that tag alone has one its original may lack.)
+ */
+export const exifRichness = (p: KeeperPhoto): number => (p.takenAt !== null ? 1 : 0);
 
 /**
  * Capture time in ms: EXIF dates without an offset are read as UTC (they are wall-clock times; comparing them
@@ -78,8 +83,9 @@ export function keeperComparator(opts: KeeperOptions): (a: KeeperPhoto, b: Keepe
     resolution: (a, b) => pixels(b) - pixels(a),
     format: (a, b) => formatRank(a) - formatRank(b),
     'file-size': (a, b) => b.size - a.size,
+    original: (a, b) => (a.derived ? 1 : 0) - (b.derived ? 1 : 0),
     exif: (a, b) => exifRichness(b) - exifRichness(a),
-    oldest: (a, b) => captureTime(a) - captureTime(b),
+    oldest: (a, b) => captureTime(a) - captureTime(b) || a.mtimeMs - b.mtimeMs,
     'preferred-folder': (a, b) => folderRank(a) - folderRank(b),
   };
   const rules = opts.rules.map((r) => byRule[r]);

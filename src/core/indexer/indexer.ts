@@ -18,6 +18,7 @@ import {
 } from '../../shared/api.js';
 import { analyzeImage, thumbnailToModelInput, type ModelInputSpec } from '../imaging/analyze.js';
 import type { EncodedWithViews } from '../model/card.js';
+import { allTurnInputs } from '../search/turn-views.js';
 import { fsReason, scanFolder } from '../library/scan.js';
 import type { PhotoRecord, Store, StoredPhoto } from '../store/repository.js';
 
@@ -134,8 +135,8 @@ type Processed =
   /** Decoded: `input` is the model input to encode (with its corner views in runs that want them). */
   | { kind: 'decoded'; record: PhotoRecord; input: Uint8Array }
   /** Same content as a photo the library already has a vector (and the views wanted) for: they are copied. */
-  | { kind: 'reused'; record: PhotoRecord; vector: Float32Array; views?: Float32Array[] }
-  /** An unchanged photo that only lacks its corner views: the model input they are made from. */
+  | { kind: 'reused'; record: PhotoRecord; vector: Float32Array; turns: Float32Array[]; views?: Float32Array[] }
+  /** An unchanged photo that only lacks its corner or turned views: the model input they are made from. */
   | { kind: 'views'; photoId: number; input: Uint8Array }
   | { kind: 'error'; record: PhotoRecord }
   | { kind: 'vanished' };
@@ -176,7 +177,7 @@ async function processTask(
       const thumb = cached ? await fs.promises.readFile(cached).catch(() => null) : null;
       if (thumb) {
         const input = await thumbnailToModelInput(thumb, model.inputSpec);
-        if (task.viewsOnly && fraction !== undefined) return { kind: 'views', photoId: existing.id, input };
+        if (task.viewsOnly) return { kind: 'views', photoId: existing.id, input };
         const { id: _id, folderId: _f, dev: _d, ino: _i, indexedAt: _t, ...kept } = existing;
         return { kind: 'decoded', input, record: { ...base, ...kept, status: 'indexed', error: null } };
       }
@@ -191,8 +192,9 @@ async function processTask(
     const hash = contentHash(bytes);
     const known = store.vectorByHash(hash, modelId);
     const knownViews = known && fraction !== undefined ? store.getViews(known.photo.id, modelId, fraction) : null;
+    const knownTurns = known ? store.getTurns(known.photo.id, modelId) : null;
     // A copy whose views are wanted but missing is decoded like a new photo.
-    if (known && (fraction === undefined || knownViews)) {
+    if (known && knownTurns && (fraction === undefined || knownViews)) {
       const { photo } = known;
       const record: PhotoRecord = {
         ...base,
@@ -205,7 +207,13 @@ async function processTask(
         orientation: photo.orientation,
         status: 'indexed',
       };
-      return { kind: 'reused', record, vector: known.vector, ...(knownViews ? { views: knownViews } : {}) };
+      return {
+        kind: 'reused',
+        record,
+        vector: known.vector,
+        turns: knownTurns,
+        ...(knownViews ? { views: knownViews } : {}),
+      };
     }
     try {
       const a = await analyzeImage(bytes, { inputSize: model.inputSize, trimBorders: model.inputSpec.trimBorders });
@@ -272,6 +280,7 @@ export async function indexFolders(
     const known = new Map(store.photosInFolder(folder.id).map((p) => [p.path, p]));
     const withVector = store.photoIdsWithVector(folder.id, modelId);
     const withViews = opts.cropViews === undefined ? null : store.photoIdsWithViews(folder.id, modelId, opts.cropViews);
+    const withTurns = store.photoIdsWithTurns(folder.id, modelId);
     const seen = new Set<string>();
     const scanErrors: FileError[] = [];
     try {
@@ -292,7 +301,8 @@ export async function indexFolders(
         seen.add(event.path);
         const existing = known.get(event.path) ?? null;
         const same = existing !== null && existing.size === event.size && existing.mtimeMs === event.mtimeMs;
-        const complete = (id: number): boolean => withVector.has(id) && (withViews === null || withViews.has(id));
+        const complete = (id: number): boolean =>
+          withVector.has(id) && withTurns.has(id) && (withViews === null || withViews.has(id));
         if (same && (existing.status === 'error' || complete(existing.id))) {
           summary.unchanged++;
           if (existing.status === 'error') summary.errors.push({ path: existing.path, reason: existing.error ?? '' });
@@ -368,16 +378,21 @@ export async function indexFolders(
         : opts.cropViews === undefined
           ? { vectors: await model.encode(inputs), views: [] }
           : await model.encodeWithViews(inputs);
+    // Turned views (search/turn-views.ts): two more vectors an input, from the same inputs turned.
+    const turned = inputs.length === 0 ? [] : await model.encode(allTurnInputs(inputs, model.inputSize));
     const vectorOf = new Map<number, Float32Array>();
     const viewsOf = new Map<number, Float32Array[]>();
+    const turnsOf = new Map<number, Float32Array[]>();
     toEncode.forEach(({ j, vector }, n) => {
       if (vector) vectorOf.set(j, encoded.vectors[n]!);
+      turnsOf.set(j, [turned[2 * n]!, turned[2 * n + 1]!]);
       const views = encoded.views[n];
       if (views) viewsOf.set(j, views);
     });
     results.forEach((r, j) => {
       if (r.kind !== 'reused') return;
       vectorOf.set(j, r.vector);
+      turnsOf.set(j, r.turns);
       if (r.views) viewsOf.set(j, r.views);
     });
     const errors: FileError[] = [];
@@ -390,7 +405,9 @@ export async function indexFolders(
           return;
         }
         if (r.kind === 'views') {
-          store.putViews(r.photoId, modelId, opts.cropViews!, viewsOf.get(j)!);
+          const views = viewsOf.get(j);
+          if (views && opts.cropViews !== undefined) store.putViews(r.photoId, modelId, opts.cropViews, views);
+          store.putTurns(r.photoId, modelId, turnsOf.get(j)!);
           summary.updated++;
           return;
         }
@@ -401,6 +418,7 @@ export async function indexFolders(
         const vector = vectorOf.get(j);
         if (vector) {
           store.putVector(id, modelId, vector);
+          store.putTurns(id, modelId, turnsOf.get(j)!);
           // Views belong to the content the vector was made from: new ones, or none.
           const views = viewsOf.get(j);
           if (views) store.putViews(id, modelId, opts.cropViews!, views);

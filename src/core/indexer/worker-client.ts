@@ -1,32 +1,12 @@
 // Runs indexing in a worker thread (worker.ts) and gives the caller the same callbacks as indexFolders.
-import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { DoppelError, type FolderInfo, type IndexSummary } from '../../shared/api.js';
+import { spawnWorker } from '../threads.js';
 import type { IndexOptions } from './indexer.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 
-/**
- * The worker's script beside this module: out/cli/worker.js beside the bundled CLI, out/main/worker.js beside
- * the Electron main process, or worker.ts from the sources (run through tsx, as under vitest).
- */
-function workerScript(from = import.meta.url): { url: URL; typescript: boolean } {
-  // A bundler may put this module in a chunk folder below the entry: look beside it and one level up.
-  for (const rel of ['./worker.js', '../worker.js']) {
-    const js = new URL(rel, from);
-    if (fs.existsSync(fileURLToPath(js))) return { url: js, typescript: false };
-  }
-  const ts = new URL('./worker.ts', from);
-  if (fs.existsSync(fileURLToPath(ts))) return { url: ts, typescript: true };
-  throw new DoppelError('internal', `The indexing worker is missing beside ${fileURLToPath(from)}`);
-}
-
 function spawn(init: WorkerInit): Worker {
-  const { url, typescript } = workerScript();
-  if (!typescript) return new Worker(url, { workerData: init });
-  // From the sources: register tsx's loader inside the worker, then load the TypeScript worker through it.
-  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
-  return new Worker(boot, { eval: true, workerData: init });
+  return spawnWorker('worker', import.meta.url, init);
 }
 
 type Pending = {

@@ -322,6 +322,19 @@ function prepareStatements(db: Database) {
     viewIdsInFolder: prepare(`
       SELECT p.id FROM photos p JOIN view_vectors w ON w.photo_id = p.id AND w.model_id = ? AND w.fraction = ?
       WHERE p.folder_id = ?`).pluck(),
+    turnsPut: prepare('INSERT OR REPLACE INTO turn_vectors (photo_id, model_id, vectors) VALUES (?, ?, ?)'),
+    turnsGet: prepare('SELECT vectors FROM turn_vectors WHERE photo_id = ? AND model_id = ?').pluck(),
+    turnsEach: prepare(`
+      SELECT t.photo_id, t.vectors FROM turn_vectors t JOIN photos p ON p.id = t.photo_id
+      WHERE t.model_id = ? AND p.status = 'indexed'`).raw(),
+    turnIdsInFolder: prepare(`
+      SELECT p.id FROM photos p JOIN turn_vectors t ON t.photo_id = p.id AND t.model_id = ?
+      WHERE p.folder_id = ?`).pluck(),
+    turnsDeleteModel: prepare('DELETE FROM turn_vectors WHERE model_id = ?'),
+    verdictGet: prepare('SELECT measure FROM pair_verdicts WHERE hash_a = ? AND hash_b = ? AND version = ?').pluck(),
+    verdictPut: prepare(
+      'INSERT OR REPLACE INTO pair_verdicts (hash_a, hash_b, version, measure, created_at) VALUES (?, ?, ?, ?, ?)',
+    ),
     vectorByHash: prepare(`
       SELECT p.*, v.vector FROM photos p JOIN vectors v ON v.photo_id = p.id AND v.model_id = ?
       WHERE p.hash = ? AND p.status = 'indexed' LIMIT 1`),
@@ -686,7 +699,57 @@ export class Store {
     return new Set(this.s.viewIdsInFolder.all(modelId, fraction, folderId) as number[]);
   }
 
+  // ---- turned views (rotated copies; search/turn-views.ts)
+
+  /** Stores a photo's turned views (its picture turned 90 and 180 degrees), replacing any it had. */
+  putTurns(photoId: number, modelId: number, turns: readonly Float32Array[]): void {
+    const dim = this.modelDim(modelId);
+    if (turns.length === 0 || turns.some((v) => v.length !== dim)) {
+      throw new DoppelError('invalid-argument', `Turned views must be vectors of the model's ${dim} values`);
+    }
+    this.s.turnsPut.run(photoId, modelId, viewsToBlob(turns, dim));
+  }
+
+  /** A photo's turned views (compare by cosine), or null. */
+  getTurns(photoId: number, modelId: number): Float32Array[] | null {
+    const blob = this.s.turnsGet.get(photoId, modelId) as Buffer | undefined;
+    return blob ? blobToViews(blob, this.modelDim(modelId)) : null;
+  }
+
+  /** The turned views of every indexed photo that has them. */
+  forEachTurns(modelId: number, fn: (photoId: number, turns: Float32Array[]) => void): void {
+    const dim = this.modelDim(modelId);
+    for (const [photoId, blob] of this.s.turnsEach.iterate(modelId) as Iterable<[number, Buffer]>) {
+      fn(photoId, blobToViews(blob, dim));
+    }
+  }
+
+  /** Ids of a folder's photos that have turned views for the model. */
+  photoIdsWithTurns(folderId: number, modelId: number): Set<number> {
+    return new Set(this.s.turnIdsInFolder.all(modelId, folderId) as number[]);
+  }
+
+  // ---- the duplicate verifier's verdicts, by content-hash pair
+
+  /** The measure stored for two contents (in either order) by this verifier version, as stored (JSON), or null. */
+  getVerdict(hashA: string, hashB: string, version: number): string | null {
+    const [a, b] = orderedPair(hashA, hashB);
+    return (this.s.verdictGet.get(a, b, version) as string | undefined) ?? null;
+  }
+
+  /** Stores measures (JSON, for the ordered pair hashA < hashB), in one transaction. */
+  putVerdicts(verdicts: readonly { hashA: string; hashB: string; measure: string }[], version: number): void {
+    const now = Date.now();
+    this.transaction(() => {
+      for (const v of verdicts) {
+        if (!(v.hashA < v.hashB)) throw new DoppelError('invalid-argument', 'A verdict needs hashA < hashB');
+        this.s.verdictPut.run(v.hashA, v.hashB, version, v.measure, now);
+      }
+    });
+  }
+
   deleteVectorsForModel(modelId: number): void {
+    this.s.turnsDeleteModel.run(modelId);
     this.s.viewsDeleteModel.run(modelId);
     this.s.vectorDeleteModel.run(modelId);
   }

@@ -6,6 +6,7 @@ import { scanErrors } from './0030-scan-errors.js';
 import { searchChanges } from './0040-search-changes.js';
 import { cropViews } from './0050-crop-views.js';
 import { nestedFolders } from './0060-nested-folders.js';
+import { verifiedDuplicates } from './0070-verified-duplicates.js';
 
 export interface Migration {
   /** Becomes PRAGMA user_version once applied; numbered in steps of 10. */
@@ -22,6 +23,7 @@ export const MIGRATIONS: readonly Migration[] = [
   searchChanges,
   cropViews,
   nestedFolders,
+  verifiedDuplicates,
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,0 +1,168 @@
+// Verification for the duplicate scan: which candidate pairs the verifier must see, its measures cached by
+// content-hash pair in the library (a later scan compares only pairs it has not seen), and the measures turned into
+// verdicts: same or not, what the verifier saw in words, and which photo is derived from the other.
+import { existingThumbnail } from '../indexer/indexer.js';
+import type { Store } from '../store/repository.js';
+import type { GroupingPhoto, PairVerdict } from './grouping.js';
+import { VERIFIER_VERSION, type PairMeasure } from './verify.js';
+import type { VerifierPool } from './verify-pool.js';
+
+/** New pairs a scan verifies at most (the most similar first); the rest stay look-alikes until a later scan. */
+export const VERIFY_PER_SCAN = 20_000;
+
+const pairKey = (a: string, b: string): string => (a < b ? `${a}\n${b}` : `${b}\n${a}`);
+
+/** Below this colourfulness a picture is greyscale; above COLOURFUL it clearly is not. */
+const GREY = 3;
+const COLOURFUL = 8;
+
+/** A measure of (a, b) as a measure of (b, a). */
+export function swapMeasure(m: PairMeasure): PairMeasure {
+  return {
+    ...m,
+    // A mirrored copy turned by r is its original's mirror image turned by r too (F R F = R^-1).
+    rotation: m.mirrored || m.rotation === 180 ? m.rotation : -m.rotation,
+    shownOfA: m.shownOfB,
+    shownOfB: m.shownOfA,
+    borderA: m.borderB,
+    borderB: m.borderA,
+    brightness: m.brightness > 0 ? 1 / m.brightness : 1,
+    colourA: m.colourB,
+    colourB: m.colourA,
+  };
+}
+
+/** The quarter turn nearest a rotation when it is within 10 degrees of one, else null. */
+function quarterTurn(deg: number): number | null {
+  const q = Math.round(deg / 90) * 90;
+  return Math.abs(deg - q) <= 10 ? ((q % 360) + 360) % 360 : null;
+}
+
+/** What b is against a, in words, and which of them is derived from the other. File facts come from the photos. */
+export function describe(
+  m: PairMeasure,
+  a: Pick<GroupingPhoto, 'format' | 'width' | 'height' | 'size'>,
+  b: Pick<GroupingPhoto, 'format' | 'width' | 'height' | 'size'>,
+): PairVerdict {
+  const edits: string[] = [];
+  let derived: 'a' | 'b' | null = null;
+  if (m.mirrored) edits.push('mirrored');
+  const turn = quarterTurn(m.rotation);
+  if (turn !== null && turn !== 0) edits.push(`rotated ${turn}°`);
+  else if (turn === null) edits.push(`rotated ${Math.round(Math.abs(m.rotation))}°`);
+  let cropped = false;
+  if (m.shownOfA < 0.9) {
+    if (m.borderA) {
+      edits.push('border removed');
+      derived = 'b';
+    } else {
+      edits.push(`cropped to ${Math.round(Math.sqrt(m.shownOfA) * 100)}%`);
+      derived = 'b';
+      cropped = true;
+    }
+  }
+  if (m.shownOfB < 0.9) {
+    if (m.borderB) {
+      edits.push('border added');
+      derived = 'b';
+    } else if (!cropped) {
+      edits.push('shows more (the other is cropped)');
+      derived = 'a';
+    }
+  }
+  if (m.colourB < GREY && m.colourA > COLOURFUL) {
+    edits.push('greyscale');
+    derived = 'b';
+  } else if (m.colourA < GREY && m.colourB > COLOURFUL) {
+    edits.push('in colour (the other is greyscale)');
+    derived ??= 'a';
+  }
+  if (m.brightness > 1.1) edits.push('brighter');
+  else if (m.brightness < 0.9) edits.push('darker');
+  if (m.overlay) edits.push('caption or overlay');
+  const fa = (a.format ?? '').toLowerCase();
+  const fb = (b.format ?? '').toLowerCase();
+  if (fa !== fb && fb) edits.push(`saved as ${fb.toUpperCase()}`);
+  const geometric = m.shownOfA < 0.9 || m.shownOfB < 0.9 || (turn !== null && turn % 180 !== 0);
+  if (!geometric && a.width && b.width && a.height && b.height && (a.width !== b.width || a.height !== b.height)) {
+    const squashed = Math.abs(a.width / a.height - b.width / b.height) > 0.02 * (a.width / a.height);
+    edits.push(squashed ? 'aspect changed' : `resized to ${b.width}×${b.height}`);
+  }
+  if (edits.length === 0) edits.push('re-encoded');
+  return { same: m.same, edits, derived };
+}
+
+/** A candidate pair of photos with content hashes (the near tier asked about it). */
+export interface CandidatePair {
+  a: GroupingPhoto;
+  b: GroupingPhoto;
+  score: number;
+}
+
+/**
+ * The measures of every candidate pair: cached ones from the library, the others made now (at most
+ * VERIFY_PER_SCAN, the most similar first) and stored. Keyed by content-hash pair; pairs without thumbnails, or
+ * whose thumbnails cannot be read, have none (they stay look-alikes).
+ */
+export async function measurePairs(
+  pairs: readonly CandidatePair[],
+  store: Store,
+  pool: VerifierPool,
+  thumbnailDir: string,
+): Promise<{ measures: Map<string, PairMeasure>; fresh: number; cached: number; skipped: number }> {
+  const measures = new Map<string, PairMeasure>();
+  const todo: { hashA: string; hashB: string; fileA: string; fileB: string; score: number }[] = [];
+  const queued = new Set<string>();
+  let cached = 0;
+  let skipped = 0;
+  for (const { a, b, score } of pairs) {
+    if (!a.hash || !b.hash || a.hash === b.hash) continue;
+    const key = pairKey(a.hash, b.hash);
+    if (measures.has(key) || queued.has(key)) continue;
+    const [hashA, hashB] = a.hash < b.hash ? [a.hash, b.hash] : [b.hash, a.hash];
+    const stored = store.getVerdict(hashA, hashB, VERIFIER_VERSION);
+    if (stored) {
+      measures.set(key, JSON.parse(stored) as PairMeasure);
+      cached++;
+      continue;
+    }
+    const fileA = existingThumbnail(thumbnailDir, hashA);
+    const fileB = existingThumbnail(thumbnailDir, hashB);
+    if (!fileA || !fileB) {
+      skipped++;
+      continue;
+    }
+    queued.add(key);
+    todo.push({ hashA, hashB, fileA, fileB, score });
+  }
+  todo.sort((x, y) => y.score - x.score);
+  const now = todo.slice(0, VERIFY_PER_SCAN);
+  skipped += todo.length - now.length;
+  // Pairs sharing a photo next to each other: a thread keeps the features of the pictures it saw last.
+  now.sort((x, y) => (x.hashA < y.hashA ? -1 : x.hashA > y.hashA ? 1 : 0));
+  const results = await pool.verify(now.map((t) => ({ a: t.fileA, b: t.fileB })));
+  const verdicts: { hashA: string; hashB: string; measure: string }[] = [];
+  results.forEach((r, i) => {
+    const t = now[i]!;
+    if ('error' in r) {
+      skipped++;
+      return;
+    }
+    measures.set(pairKey(t.hashA, t.hashB), r);
+    verdicts.push({ hashA: t.hashA, hashB: t.hashB, measure: JSON.stringify(r) });
+  });
+  store.putVerdicts(verdicts, VERIFIER_VERSION);
+  return { measures, fresh: verdicts.length, cached, skipped };
+}
+
+/** The verdict on (a, b) from the measures (stored for the pair in hash order), undefined when there is none. */
+export function verdictOf(
+  measures: ReadonlyMap<string, PairMeasure>,
+  a: GroupingPhoto,
+  b: GroupingPhoto,
+): PairVerdict | undefined {
+  if (!a.hash || !b.hash) return undefined;
+  const m = measures.get(pairKey(a.hash, b.hash));
+  if (!m) return undefined;
+  return describe(a.hash < b.hash ? m : swapMeasure(m), a, b);
+}

@@ -1,0 +1,534 @@
+// The duplicate verifier: decides whether two photos are the same picture (one an edited copy of the other) by
+// comparing the pictures themselves, not their vectors. The vectors find candidates; this gives the precision.
+//
+// Method (chosen by measurement, docs/MODEL.md "Verifying duplicates"): ORB keypoints on the grey 256 px thumbnails
+// (OpenCV compiled to WebAssembly, @techstark/opencv-js), matched with Lowe's ratio test against the other photo
+// and against its mirror image, and a homography fitted with RANSAC. ORB is rotation- and scale-invariant, so one
+// fit covers 90/180/270-degree turns, crops, resizes, borders and small rotations. Then the second photo is warped
+// onto the first and the two are compared cell by cell (4 x 4 cells, normalised cross-correlation on blurred grey):
+// a copy agrees almost everywhere (a caption bar spoils one row), while a different photo of the same scene (a
+// burst shot, the same dog a minute later) may match many keypoints on its static background but disagrees where
+// anything moved. What the fit says (mirrored, turned, cropped, bordered, greyscale, brighter) is kept with the
+// verdict, for the user and for the keeper rules.
+import nodeModule from 'node:module';
+import sharp from 'sharp';
+
+/** Bumped when the method or its thresholds change: verdicts cached under an older version are made again. */
+export const VERIFIER_VERSION = 1;
+
+/** Longest side of the grey pictures compared (the cached thumbnails are 256 px). */
+const SIDE = 256;
+/** ORB keypoints a picture. */
+const FEATURES = Number(process.env.DOPPEL_ORB ?? 500);
+/** Lowe's ratio test: a match is kept when its distance is under this share of the second best's. */
+const RATIO = 0.8;
+/** RANSAC reprojection error in pixels. */
+const RANSAC_PX = 4;
+/** Inliers the homography needs. Measured: copies 29-212 (lowest: a 25% resize), distinct look-alikes at most 28. */
+export const MIN_INLIERS = 20;
+/** Share of the overlap's cells that must agree. Copies 0.5-1 (a caption spoils a row), other shots of a scene
+ * at most 0.38. */
+export const MIN_AGREEMENT = 0.45;
+const GRID = 4;
+/** Gaussian blur (px at 256 px) before the cells are compared: forgives resampling and a pixel of misfit. */
+const BLUR = Number(process.env.DOPPEL_VERIFY_BLUR ?? 2);
+const CELL_NCC = 0.8;
+
+/** What the verifier measured for a pair (a, b): how b relates to a. */
+export interface PairMeasure {
+  same: boolean;
+  inliers: number;
+  /** Share of the overlap's cells where the aligned pictures agree. */
+  agreement: number;
+  /** b is a mirror image of a. */
+  mirrored: boolean;
+  /** Degrees b is turned against a (clockwise, -180..180]. */
+  rotation: number;
+  /** Share of a's area that b shows. */
+  shownOfA: number;
+  /** Share of b's area that shows a (the rest is border, or picture that a lacks). */
+  shownOfB: number;
+  /** The part of b that does not show a is uniform (a border), when shownOfB is low. */
+  borderB: boolean;
+  /** The part of a that b does not show is uniform (a's border), when shownOfA is low. */
+  borderA: boolean;
+  /** Mean grey of b over a's mean grey, over the overlap. */
+  brightness: number;
+  /** Colourfulness (Hasler and Süsstrunk) of each; under ~4 is greyscale. */
+  colourA: number;
+  colourB: number;
+  /** Cells that disagree all lie in the top or bottom row: text or a bar over one of them. */
+  overlay: boolean;
+}
+
+/** A decoded picture: grey pixels for the features and colourfulness from the colour ones. */
+export interface VerifyPicture {
+  grey: Uint8Array;
+  width: number;
+  height: number;
+  colour: number;
+}
+
+/** Reads a thumbnail (any format sharp reads) into what the verifier compares. */
+export async function loadPicture(bytes: Uint8Array): Promise<VerifyPicture> {
+  const base = sharp(bytes, { failOn: 'none' }).resize(SIDE, SIDE, { fit: 'inside', withoutEnlargement: false });
+  const [{ data: grey, info }, { data: rgb, info: rgbInfo }] = await Promise.all([
+    base.clone().greyscale().raw().toBuffer({ resolveWithObject: true }),
+    base.clone().resize(64, 64, { fit: 'inside' }).removeAlpha().toColourspace('srgb').raw().toBuffer({
+      resolveWithObject: true,
+    }),
+  ]);
+  return {
+    grey: new Uint8Array(grey.buffer, grey.byteOffset, info.width * info.height),
+    width: info.width,
+    height: info.height,
+    colour: colourfulness(rgb, rgbInfo.channels),
+  };
+}
+
+/** Hasler and Süsstrunk's colourfulness of packed pixels: 0 for greyscale, ~15 for muted, 40+ for colourful photos. */
+export function colourfulness(px: Uint8Array, channels: number): number {
+  if (channels < 3) return 0;
+  let n = 0;
+  let sRg = 0;
+  let sYb = 0;
+  let qRg = 0;
+  let qYb = 0;
+  for (let i = 0; i + 2 < px.length; i += channels) {
+    const rg = px[i]! - px[i + 1]!;
+    const yb = 0.5 * (px[i]! + px[i + 1]!) - px[i + 2]!;
+    sRg += rg;
+    sYb += yb;
+    qRg += rg * rg;
+    qYb += yb * yb;
+    n++;
+  }
+  if (n === 0) return 0;
+  const mRg = sRg / n;
+  const mYb = sYb / n;
+  const sdRg = Math.sqrt(Math.max(0, qRg / n - mRg * mRg));
+  const sdYb = Math.sqrt(Math.max(0, qYb / n - mYb * mYb));
+  return Math.hypot(sdRg, sdYb) + 0.3 * Math.hypot(mRg, mYb);
+}
+
+// OpenCV.js has no TypeScript types of its own worth the dependency; the few calls used are wrapped below.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the Emscripten module's API is untyped
+type CV = any;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- an OpenCV.js object (Mat, KeyPointVector)
+type CvObject = any;
+
+let loading: Promise<{ cv: CV }> | null = null;
+
+/** Loads OpenCV.js once (about 0.5 s). Resolves to a box: the module itself is a thenable that never settles. */
+export function loadOpenCv(): Promise<{ cv: CV }> {
+  loading ??= new Promise((resolve, reject) => {
+    try {
+      const cv = nodeModule.createRequire(import.meta.url)('@techstark/opencv-js') as CV;
+      if (cv.Mat) resolve({ cv });
+      else cv.onRuntimeInitialized = () => resolve({ cv });
+    } catch (err) {
+      reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  });
+  return loading;
+}
+
+/** Keypoints and descriptors of a picture (or of its mirror image), with the grey Mat they came from. */
+export interface Features {
+  keypoints: { x: number; y: number }[];
+  descriptors: Uint32Array;
+  count: number;
+  mat: CvObject;
+  width: number;
+  height: number;
+}
+
+/** A verifier bound to a loaded OpenCV; keeps nothing between pairs but what the caller passes in. */
+export class Verifier {
+  private readonly orb: CvObject;
+
+  constructor(private readonly cv: CV) {
+    this.orb = new cv.ORB(FEATURES);
+  }
+
+  features(p: VerifyPicture, mirrored: boolean): Features {
+    const cv = this.cv;
+    const src = cv.matFromArray(p.height, p.width, cv.CV_8UC1, p.grey);
+    let mat = src;
+    if (mirrored) {
+      mat = new cv.Mat();
+      cv.flip(src, mat, 1);
+      src.delete();
+    }
+    const kps = new cv.KeyPointVector();
+    const desc = new cv.Mat();
+    const none = new cv.Mat();
+    try {
+      this.orb.detectAndCompute(mat, none, kps, desc);
+      const count = desc.rows as number;
+      const keypoints: { x: number; y: number }[] = [];
+      for (let i = 0; i < count; i++) {
+        const pt = kps.get(i).pt as { x: number; y: number };
+        keypoints.push({ x: pt.x, y: pt.y });
+      }
+      const bytes = new Uint8Array(count * 32);
+      if (count > 0) bytes.set((desc.data as Uint8Array).subarray(0, count * 32));
+      return { keypoints, descriptors: new Uint32Array(bytes.buffer), count, mat, width: p.width, height: p.height };
+    } finally {
+      kps.delete();
+      desc.delete();
+      none.delete();
+    }
+  }
+
+  free(f: Features): void {
+    f.mat.delete();
+  }
+
+  /** Compares a with b (features of b and of its mirror image; the mirror's made only when needed). */
+  compare(
+    a: { picture: VerifyPicture; features: Features },
+    b: { picture: VerifyPicture; features: Features; mirror: () => Features },
+  ): PairMeasure {
+    const straight = this.measure(a, b.picture, b.features, false);
+    if (straight.same) return straight;
+    // A symmetric picture can fit its mirror image the wrong way round: try the mirror whenever the first fails.
+    const mirrored = this.measure(a, b.picture, b.mirror(), true);
+    if (mirrored.same) return mirrored;
+    return mirrored.inliers > straight.inliers ? mirrored : straight;
+  }
+
+  private measure(
+    a: { picture: VerifyPicture; features: Features },
+    picture: VerifyPicture,
+    target: Features,
+    mirrored: boolean,
+  ): PairMeasure {
+    const best = this.fit(a.features, target);
+    const base: PairMeasure = {
+      same: false,
+      inliers: best?.inliers ?? 0,
+      agreement: 0,
+      mirrored,
+      rotation: 0,
+      shownOfA: 0,
+      shownOfB: 0,
+      borderA: false,
+      borderB: false,
+      brightness: 1,
+      colourA: a.picture.colour,
+      colourB: picture.colour,
+      overlay: false,
+    };
+    if (!best || best.inliers < MIN_INLIERS) return base;
+    const h = best.h;
+    const geometry = describeHomography(h, a.features, target);
+    if (!geometry) return base;
+    const look = this.agreement(a.features, target, h);
+    const measure: PairMeasure = {
+      ...base,
+      ...geometry,
+      agreement: look.agreement,
+      brightness: look.brightness,
+      overlay: look.overlay,
+      borderA: geometry.shownOfA < 0.92 && uniformOutside(a.features, target, h, 'a'),
+      borderB: geometry.shownOfB < 0.92 && uniformOutside(a.features, target, h, 'b'),
+    };
+    // The mirror image was matched: b's rotation is measured on its mirror, so mirror it back.
+    if (mirrored) measure.rotation = normaliseAngle(-measure.rotation);
+    measure.same = look.agreement >= MIN_AGREEMENT && Math.min(geometry.shownOfA, geometry.shownOfB) > 0.2;
+    return measure;
+  }
+
+  /** Ratio-test matches of a's descriptors in b's, then a RANSAC homography mapping a's points to b's. */
+  private fit(a: Features, b: Features): Fit | null {
+    if (a.count < 8 || b.count < 8) return null;
+    const src: number[] = [];
+    const dst: number[] = [];
+    const da = a.descriptors;
+    const db = b.descriptors;
+    for (let i = 0; i < a.count; i++) {
+      let best = Infinity;
+      let second = Infinity;
+      let bestJ = -1;
+      const ai = i * 8;
+      for (let j = 0; j < b.count; j++) {
+        const bj = j * 8;
+        let d = 0;
+        for (let w = 0; w < 8; w++) d += popcount(da[ai + w]! ^ db[bj + w]!);
+        if (d < best) {
+          second = best;
+          best = d;
+          bestJ = j;
+        } else if (d < second) second = d;
+      }
+      if (bestJ >= 0 && best < RATIO * second) {
+        src.push(a.keypoints[i]!.x, a.keypoints[i]!.y);
+        dst.push(b.keypoints[bestJ]!.x, b.keypoints[bestJ]!.y);
+      }
+    }
+    const n = src.length / 2;
+    if (n < MIN_INLIERS / 2) return { inliers: 0, h: [] };
+    const cv = this.cv;
+    const s = cv.matFromArray(n, 1, cv.CV_32FC2, src);
+    const d = cv.matFromArray(n, 1, cv.CV_32FC2, dst);
+    const mask = new cv.Mat();
+    const hm = cv.findHomography(s, d, cv.RANSAC, RANSAC_PX, mask);
+    try {
+      if (hm.rows !== 3) return { inliers: 0, h: [] };
+      const flags = mask.data as Uint8Array;
+      let inliers = 0;
+      for (let i = 0; i < n; i++) if (flags[i]) inliers++;
+      return { inliers, h: Array.from(hm.data64F as Float64Array) };
+    } finally {
+      s.delete();
+      d.delete();
+      mask.delete();
+      hm.delete();
+    }
+  }
+
+  /** b warped onto a: the share of 4 x 4 cells of the overlap that agree, and the brightness ratio. */
+  private agreement(
+    a: Features,
+    b: Features,
+    h: readonly number[],
+  ): { agreement: number; brightness: number; overlay: boolean } {
+    const cv = this.cv;
+    const hm = cv.matFromArray(3, 3, cv.CV_64F, h);
+    const warped = new cv.Mat();
+    const ones = new cv.Mat(b.height, b.width, cv.CV_8UC1, new cv.Scalar(255));
+    const valid = new cv.Mat();
+    const blurA = new cv.Mat();
+    const blurB = new cv.Mat();
+    try {
+      const size = new cv.Size(a.width, a.height);
+      const inverse = cv.WARP_INVERSE_MAP;
+      cv.warpPerspective(b.mat, warped, hm, size, cv.INTER_LINEAR | inverse, cv.BORDER_CONSTANT, new cv.Scalar(0));
+      cv.warpPerspective(ones, valid, hm, size, cv.INTER_NEAREST | inverse, cv.BORDER_CONSTANT, new cv.Scalar(0));
+      // When b shows a smaller than a is, b's pixels are coarser: blur a to match before comparing.
+      const scale = Math.sqrt(Math.abs(h[0]! * h[4]! - h[1]! * h[3]!));
+      const sigmaA = BLUR * Math.max(1, 1 / Math.max(scale, 0.05));
+      const odd = (s: number) => 2 * Math.ceil(2.5 * s) + 1;
+      cv.GaussianBlur(a.mat, blurA, new cv.Size(odd(sigmaA), odd(sigmaA)), sigmaA);
+      cv.GaussianBlur(warped, blurB, new cv.Size(odd(BLUR), odd(BLUR)), BLUR);
+      return cellAgreement(blurA.data as Uint8Array, blurB.data as Uint8Array, valid.data as Uint8Array, a.width);
+    } finally {
+      hm.delete();
+      warped.delete();
+      ones.delete();
+      valid.delete();
+      blurA.delete();
+      blurB.delete();
+    }
+  }
+
+  close(): void {
+    this.orb.delete();
+  }
+}
+
+interface Fit {
+  inliers: number;
+  h: number[];
+}
+
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+}
+
+const normaliseAngle = (deg: number): number => {
+  let d = deg % 360;
+  if (d <= -180) d += 360;
+  if (d > 180) d -= 360;
+  return d;
+};
+
+const apply = (h: readonly number[], x: number, y: number): [number, number] => {
+  const w = h[6]! * x + h[7]! * y + h[8]!;
+  return [(h[0]! * x + h[1]! * y + h[2]!) / w, (h[3]! * x + h[4]! * y + h[5]!) / w];
+};
+
+function invert(h: readonly number[]): number[] | null {
+  const [a, b, c, d, e, f, g, i, j] = h as [number, number, number, number, number, number, number, number, number];
+  const det = a * (e * j - f * i) - b * (d * j - f * g) + c * (d * i - e * g);
+  if (Math.abs(det) < 1e-12) return null;
+  return [
+    (e * j - f * i) / det,
+    (c * i - b * j) / det,
+    (b * f - c * e) / det,
+    (f * g - d * j) / det,
+    (a * j - c * g) / det,
+    (c * d - a * f) / det,
+    (d * i - e * g) / det,
+    (b * g - a * i) / det,
+    (a * e - b * d) / det,
+  ];
+}
+
+/** Area of a polygon clipped to the rectangle [0, w] x [0, h] (Sutherland-Hodgman), over the rectangle's area. */
+function coveredShare(poly: [number, number][], w: number, h: number): number {
+  const clip = (
+    pts: [number, number][],
+    inside: (p: [number, number]) => boolean,
+    cut: (p: [number, number], q: [number, number]) => [number, number],
+  ) => {
+    const out: [number, number][] = [];
+    for (let i = 0; i < pts.length; i++) {
+      const p = pts[i]!;
+      const q = pts[(i + 1) % pts.length]!;
+      if (inside(q)) {
+        if (!inside(p)) out.push(cut(p, q));
+        out.push(q);
+      } else if (inside(p)) out.push(cut(p, q));
+    }
+    return out;
+  };
+  const atX =
+    (x: number) =>
+    (p: [number, number], q: [number, number]): [number, number] => [
+      x,
+      p[1] + ((q[1] - p[1]) * (x - p[0])) / (q[0] - p[0]),
+    ];
+  const atY =
+    (y: number) =>
+    (p: [number, number], q: [number, number]): [number, number] => [
+      p[0] + ((q[0] - p[0]) * (y - p[1])) / (q[1] - p[1]),
+      y,
+    ];
+  let pts = poly;
+  pts = clip(pts, (p) => p[0] >= 0, atX(0));
+  pts = clip(pts, (p) => p[0] <= w, atX(w));
+  pts = clip(pts, (p) => p[1] >= 0, atY(0));
+  pts = clip(pts, (p) => p[1] <= h, atY(h));
+  let area = 0;
+  for (let i = 0; i < pts.length; i++) {
+    const p = pts[i]!;
+    const q = pts[(i + 1) % pts.length]!;
+    area += p[0] * q[1] - q[0] * p[1];
+  }
+  return Math.abs(area) / 2 / (w * h);
+}
+
+/** Rotation and overlap of a homography mapping a to b, or null when it is no plausible edit (folded, skewed). */
+function describeHomography(
+  h: readonly number[],
+  a: { width: number; height: number },
+  b: { width: number; height: number },
+): { rotation: number; shownOfA: number; shownOfB: number } | null {
+  const inv = invert(h);
+  if (!inv) return null;
+  // The linear part at a's centre: its determinant must be positive (no fold) and its scales alike up to a squash.
+  const [cx, cy] = [a.width / 2, a.height / 2];
+  const p0 = apply(h, cx, cy);
+  const px = apply(h, cx + 1, cy);
+  const py = apply(h, cx, cy + 1);
+  const j = [px[0] - p0[0], py[0] - p0[0], px[1] - p0[1], py[1] - p0[1]] as const;
+  const det = j[0] * j[3] - j[1] * j[2];
+  if (!(det > 0)) return null;
+  const sx = Math.hypot(j[0], j[2]);
+  const sy = Math.hypot(j[1], j[3]);
+  if (Math.min(sx, sy) / Math.max(sx, sy) < 0.45 || Math.sqrt(det) < 1 / 8 || Math.sqrt(det) > 8) return null;
+  // Shear: the images of the axes must stay about perpendicular.
+  const cos = (j[0] * j[1] + j[2] * j[3]) / (sx * sy);
+  if (Math.abs(cos) > 0.3) return null;
+  const corners = (w: number, hh: number): [number, number][] => [
+    [0, 0],
+    [w, 0],
+    [w, hh],
+    [0, hh],
+  ];
+  const aInB = corners(a.width, a.height).map(([x, y]) => apply(h, x, y));
+  const bInA = corners(b.width, b.height).map(([x, y]) => apply(inv, x, y));
+  if ([...aInB, ...bInA].some(([x, y]) => !Number.isFinite(x) || !Number.isFinite(y))) return null;
+  return {
+    rotation: normaliseAngle((Math.atan2(j[2], j[0]) * 180) / Math.PI),
+    shownOfA: coveredShare(bInA, a.width, a.height),
+    shownOfB: coveredShare(aInB, b.width, b.height),
+  };
+}
+
+/** Whether the part of one picture outside the other's outline is uniform (a border rather than more picture). */
+function uniformOutside(a: Features, b: Features, h: readonly number[], side: 'a' | 'b'): boolean {
+  const inv = invert(h);
+  if (!inv) return false;
+  const [pic, other, toOther] = side === 'b' ? [b, a, inv] : [a, b, h];
+  const data = pic.mat.data as Uint8Array;
+  const histogram = new Uint32Array(256);
+  let n = 0;
+  for (let y = 0; y < pic.height; y += 2) {
+    for (let x = 0; x < pic.width; x += 2) {
+      const [ox, oy] = apply(toOther, x, y);
+      // A few pixels off the outline, where resampling and JPEG blur the edge.
+      if (ox >= -4 && oy >= -4 && ox < other.width + 4 && oy < other.height + 4) continue;
+      histogram[data[y * pic.width + x]!]!++;
+      n++;
+    }
+  }
+  if (n < 20) return false;
+  // Uniform: nine in ten of those pixels within 12 levels of the commonest level.
+  const mode = histogram.indexOf(Math.max(...histogram));
+  let near = 0;
+  for (let v = Math.max(0, mode - 12); v <= Math.min(255, mode + 12); v++) near += histogram[v]!;
+  return near >= 0.9 * n;
+}
+
+/** Cell-by-cell normalised cross-correlation of two aligned grey pictures over the valid mask. */
+export function cellAgreement(
+  a: Uint8Array,
+  b: Uint8Array,
+  valid: Uint8Array,
+  width: number,
+): { agreement: number; brightness: number; overlay: boolean } {
+  const height = a.length / width;
+  const cells = Array.from({ length: GRID * GRID }, () => new Float64Array(6));
+  let meanA = 0;
+  let meanB = 0;
+  let n = 0;
+  for (let y = 0; y < height; y++) {
+    const cy = Math.min(GRID - 1, Math.floor((y * GRID) / height));
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x;
+      if (valid[i] !== 255) continue;
+      const va = a[i]!;
+      const vb = b[i]!;
+      const c = cells[cy * GRID + Math.min(GRID - 1, Math.floor((x * GRID) / width))]!;
+      c[0]! += 1;
+      c[1]! += va;
+      c[2]! += vb;
+      c[3]! += va * va;
+      c[4]! += vb * vb;
+      c[5]! += va * vb;
+      meanA += va;
+      meanB += vb;
+      n++;
+    }
+  }
+  let counted = 0;
+  let good = 0;
+  const badRows = new Set<number>();
+  cells.forEach((c, k) => {
+    const m = c[0]!;
+    if (m < 30) return;
+    counted++;
+    const ma = c[1]! / m;
+    const mb = c[2]! / m;
+    const va = c[3]! / m - ma * ma;
+    const vb = c[4]! / m - mb * mb;
+    // Flat in both (sky, a wall): they agree when their levels are alike (brightness edits move levels a little).
+    const agree =
+      va < 4 && vb < 4
+        ? Math.abs(ma - mb) < 12 + 0.3 * Math.max(ma, mb)
+        : (c[5]! / m - ma * mb) / Math.sqrt(Math.max(va * vb, 1e-9)) >= CELL_NCC;
+    if (agree) good++;
+    else badRows.add(Math.floor(k / GRID));
+  });
+  const overlay = badRows.size === 1 && (badRows.has(0) || badRows.has(GRID - 1));
+  return {
+    agreement: counted === 0 ? 0 : good / counted,
+    brightness: n === 0 || meanA === 0 ? 1 : meanB / meanA,
+    overlay,
+  };
+}
