@@ -97,7 +97,10 @@ describe('migration 0060 (nested folders)', () => {
     photo.run(outer, at('ref', 'deep', 'c.jpg'));
     photo.run(inner, at('ref', 'd.jpg'));
     db.prepare('INSERT INTO scan_errors (folder_id, path, reason) VALUES (?, ?, ?)').run(outer, at('ref', 'x'), 'r');
-    migrate(db, MIGRATIONS);
+    migrate(
+      db,
+      MIGRATIONS.filter((m) => m.version <= 60),
+    );
     expect(db.pragma('user_version', { simple: true })).toBe(60);
     expect(db.prepare('SELECT path, folder_id FROM photos ORDER BY path').raw().all()).toEqual([
       [at('a.jpg'), outer],
