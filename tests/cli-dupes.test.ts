@@ -252,7 +252,7 @@ describe('doppel dupes', () => {
     expect([nan.status, nan.stderr]).toEqual([1, 'doppel: near-threshold: "high" is not a number\n']);
     const rule = doppel('config', 'set', 'keeper-rules', 'resolution,biggest');
     expect(rule.status).toBe(1);
-    expect(rule.stderr).toMatch(/^doppel: Unknown keeper rule "biggest"; the rules are resolution, format/);
+    expect(rule.stderr).toMatch(/^doppel: Unknown keeper rule "biggest"; the rules are original, resolution, exif/);
     const watch = doppel('config', 'set', 'watch', 'sometimes');
     expect([watch.status, watch.stderr]).toEqual([1, 'doppel: watch takes on or off\n']);
     const above = doppel('dupes', '--near', '0.5', '--similar', '0.9');

@@ -149,7 +149,7 @@ describe('duplicate settings', () => {
     expect(readSettings(store, 'm1', defaults)).toEqual({
       nearThreshold: 0.97,
       similarThreshold: 0.9,
-      keeperRules: ['resolution', 'format', 'exif', 'file-size', 'oldest', 'preferred-folder'],
+      keeperRules: ['original', 'resolution', 'exif', 'oldest', 'format', 'file-size', 'preferred-folder'],
       formatPreference: ['raw', 'heif', 'tiff', 'png', 'webp', 'jpeg', 'gif'],
       preferredFolders: [],
       exclude: [],
@@ -206,7 +206,7 @@ describe('duplicate settings', () => {
     });
     expect(updateSettings(store, 'm1', defaults, { nearThreshold: null, keeperRules: null })).toMatchObject({
       nearThreshold: 0.97,
-      keeperRules: ['resolution', 'format', 'exif', 'file-size', 'oldest', 'preferred-folder'],
+      keeperRules: ['original', 'resolution', 'exif', 'oldest', 'format', 'file-size', 'preferred-folder'],
     });
     expect(() => updateSettings(store, 'm1', defaults, { similarThreshold: 0.99 })).toThrow(
       expect.objectContaining({ kind: 'invalid-argument', message: expect.stringMatching(/must not be above/) }),

@@ -224,7 +224,7 @@ export function groupDuplicates(input: GroupingInput, opts: GroupingOptions): Du
         .sort((a, b) => b.degree - a.degree || b.weight - a.weight || rank.get(a.p.id)! - rank.get(b.p.id)!);
       for (const { p: ref } of order) {
         if (assigned.has(ref.id)) continue;
-        const accepted: { p: GroupingPhoto; score: number; edits: string[] }[] = [{ p: ref, score: 1, edits: [] }];
+        const accepted: { p: GroupingPhoto; score: number }[] = [{ p: ref, score: 1 }];
         const derived = new Set<number>();
         for (const n of within(ref.id)) {
           const candidate = byId.get(n.id)!;
@@ -232,28 +232,35 @@ export function groupDuplicates(input: GroupingInput, opts: GroupingOptions): Du
           const v = kind === 'near' && verdict ? verified(ref.id, n.id, n.score) : undefined;
           if (v?.derived === 'a') derived.add(ref.id);
           if (v?.derived === 'b') derived.add(n.id);
-          accepted.push({ p: candidate, score: n.score, edits: v?.edits ?? [] });
+          accepted.push({ p: candidate, score: n.score });
         }
         if (accepted.length < 2) continue;
         for (const a of accepted) assigned.add(a.p.id);
         // Exact copies of the members come along, so every photo is in one group and kept or not in one place.
         const all = accepted.flatMap((a) =>
-          withCopies(a.p, a.score).map((c) => ({
-            ...c,
-            edits: c.p === a.p ? a.edits : [...a.edits, 'exact copy'],
-            derived: derived.has(a.p.id),
-          })),
+          withCopies(a.p, a.score).map((c) => ({ ...c, rep: a.p, derived: derived.has(a.p.id) })),
         );
         const keeper = chooseKeeper(
           all.map((a) => ({ ...a.p, derived: a.derived })),
           keeperOpts,
         );
+        const keeperRep = all.find((a) => a.p.id === keeper.id)!.rep;
+        /** What a member is against the keeper, as the verifier saw it (else against the reference). */
+        const editsOf = (a: (typeof all)[number]): string[] => {
+          if (a.p.id === keeper.id) return [];
+          if (a.rep.id === keeperRep.id) return ['exact copy'];
+          const v =
+            kind === 'near' && verdict
+              ? (verdict(keeperRep, a.rep, a.score) ?? verdict(ref, a.rep, a.score))
+              : undefined;
+          return [...(v?.edits ?? []), ...(a.rep === a.p ? [] : ['exact copy'])];
+        };
         pushGroup(
           groups,
           kind,
           ref,
           keeper,
-          all.map((a) => member(a.p, a.score, a.p.id === keeper.id, a.edits)),
+          all.map((a) => member(a.p, a.score, a.p.id === keeper.id, editsOf(a))),
         );
       }
     }

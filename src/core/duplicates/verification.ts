@@ -32,10 +32,10 @@ export function swapMeasure(m: PairMeasure): PairMeasure {
   };
 }
 
-/** The quarter turn nearest a rotation when it is within 10 degrees of one, else null. */
-function quarterTurn(deg: number): number | null {
+/** The quarter turn nearest a rotation (0, 90, 180 or 270) and what is left of it (degrees). */
+function quarterTurn(deg: number): { turn: number; rest: number } {
   const q = Math.round(deg / 90) * 90;
-  return Math.abs(deg - q) <= 10 ? ((q % 360) + 360) % 360 : null;
+  return { turn: ((q % 360) + 360) % 360, rest: deg - q };
 }
 
 /** What b is against a, in words, and which of them is derived from the other. File facts come from the photos. */
@@ -47,9 +47,11 @@ export function describe(
   const edits: string[] = [];
   let derived: 'a' | 'b' | null = null;
   if (m.mirrored) edits.push('mirrored');
-  const turn = quarterTurn(m.rotation);
-  if (turn !== null && turn !== 0) edits.push(`rotated ${turn}°`);
-  else if (turn === null) edits.push(`rotated ${Math.round(Math.abs(m.rotation))}°`);
+  const { turn, rest } = quarterTurn(m.rotation);
+  if (turn !== 0) edits.push(`rotated ${turn}°`);
+  // A few degrees more (a straightened horizon): what a homography fit measures to within about a degree.
+  if (Math.abs(rest) >= 2)
+    edits.push(`rotated ${Math.round(Math.abs(rest))}° ${rest > 0 ? 'clockwise' : 'anticlockwise'}`);
   let cropped = false;
   if (m.shownOfA < 0.9) {
     if (m.borderA) {
@@ -83,7 +85,7 @@ export function describe(
   const fa = (a.format ?? '').toLowerCase();
   const fb = (b.format ?? '').toLowerCase();
   if (fa !== fb && fb) edits.push(`saved as ${fb.toUpperCase()}`);
-  const geometric = m.shownOfA < 0.9 || m.shownOfB < 0.9 || (turn !== null && turn % 180 !== 0);
+  const geometric = m.shownOfA < 0.9 || m.shownOfB < 0.9 || turn % 180 !== 0;
   if (!geometric && a.width && b.width && a.height && b.height && (a.width !== b.width || a.height !== b.height)) {
     const squashed = Math.abs(a.width / a.height - b.width / b.height) > 0.02 * (a.width / a.height);
     edits.push(squashed ? 'aspect changed' : `resized to ${b.width}×${b.height}`);
