@@ -4,6 +4,8 @@
 // per backend, each in its own process), dupes (the duplicate scan over synthetic vectors of the model's
 // dimension), search (find-similar latency, recall, memory, duplicate candidate scan and cold start of the
 // library-scale search layer; see bench/search.ts). `npm run bench -- --only encode` runs one section.
+// `--only review` (not part of the full run: it indexes ~10,000 photos) measures the duplicate review on a real
+// library with planted edited copies (bench/review.ts).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,6 +17,7 @@ import { viewNeighbours, viewStretch } from '../src/core/search/crop-views.js';
 import { CompactIndex } from '../src/core/search/search-index.js';
 import { VectorIndex } from '../src/core/search/vector-index.js';
 import { indexBench } from './index.js';
+import { reviewBench } from './review.js';
 import { coldStart, searchBench, syntheticVectors } from './search.js';
 import { rng } from '../src/core/random.js';
 
@@ -272,6 +275,8 @@ if (!only || only === 'search') {
   const sizes = args.includes('--sizes') ? args[args.indexOf('--sizes') + 1]!.split(',').map(Number) : undefined;
   report.search = await searchBench(modelDim(), { sizes });
 }
+// The duplicate review on a real library with planted copies (bench/review.ts): slow, so only when asked for.
+if (only === 'review') report.review = await reviewBench();
 // Cold start alone (it also runs inside `search`, after the 100,000-photo run).
 if (only === 'coldstart') report.coldStart = await coldStart(modelDim(), syntheticVectors(modelDim()));
 process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
