@@ -670,11 +670,19 @@ export class DoppelService implements DoppelApi {
       },
       { ...options, kinds: ['near'] },
     );
-    const { measures } = await measurePairs(asked, this.store, this.verifierPool(), thumbnailDirFor(this.dbPath));
+    const { measures, ...counts } = await measurePairs(
+      asked,
+      this.store,
+      this.verifierPool(),
+      thumbnailDirFor(this.dbPath),
+    );
+    this.lastVerification = counts;
     return groupDuplicates({ ...input, verdict: (a, b) => verdictOf(measures, a, b) }, options);
   }
 
   private pool: VerifierPool | null = null;
+  /** What the last duplicate scan's verification did: pairs measured now, read from the library, left unverified. */
+  lastVerification: { fresh: number; cached: number; skipped: number } | null = null;
 
   private verifierPool(): VerifierPool {
     return (this.pool ??= new VerifierPool());

@@ -122,7 +122,7 @@ export interface DuplicateMember {
   height: number | null;
   format: string | null;
   /**
-   * What the duplicate verifier saw between this photo and the group's reference, in words ("mirrored",
+   * What the duplicate verifier saw between this photo and the group's keeper (else its reference), in words ("mirrored",
    * "rotated 90°", "cropped to 70%", "greyscale", "border added", "re-encoded", ...); empty for the reference
    * itself, for exact copies and for look-alikes (unverified).
    */

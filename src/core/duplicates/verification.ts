@@ -55,8 +55,9 @@ export function describe(
   let cropped = false;
   if (m.shownOfA < 0.9) {
     if (m.borderA) {
+      // a's border is what b lacks: a is the copy with a border added.
       edits.push('border removed');
-      derived = 'b';
+      derived = 'a';
     } else {
       edits.push(`cropped to ${Math.round(Math.sqrt(m.shownOfA) * 100)}%`);
       derived = 'b';

@@ -14,7 +14,7 @@ import nodeModule from 'node:module';
 import sharp from 'sharp';
 
 /** Bumped when the method or its thresholds change: verdicts cached under an older version are made again. */
-export const VERIFIER_VERSION = 1;
+export const VERIFIER_VERSION = 2;
 
 /** Longest side of the grey pictures compared (the cached thumbnails are 256 px). */
 const SIDE = 256;
