@@ -151,6 +151,31 @@ describe('doppel dupes', () => {
     );
   });
 
+  it('says under each verified copy what it is against the photo kept, in text and in CSV', () => {
+    const r = doppel('dupes');
+    expect(r.status).toBe(0);
+    const lines = r.stdout.split('\n');
+    const under = (file: string): string | undefined =>
+      lines[lines.findIndex((l) => l.includes(`  ${file}`)) + 1]?.trim();
+    const resized = pairs.find(([, copy]) => copy.endsWith('resized.jpg'))![1];
+    const q60 = pairs.find(([, copy]) => copy.endsWith('q60.jpg'))![1];
+    expect(under(resized)).toMatch(/^resized to \d+×\d+$/);
+    expect(under(q60)).toBe('re-encoded');
+    const rows = doppel('dupes', '--csv').stdout.trimEnd().split('\r\n').slice(1);
+    expect(
+      rows
+        .find((row) => row.includes(q60))!
+        .split(',')
+        .at(-1),
+    ).toBe('re-encoded');
+    // An exact copy says so; the photo kept says nothing.
+    const [original, copy] = pairs.find(
+      ([, c, kind]) => kind === 'exact' && c.includes(`${path.sep}copies${path.sep}`),
+    )!;
+    const exactRows = rows.map((row) => row.split(',')).filter((c) => c[4] === original || c[4] === copy);
+    expect(exactRows.map((c) => c.at(-1)).sort()).toEqual(['', 'exact copy']);
+  });
+
   it('moves nothing in a dry run, and never lists a photo of a reference folder', () => {
     expect(doppel('reference', dir('ref')).status).toBe(0);
     const groups = dupesJson();

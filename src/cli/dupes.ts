@@ -65,6 +65,8 @@ function printGroupsText(groups: readonly DuplicateGroup[]): void {
         .filter(Boolean)
         .join(', ');
       out(`  ${m.keep ? 'keep' : '    '} ${percent(m.score)}  ${terminalSafe(m.path)}${marks ? `  (${marks})` : ''}`);
+      // What the verifier saw this copy to be, against the photo kept: why the two are called duplicates.
+      if (m.edits.length > 0) out(`                ${m.edits.join(', ')}`);
     }
   }
   out(`${groups.length} group(s)`);

@@ -189,6 +189,11 @@ describe('the app in Chromium through doppel serve', () => {
     expect(await group.getByRole('img', { name: 'baboon', exact: true }).count()).toBe(1);
     const keeper = group.getByRole('listitem').filter({ hasText: 'Keeper' });
     expect(await keeper.getByRole('img').getAttribute('alt')).toBe('baboon');
+    // The copy says what the verifier saw against the keeper: a JPEG re-save of the PNG at half the size.
+    const copy = group.getByRole('listitem').filter({ has: page.getByRole('img', { name: 'baboon-copy' }) });
+    const edits = await copy.locator('.edits').textContent();
+    expect(edits).toContain('saved as JPEG');
+    expect(edits).toMatch(/resized to \d+×\d+/);
   }, 60_000);
 
   it('keeps the selection through background scans, trashes the selected copy, and undo puts it back', async () => {

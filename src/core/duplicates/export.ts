@@ -15,6 +15,7 @@ export const CSV_COLUMNS = [
   'width',
   'height',
   'format',
+  'edits',
 ] as const;
 
 /** Quotes a field when it holds a comma, a quote or a line break (quotes doubled). */
@@ -43,6 +44,7 @@ export function groupsToCsv(groups: readonly DuplicateGroup[]): string {
           m.width,
           m.height,
           m.format,
+          m.edits.join('; '),
         ]
           .map(csvField)
           .join(','),
