@@ -26,8 +26,8 @@ import {
 } from '../shared/api.js';
 import { trashPhotos, undoLastAction } from './duplicates/actions.js';
 import { exportGroups } from './duplicates/export.js';
-import { groupDuplicates, type GroupingPhoto, type NeighbourSource } from './duplicates/grouping.js';
-import { measurePairs, verdictOf, type CandidatePair } from './duplicates/verification.js';
+import { candidatePairs, findCandidates, groupDuplicates, type GroupingPhoto } from './duplicates/grouping.js';
+import { measurePairs, verdictOf } from './duplicates/verification.js';
 import { VerifierPool } from './duplicates/verify-pool.js';
 import { turnNeighbours } from './search/turn-views.js';
 import { keeperOptionsOf, readSettings, updateSettings, type ThresholdDefaults } from './duplicates/settings.js';
@@ -651,33 +651,23 @@ export class DoppelService implements DoppelApi {
     }
     const input = {
       photos,
-      vectors: verify ? onceNeighbours(index) : index,
+      vectors: index,
       notDuplicates: this.store.notDuplicatePairs(),
       ...(extraNeighbours ? { extraNeighbours } : {}),
     };
     const options = { kinds, near, similar, keeper: keeperOptionsOf(settings) };
     if (!verify || !(kinds.includes('near') || kinds.includes('similar'))) return groupDuplicates(input, options);
-    // Grouping asks for the verdict of every candidate pair the near tier could take: a first pass with no
-    // verdicts collects them, the verifier measures those it has not seen, and the second pass groups.
-    const asked: CandidatePair[] = [];
-    groupDuplicates(
-      {
-        ...input,
-        verdict: (a, b, score) => {
-          asked.push({ a, b, score });
-          return undefined;
-        },
-      },
-      { ...options, kinds: ['near'] },
-    );
+    // Every candidate pair the near tier could take is verified (those measured before are read from the library),
+    // then the photos are grouped with the verdicts.
+    const candidates = findCandidates(input, options, true);
     const { measures, ...counts } = await measurePairs(
-      asked,
+      candidatePairs(candidates),
       this.store,
       this.verifierPool(),
       thumbnailDirFor(this.dbPath),
     );
     this.lastVerification = counts;
-    return groupDuplicates({ ...input, verdict: (a, b) => verdictOf(measures, a, b) }, options);
+    return groupDuplicates({ ...input, verdict: (a, b) => verdictOf(measures, a, b) }, options, candidates);
   }
 
   private pool: VerifierPool | null = null;
@@ -845,20 +835,4 @@ function mergeNeighbours(
       [...(out.get(id) ?? []), ...list].sort((x, y) => y.score - x.score),
     );
   return out;
-}
-
-/** The index with its whole-library scan done once for every threshold and k asked (grouping runs twice). */
-function onceNeighbours(index: CompactIndex): NeighbourSource {
-  const done = new Map<string, Map<number, { id: number; score: number }[]>>();
-  return {
-    get: (id) => index.get(id),
-    search: (q, k, exclude) => index.search(q, k, exclude),
-    searchMany: (queries, k, excludes, minScore) => index.searchMany(queries, k, excludes, minScore),
-    neighboursWithin: (threshold, k) => {
-      const key = `${threshold}:${k}`;
-      let found = done.get(key);
-      if (!found) done.set(key, (found = index.neighboursWithin(threshold, k)));
-      return found;
-    },
-  };
 }

@@ -114,11 +114,40 @@ export function validateThresholds(near: number, similar: number): void {
   }
 }
 
-const pairKey = (a: string, b: string): string => (a <= b ? `${a}\n${b}` : `${b}\n${a}`);
+/** One key for a pair of content hashes in either order. */
+export const pairKey = (a: string, b: string): string => (a <= b ? `${a}\n${b}` : `${b}\n${a}`);
 const byPath = (a: { path: string }, b: { path: string }): number => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 
-/** Groups duplicates; see the file comment for the rules. Pure: no store, no files. */
-export function groupDuplicates(input: GroupingInput, opts: GroupingOptions): DuplicateGroup[] {
+/**
+ * What grouping works from: the photos in path order, the exact-copy sets, and each representative's candidates
+ * (its neighbours at or above the floor, one per content, best first). Made once by findCandidates; a caller that
+ * verifies pairs reads candidatePairs from it, then groups with the verdicts (groupDuplicates' third argument).
+ */
+export interface Candidates {
+  readonly photos: readonly GroupingPhoto[];
+  readonly byId: ReadonlyMap<number, GroupingPhoto>;
+  readonly rank: ReadonlyMap<number, number>;
+  /** Photo id -> the id of the photo that stands for its content in the vector tiers. */
+  readonly standsFor: ReadonlyMap<number, number>;
+  /** Representative id -> its exact copies (keeper first). */
+  readonly copiesOf: ReadonlyMap<number, GroupingPhoto[]>;
+  /** The representatives with vectors, in path order. */
+  readonly reps: readonly GroupingPhoto[];
+  /** Representative id -> its candidates; empty when no vector tier was asked for. */
+  readonly lists: ReadonlyMap<number, Neighbour[]>;
+  readonly notDuplicates: (a: GroupingPhoto, b: GroupingPhoto) => boolean;
+}
+
+/**
+ * The candidates of the vector tiers. The floor is the near threshold, or the look-alike one when look-alikes are
+ * asked for or the pairs will be verified (`verified`; by default, whether the input has a verdict): with a
+ * verifier, every pair above the look-alike threshold may be verified into the near tier.
+ */
+export function findCandidates(
+  input: GroupingInput,
+  opts: GroupingOptions,
+  verified = input.verdict !== undefined,
+): Candidates {
   validateThresholds(opts.near, opts.similar);
   const keeperOpts = opts.keeper ?? DEFAULT_KEEPER_OPTIONS;
   const k = Math.max(1, Math.trunc(opts.candidates ?? DEFAULT_CANDIDATES));
@@ -128,7 +157,6 @@ export function groupDuplicates(input: GroupingInput, opts: GroupingOptions): Du
   const notDup = new Set((input.notDuplicates ?? []).map((p) => pairKey(p.hashA, p.hashB)));
   const notDuplicates = (a: GroupingPhoto, b: GroupingPhoto): boolean =>
     a.hash !== null && b.hash !== null && notDup.has(pairKey(a.hash, b.hash));
-  const groups: DuplicateGroup[] = [];
 
   // ---- exact copies: one set per content hash, its keeper first; the keeper stands for the set below.
   const byHash = new Map<string, GroupingPhoto[]>();
@@ -139,10 +167,9 @@ export function groupDuplicates(input: GroupingInput, opts: GroupingOptions): Du
     else byHash.set(p.hash, [p]);
   }
   const compareKeepers = keeperComparator(keeperOpts);
-  /** Representative id -> its exact copies (keeper first). Sets answered "not a duplicate" of themselves (the
-   * user keeps those copies on purpose) are left out: their representative takes part alone. */
+  /** Sets answered "not a duplicate" of themselves (the user keeps those copies on purpose) are left out: their
+   * representative takes part alone. */
   const copiesOf = new Map<number, GroupingPhoto[]>();
-  /** Photo id -> the id of the photo that stands for its content in the vector tiers. */
   const standsFor = new Map<number, number>();
   for (const [hash, set] of byHash) {
     if (set.length < 2) continue;
@@ -150,28 +177,36 @@ export function groupDuplicates(input: GroupingInput, opts: GroupingOptions): Du
     for (const p of set) standsFor.set(p.id, sorted[0]!.id);
     if (!notDup.has(pairKey(hash, hash))) copiesOf.set(sorted[0]!.id, [sorted[0]!, ...sorted.slice(1).sort(byPath)]);
   }
-  /** A representative with its copies, every one at the representative's score. */
-  const withCopies = (rep: GroupingPhoto, score: number) => (copiesOf.get(rep.id) ?? [rep]).map((p) => ({ p, score }));
+  const reps = photos.filter((p) => (standsFor.get(p.id) ?? p.id) === p.id && input.vectors.get(p.id) !== undefined);
+  const lists = new Map<number, Neighbour[]>();
+  const result = { photos, byId, rank, standsFor, copiesOf, reps, lists, notDuplicates };
+  if (!opts.kinds.includes('near') && !opts.kinds.includes('similar')) return result;
 
-  const assigned = new Set<number>();
-  const wantNear = opts.kinds.includes('near') || opts.kinds.includes('similar');
-  const wantSimilar = opts.kinds.includes('similar');
-  if (wantNear) {
-    // ---- vector tiers over the representatives (one photo per content).
-    const reps = photos.filter((p) => (standsFor.get(p.id) ?? p.id) === p.id && input.vectors.get(p.id) !== undefined);
-    // With a verifier, every pair above the look-alike threshold may be verified into the near tier.
-    const floor = wantSimilar || input.verdict ? Math.min(opts.similar, opts.near) : opts.near;
-    const candidates = new Map<number, Neighbour[]>();
-    const scan = input.vectors.neighboursWithin !== undefined;
-    if (input.vectors.neighboursWithin) {
-      // One scan of the whole library. A photo's own exact copies score 1 and take places in its list, so each
-      // photo is asked for as many more as the largest set of copies has.
-      let copies = 0;
-      for (const set of byHash.values()) copies = Math.max(copies, set.length - 1);
-      const all = input.vectors.neighboursWithin(floor, k + copies);
-      for (const p of reps) candidates.set(p.id, candidatesOf(p, all.get(p.id) ?? []));
+  const floor = opts.kinds.includes('similar') || verified ? Math.min(opts.similar, opts.near) : opts.near;
+  /** Candidates of a representative from its kNN: at or above the floor, one per content, best first, ties by path. */
+  const candidatesOf = (p: GroupingPhoto, found: readonly Neighbour[]): Neighbour[] => {
+    const best = new Map<number, number>();
+    for (const n of found) {
+      if (n.score < floor) break;
+      if (!byId.has(n.id)) continue; // not a photo being grouped (e.g. a vector of a photo with an error)
+      // A copy's vector is its content's vector: count it for the photo that stands for that content.
+      const id = standsFor.get(n.id) ?? n.id;
+      if (id === p.id || notDuplicates(p, byId.get(id)!)) continue;
+      best.set(id, Math.max(best.get(id) ?? -Infinity, n.score));
     }
-    for (let start = 0; !scan && start < reps.length; start += QUERY_CHUNK) {
+    return [...best]
+      .map(([id, score]) => ({ id, score }))
+      .sort((a, b) => b.score - a.score || rank.get(a.id)! - rank.get(b.id)!);
+  };
+  if (input.vectors.neighboursWithin) {
+    // One scan of the whole library. A photo's own exact copies score 1 and take places in its list, so each
+    // photo is asked for as many more as the largest set of copies has.
+    let copies = 0;
+    for (const set of byHash.values()) copies = Math.max(copies, set.length - 1);
+    const all = input.vectors.neighboursWithin(floor, k + copies);
+    for (const p of reps) lists.set(p.id, candidatesOf(p, all.get(p.id) ?? []));
+  } else {
+    for (let start = 0; start < reps.length; start += QUERY_CHUNK) {
       const chunk = reps.slice(start, start + QUERY_CHUNK);
       const queries = chunk.map((p) => input.vectors.get(p.id)!);
       // A photo's own exact copies score 1 and would only take places in its neighbour list.
@@ -181,24 +216,58 @@ export function groupDuplicates(input: GroupingInput, opts: GroupingOptions): Du
       const found = input.vectors.searchMany
         ? input.vectors.searchMany(queries, k, excludes, floor)
         : queries.map((q, i) => input.vectors.search(q, k, excludes[i]));
-      chunk.forEach((p, i) => candidates.set(p.id, candidatesOf(p, found[i]!)));
+      chunk.forEach((p, i) => lists.set(p.id, candidatesOf(p, found[i]!)));
     }
+  }
+  if (input.extraNeighbours) {
+    // Neighbours found another way join each photo's list (a copy's through the photo that stands for it).
+    const extra = new Map<number, Neighbour[]>();
+    for (const [id, found] of input.extraNeighbours) {
+      const rep = standsFor.get(id) ?? id;
+      extra.set(rep, [...(extra.get(rep) ?? []), ...found]);
+    }
+    for (const p of reps) {
+      const more = extra.get(p.id);
+      if (!more) continue;
+      const merged = [...(lists.get(p.id) ?? []), ...more].sort((a, b) => b.score - a.score);
+      lists.set(p.id, candidatesOf(p, merged));
+    }
+  }
+  return result;
+}
+
+/** Every pair a representative's candidates hold (each pair once per direction it was found in): what the near
+ * tier asks the verifier about. */
+export function candidatePairs(c: Candidates): { a: GroupingPhoto; b: GroupingPhoto; score: number }[] {
+  const pairs: { a: GroupingPhoto; b: GroupingPhoto; score: number }[] = [];
+  for (const [id, list] of c.lists)
+    for (const n of list) pairs.push({ a: c.byId.get(id)!, b: c.byId.get(n.id)!, score: n.score });
+  return pairs;
+}
+
+/**
+ * Groups duplicates; see the file comment for the rules. Pure: no store, no files. `candidates` are the input's
+ * (findCandidates), when the caller made them already.
+ */
+export function groupDuplicates(
+  input: GroupingInput,
+  opts: GroupingOptions,
+  candidates: Candidates = findCandidates(input, opts),
+): DuplicateGroup[] {
+  validateThresholds(opts.near, opts.similar);
+  const keeperOpts = opts.keeper ?? DEFAULT_KEEPER_OPTIONS;
+  const { byId, copiesOf, reps, lists, notDuplicates } = candidates;
+  const rank = candidates.rank;
+  const groups: DuplicateGroup[] = [];
+  /** A representative with its copies, every one at the representative's score. */
+  const withCopies = (rep: GroupingPhoto, score: number) => (copiesOf.get(rep.id) ?? [rep]).map((p) => ({ p, score }));
+
+  const assigned = new Set<number>();
+  const wantNear = opts.kinds.includes('near') || opts.kinds.includes('similar');
+  const wantSimilar = opts.kinds.includes('similar');
+  if (wantNear) {
     const tiers: [DuplicateKind, number][] = [['near', opts.near]];
     if (wantSimilar) tiers.push(['similar', opts.similar]);
-    if (input.extraNeighbours) {
-      // Neighbours found another way join each photo's list (a copy's through the photo that stands for it).
-      const extra = new Map<number, Neighbour[]>();
-      for (const [id, found] of input.extraNeighbours) {
-        const rep = standsFor.get(id) ?? id;
-        extra.set(rep, [...(extra.get(rep) ?? []), ...found]);
-      }
-      for (const p of reps) {
-        const more = extra.get(p.id);
-        if (!more) continue;
-        const merged = [...(candidates.get(p.id) ?? []), ...more].sort((a, b) => b.score - a.score);
-        candidates.set(p.id, candidatesOf(p, merged));
-      }
-    }
     const verdict = input.verdict;
     const verified = (a: number, b: number, score: number): PairVerdict | undefined => {
       const v = verdict?.(byId.get(a)!, byId.get(b)!, score);
@@ -207,13 +276,11 @@ export function groupDuplicates(input: GroupingInput, opts: GroupingOptions): Du
     for (const [kind, threshold] of tiers) {
       // With a verifier, near duplicates are the verified pairs, look-alikes the others above their threshold.
       const within = (id: number): Neighbour[] =>
-        candidates
-          .get(id)!
-          .filter(
-            (n) =>
-              !assigned.has(n.id) &&
-              (verdict && kind === 'near' ? verified(id, n.id, n.score) !== undefined : n.score >= threshold),
-          );
+        (lists.get(id) ?? []).filter(
+          (n) =>
+            !assigned.has(n.id) &&
+            (verdict && kind === 'near' ? verified(id, n.id, n.score) !== undefined : n.score >= threshold),
+        );
       const order = reps
         .filter((p) => !assigned.has(p.id))
         .map((p) => {
@@ -263,22 +330,6 @@ export function groupDuplicates(input: GroupingInput, opts: GroupingOptions): Du
           all.map((a) => member(a.p, a.score, a.p.id === keeper.id, editsOf(a))),
         );
       }
-    }
-
-    /** Candidates of a representative from its kNN: at or above the floor, one per content, best first, ties by path. */
-    function candidatesOf(p: GroupingPhoto, found: readonly Neighbour[]): Neighbour[] {
-      const best = new Map<number, number>();
-      for (const n of found) {
-        if (n.score < floor) break;
-        if (!byId.has(n.id)) continue; // not a photo being grouped (e.g. a vector of a photo with an error)
-        // A copy's vector is its content's vector: count it for the photo that stands for that content.
-        const id = standsFor.get(n.id) ?? n.id;
-        if (id === p.id || notDuplicates(p, byId.get(id)!)) continue;
-        best.set(id, Math.max(best.get(id) ?? -Infinity, n.score));
-      }
-      return [...best]
-        .map(([id, score]) => ({ id, score }))
-        .sort((a, b) => b.score - a.score || rank.get(a.id)! - rank.get(b.id)!);
     }
   }
 

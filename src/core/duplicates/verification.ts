@@ -3,14 +3,12 @@
 // verdicts: same or not, what the verifier saw in words, and which photo is derived from the other.
 import { existingThumbnail } from '../indexer/indexer.js';
 import type { Store } from '../store/repository.js';
-import type { GroupingPhoto, PairVerdict } from './grouping.js';
+import { pairKey, type GroupingPhoto, type PairVerdict } from './grouping.js';
 import { VERIFIER_VERSION, type PairMeasure } from './verify.js';
 import type { VerifierPool } from './verify-pool.js';
 
 /** New pairs a scan verifies at most (the most similar first); the rest stay look-alikes until a later scan. */
 export const VERIFY_PER_SCAN = 20_000;
-
-const pairKey = (a: string, b: string): string => (a < b ? `${a}\n${b}` : `${b}\n${a}`);
 
 /** Below this colourfulness a picture is greyscale; above COLOURFUL it clearly is not. */
 const GREY = 3;

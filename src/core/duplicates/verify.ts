@@ -14,7 +14,7 @@ import nodeModule from 'node:module';
 import sharp from 'sharp';
 
 /** Bumped when the method or its thresholds change: verdicts cached under an older version are made again. */
-export const VERIFIER_VERSION = 2;
+export const VERIFIER_VERSION = 3;
 
 /** Longest side of the grey pictures compared (the cached thumbnails are 256 px). */
 const SIDE = 256;
@@ -38,6 +38,8 @@ const GRID = 4;
 /** Gaussian blur (px at 256 px) before the cells are compared: forgives resampling and a pixel of misfit. */
 const BLUR = 2;
 const CELL_NCC = 0.8;
+/** Pixels the overlap loses at its edge (about two blur sigmas), where blur mixes in what lies outside it. */
+const EDGE = 4;
 
 /** What the verifier measured for a pair (a, b): how b relates to a. */
 export interface PairMeasure {
@@ -296,11 +298,7 @@ export class Verifier {
   }
 
   /** b warped onto a: the share of 4 x 4 cells of the overlap that agree, and the brightness ratio. */
-  private agreement(
-    a: Features,
-    b: Features,
-    h: readonly number[],
-  ): { agreement: number; brightness: number; overlay: boolean } {
+  private agreement(a: Features, b: Features, h: readonly number[], grid = GRID): ReturnType<typeof cellAgreement> {
     const cv = this.cv;
     const hm = cv.matFromArray(3, 3, cv.CV_64F, h);
     const warped = new cv.Mat();
@@ -308,18 +306,29 @@ export class Verifier {
     const valid = new cv.Mat();
     const blurA = new cv.Mat();
     const blurB = new cv.Mat();
+    const kernel = cv.Mat.ones(2 * EDGE + 1, 2 * EDGE + 1, cv.CV_8U);
     try {
       const size = new cv.Size(a.width, a.height);
       const inverse = cv.WARP_INVERSE_MAP;
-      cv.warpPerspective(b.mat, warped, hm, size, cv.INTER_LINEAR | inverse, cv.BORDER_CONSTANT, new cv.Scalar(0));
-      cv.warpPerspective(ones, valid, hm, size, cv.INTER_NEAREST | inverse, cv.BORDER_CONSTANT, new cv.Scalar(0));
       // When b shows a smaller than a is, b's pixels are coarser: blur a to match before comparing.
       const scale = Math.sqrt(Math.abs(h[0]! * h[4]! - h[1]! * h[3]!));
       const sigmaA = BLUR * Math.max(1, 1 / Math.max(scale, 0.05));
       const odd = (s: number) => 2 * Math.ceil(2.5 * s) + 1;
       cv.GaussianBlur(a.mat, blurA, new cv.Size(odd(sigmaA), odd(sigmaA)), sigmaA);
-      cv.GaussianBlur(warped, blurB, new cv.Size(odd(BLUR), odd(BLUR)), BLUR);
-      return cellAgreement(blurA.data as Uint8Array, blurB.data as Uint8Array, valid.data as Uint8Array, a.width);
+      // b is blurred before it is warped, so nothing outside it (the warp's black fill) bleeds into its edge;
+      // the overlap then loses a few pixels at its edge, where a's own blur mixes in what lies outside b (a
+      // border, or picture that b lacks).
+      cv.GaussianBlur(b.mat, blurB, new cv.Size(odd(BLUR), odd(BLUR)), BLUR);
+      cv.warpPerspective(blurB, warped, hm, size, cv.INTER_LINEAR | inverse, cv.BORDER_CONSTANT, new cv.Scalar(0));
+      cv.warpPerspective(ones, valid, hm, size, cv.INTER_NEAREST | inverse, cv.BORDER_CONSTANT, new cv.Scalar(0));
+      cv.erode(valid, valid, kernel);
+      return cellAgreement(
+        blurA.data as Uint8Array,
+        warped.data as Uint8Array,
+        valid.data as Uint8Array,
+        a.width,
+        grid,
+      );
     } finally {
       hm.delete();
       warped.delete();
@@ -327,6 +336,7 @@ export class Verifier {
       valid.delete();
       blurA.delete();
       blurB.delete();
+      kernel.delete();
     }
   }
 
@@ -494,8 +504,10 @@ export function cellAgreement(
   b: Uint8Array,
   valid: Uint8Array,
   width: number,
-): { agreement: number; brightness: number; overlay: boolean } {
+  grid = GRID,
+): { agreement: number; brightness: number; overlay: boolean; cells: (number | null)[] } {
   const height = a.length / width;
+  const cells: (number | null)[] = [];
   let meanA = 0;
   let meanB = 0;
   let n = 0;
@@ -508,14 +520,14 @@ export function cellAgreement(
   let counted = 0;
   let good = 0;
   const badRows = new Set<number>();
-  for (let cy = 0; cy < GRID; cy++) {
-    const y0 = Math.floor((cy * height) / GRID);
-    const y1 = Math.floor(((cy + 1) * height) / GRID);
-    for (let cx = 0; cx < GRID; cx++) {
-      const x0 = Math.floor((cx * width) / GRID);
-      const x1 = Math.floor(((cx + 1) * width) / GRID);
+  for (let cy = 0; cy < grid; cy++) {
+    const y0 = Math.floor((cy * height) / grid);
+    const y1 = Math.floor(((cy + 1) * height) / grid);
+    for (let cx = 0; cx < grid; cx++) {
+      const x0 = Math.floor((cx * width) / grid);
+      const x1 = Math.floor(((cx + 1) * width) / grid);
       let best = -Infinity;
-      let cells = 0;
+      let pixels = 0;
       for (let dy = -SHIFT; dy <= SHIFT; dy++) {
         for (let dx = -SHIFT; dx <= SHIFT; dx++) {
           let m = 0;
@@ -541,7 +553,7 @@ export function cellAgreement(
             }
           }
           if (m < 30) continue;
-          cells = m;
+          pixels = m;
           const ma = sa / m;
           const mb = sb / m;
           const varA = qa / m - ma * ma;
@@ -556,14 +568,19 @@ export function cellAgreement(
           if (r > best) best = r;
         }
       }
-      if (cells === 0) continue;
+      if (pixels === 0) {
+        cells.push(null);
+        continue;
+      }
+      cells.push(best);
       counted++;
       if (best >= CELL_NCC) good++;
       else badRows.add(cy);
     }
   }
-  const overlay = badRows.size === 1 && (badRows.has(0) || badRows.has(GRID - 1));
+  const overlay = badRows.size === 1 && (badRows.has(0) || badRows.has(grid - 1));
   return {
+    cells,
     agreement: counted === 0 ? 0 : good / counted,
     brightness: n === 0 || meanA === 0 ? 1 : meanB / meanA,
     overlay,
