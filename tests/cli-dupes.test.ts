@@ -196,6 +196,22 @@ describe('doppel dupes', () => {
     expect(undo.stderr).toBe('doppel: Nothing to undo: no action on files is waiting to be undone\n');
   });
 
+  it('never moves a look-alike: --trash takes the exact and near members only', () => {
+    // A low look-alike threshold makes look-alike groups of these distinct scenes.
+    const groups = dupesJson('--tier', 'exact', 'near', 'similar', '--similar', '0.3');
+    const lookAlikes = groups.filter((g) => g.kind === 'similar').flatMap((g) => g.members.map((m) => m.path));
+    expect(lookAlikes.length).toBeGreaterThan(0);
+    const r = doppel('dupes', '--tier', 'exact', 'near', 'similar', '--similar', '0.3', '--trash', '--dry-run');
+    expect(r.status).toBe(0);
+    const planned = groups
+      .filter((g) => g.kind !== 'similar')
+      .flatMap((g) => g.members.filter((m) => !m.keep).map((m) => m.path));
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('would move'))).toEqual(
+      planned.map((p) => `would move to the trash: ${p}`),
+    );
+    expect(r.stderr).toContain('look-alikes are not moved by --trash');
+  });
+
   it('moves the extra copies to the trash, and undo puts them back byte-identical and indexed', () => {
     const before = dupesJson();
     const moved = before.flatMap((g) => g.members.filter((m) => !m.keep).map((m) => m.path));

@@ -196,7 +196,16 @@ export function registerDupes(program: Command, { withCommon, withService }: Cli
           if (!o.dryRun) throw new DoppelError('invalid-argument', `Refusing to move files to the trash: ${message}`);
           process.stderr.write(`doppel: warning: ${message}\n`);
         }
-        const ids = groups.flatMap((g) => g.members.filter((m) => !m.keep).map((m) => m.photoId));
+        // Look-alikes are not verified to be the same photo: --trash never moves them.
+        const ids = groups
+          .filter((g) => g.kind !== 'similar')
+          .flatMap((g) => g.members.filter((m) => !m.keep).map((m) => m.photoId));
+        if (groups.some((g) => g.kind === 'similar')) {
+          process.stderr.write(
+            'doppel: look-alikes are not moved by --trash (they are not verified to be the same photo); ' +
+              'review them in the app\n',
+          );
+        }
         const report = await service.trashPhotos(ids, { dryRun: o.dryRun });
         if (o.json) return printJson(report);
         for (const f of report.files)

@@ -113,7 +113,10 @@ export interface DuplicateMember {
   photoId: number;
   /** Cosine similarity to the group's reference photo (1 for the reference itself and for exact copies). */
   score: number;
-  /** Kept when the group is acted on: the keeper and every photo in a reference folder. */
+  /**
+   * Kept when the group is acted on: the keeper and every photo in a reference folder. In a look-alike group (not
+   * verified to be the same photo) nothing is selected for the trash nor moved by `doppel dupes --trash`.
+   */
   keep: boolean;
   /** The photo lies in a reference folder (never proposed for removal). */
   referenceFolder: boolean;

@@ -46,6 +46,13 @@ const EDITS: { id: string; ext: string; says: RegExp; make: (bytes: Buffer) => P
     make: async (b) => attack('border10').apply(await decodeOriginal(b)),
   },
   {
+    // Straightened by a few degrees and cut to the rectangle inside: its corners must not read as a border.
+    id: 'rotate8',
+    ext: 'jpg',
+    says: /rotated 8° clockwise/,
+    make: async (b) => attack('rotate8').apply(await decodeOriginal(b)),
+  },
+  {
     id: 'rot90',
     ext: 'jpg',
     says: /rotated 90°/,
@@ -83,10 +90,20 @@ describe('verified duplicate review', () => {
   /** Copy path -> [original path, edit]. */
   const planted = new Map<string, [string, (typeof EDITS)[number]]>();
   let distinct: string[];
+  /** Two frames panned across one scene (a photo not otherwise in the library): each shows what the other lacks. */
+  const pans = [path.join(lib, 'pan-left.jpg'), path.join(lib, 'pan-right.jpg')];
 
   beforeAll(async () => {
     // Distinct photos: scenes, and the Berkeley photos (many of them alike: animals, people, buildings).
     distinct = copyInto([...photos('CSun_Hays80', 40), ...photos('CBSD68', 40)], lib);
+    const scene = photos('CSun_Hays80', 60).at(-1)!;
+    const meta = await sharp(scene).metadata();
+    const [w, h] = [meta.width!, meta.height!];
+    const frame = Math.round(w * 0.85);
+    for (const [i, file] of pans.entries()) {
+      const left = i === 0 ? 0 : w - frame;
+      await sharp(scene).extract({ left, top: 0, width: frame, height: h }).jpeg({ quality: 92 }).toFile(file);
+    }
     fs.mkdirSync(copies, { recursive: true });
     const originals = distinct.filter((f) => f.endsWith('.jpg')).slice(0, EDITS.length);
     const later = Date.now() / 1000 + 86_400;
@@ -135,6 +152,10 @@ describe('verified duplicate review', () => {
       .filter((g) => g.members.some((m) => !copiesAndOriginals.has(m.path)))
       .map((g) => g.members.map((m) => path.basename(m.path)));
     expect(wrong).toEqual([]);
+    // The panned frames share 70% of the scene's width: look-alikes, never near duplicates.
+    const panned = groupOf(groups, pans[0]!);
+    expect(panned?.kind).toBe('similar');
+    expect(panned?.members.map((m) => m.path)).toContain(pans[1]);
     // Look-alikes carry no verifier words: nobody called them the same picture.
     for (const g of groups.filter((x) => x.kind === 'similar')) for (const m of g.members) expect(m.edits).toEqual([]);
   }, 240_000);

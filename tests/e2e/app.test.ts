@@ -323,6 +323,23 @@ describe('the app in Chromium through doppel serve', () => {
     expect(await group.getByRole('img', { name: 'monarch', exact: true }).count()).toBe(1);
   }, 120_000);
 
+  it('Duplicates never selects a look-alike for the trash: only exact and near copies are suggested', async () => {
+    // A low look-alike threshold makes look-alike groups of these distinct photos.
+    await call('updateSettings', [{ similarThreshold: 0.3 }]);
+    try {
+      await page.getByRole('button', { name: 'Duplicates' }).click();
+      await page.getByRole('checkbox', { name: 'Look-alikes' }).setChecked(true);
+      const lookAlikes = page.getByRole('region', { name: /^Look-alikes group/ });
+      await lookAlikes.first().waitFor();
+      const boxes = lookAlikes.getByRole('checkbox', { name: /^Select / });
+      expect(await boxes.count()).toBeGreaterThan(1);
+      for (const box of await boxes.all()) expect(await box.isChecked()).toBe(false);
+      await page.getByRole('checkbox', { name: 'Look-alikes' }).setChecked(false);
+    } finally {
+      await call('updateSettings', [{ similarThreshold: null }]);
+    }
+  }, 60_000);
+
   it('Settings: a threshold typed in the form is saved as the user\'s, and "Use the defaults" gives the card\'s back', async () => {
     type Thresholds = { nearThreshold: number; similarThreshold: number; sources: Record<string, string> };
     const settings = async () => (await call('getSettings')) as Thresholds;

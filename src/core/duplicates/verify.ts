@@ -14,7 +14,7 @@ import nodeModule from 'node:module';
 import sharp from 'sharp';
 
 /** Bumped when the method or its thresholds change: verdicts cached under an older version are made again. */
-export const VERIFIER_VERSION = 3;
+export const VERIFIER_VERSION = 4;
 
 /** Longest side of the grey pictures compared (the cached thumbnails are 256 px). */
 const SIDE = 256;
@@ -26,14 +26,27 @@ const RATIO = 0.8;
 const RANSAC_PX = 4;
 /**
  * A pair is the same picture when its homography has MIN_INLIERS inliers and MIN_AGREEMENT of the overlap's cells
- * agree, or FEW_INLIERS and FEW_AGREEMENT. Measured on the development set (docs/MODEL.md): copies have 13-430
- * inliers and agree in 0.5-1 of the cells (a caption bar spoils a row: 0.75); distinct look-alikes, burst shots
- * and other shots of a scene included, had at most 50 inliers with 0.44, or 21 with 0.63.
+ * agree, or FEW_INLIERS and FEW_AGREEMENT, and the fit is an edit people make (sameShape). Measured on the review
+ * bench's development classes (docs/MODEL.md "Verifying duplicates"): copies have 25-460 inliers and agree in
+ * 0.5-1 of the cells (a caption bar spoils a row: 0.75; the weakest, a mirrored copy, 0.5 at 86 inliers); other
+ * shots of a scene (the same dog a moment later, a burst) reach 73 inliers with 0.69, or 40 with 0.56.
  */
-export const MIN_INLIERS = 30;
+export const MIN_INLIERS = 80;
 export const MIN_AGREEMENT = 0.5;
 export const FEW_INLIERS = 12;
 export const FEW_AGREEMENT = 0.75;
+/**
+ * Degrees a copy may be turned past a quarter turn: a straightened horizon is a few degrees; other shots of a
+ * scene fit at 16 and 20.
+ */
+export const MAX_TILT = 10;
+/** Below this tilt the outline is square to the picture, as a border added to a picture is. */
+const SQUARE_TILT = 2;
+/**
+ * One of the two shows (nearly) all of the other: a crop lies inside its original, an original inside its bordered
+ * copy. Two shots panned across a scene each show something the other lacks.
+ */
+export const CONTAINED = 0.85;
 const GRID = 4;
 /** Gaussian blur (px at 256 px) before the cells are compared: forgives resampling and a pixel of misfit. */
 const BLUR = 2;
@@ -59,6 +72,8 @@ export interface PairMeasure {
   borderB: boolean;
   /** The part of a that b does not show is uniform (a's border), when shownOfA is low. */
   borderA: boolean;
+  /** Pixels of b's thumbnail per pixel of a's at a's centre (thumbnails are SIDE px on their long side). */
+  scale: number;
   /** Mean grey of b over a's mean grey, over the overlap. */
   brightness: number;
   /** Colourfulness (Hasler and Süsstrunk) of each; under ~4 is greyscale. */
@@ -222,6 +237,7 @@ export class Verifier {
       shownOfB: 0,
       borderA: false,
       borderB: false,
+      scale: 1,
       brightness: 1,
       colourA: a.picture.colour,
       colourB: picture.colour,
@@ -231,6 +247,8 @@ export class Verifier {
     const h = best.h;
     const geometry = describeHomography(h, a.features, target);
     if (!geometry) return base;
+    const tilt = Math.abs(geometry.rotation - Math.round(geometry.rotation / 90) * 90);
+    const square = tilt < SQUARE_TILT;
     const look = this.agreement(a.features, target, h);
     const measure: PairMeasure = {
       ...base,
@@ -238,14 +256,15 @@ export class Verifier {
       agreement: look.agreement,
       brightness: look.brightness,
       overlay: look.overlay,
-      borderA: geometry.shownOfA < 0.92 && uniformOutside(a.features, target, h, 'a'),
-      borderB: geometry.shownOfB < 0.92 && uniformOutside(a.features, target, h, 'b'),
+      // A border is added square to the picture: a turned copy's outline leaves corners, which may be uniform sky.
+      borderA: geometry.shownOfA < 0.92 && square && uniformOutside(a.features, target, h, 'a'),
+      borderB: geometry.shownOfB < 0.92 && square && uniformOutside(a.features, target, h, 'b'),
     };
     // The mirror image was matched: b's rotation is measured on its mirror, so mirror it back.
     if (mirrored) measure.rotation = normaliseAngle(-measure.rotation);
     // Few inliers fit a homography less surely: then the pictures must agree more.
     const agreement = best.inliers >= MIN_INLIERS ? MIN_AGREEMENT : FEW_AGREEMENT;
-    measure.same = look.agreement >= agreement && Math.min(geometry.shownOfA, geometry.shownOfB) > 0.2;
+    measure.same = look.agreement >= agreement && sameShape(geometry, tilt);
     return measure;
   }
 
@@ -356,6 +375,14 @@ function popcount(x: number): number {
   return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }
 
+/**
+ * Whether a fit is an edit people make: each picture shows over a fifth of the other, one shows (nearly) all of the
+ * other (CONTAINED), and the turn is a quarter turn give or take MAX_TILT degrees.
+ */
+export function sameShape(g: { shownOfA: number; shownOfB: number }, tilt: number): boolean {
+  return Math.min(g.shownOfA, g.shownOfB) > 0.2 && Math.max(g.shownOfA, g.shownOfB) >= CONTAINED && tilt <= MAX_TILT;
+}
+
 const normaliseAngle = (deg: number): number => {
   let d = deg % 360;
   if (d <= -180) d += 360;
@@ -434,7 +461,7 @@ function describeHomography(
   h: readonly number[],
   a: { width: number; height: number },
   b: { width: number; height: number },
-): { rotation: number; shownOfA: number; shownOfB: number } | null {
+): { rotation: number; scale: number; shownOfA: number; shownOfB: number } | null {
   const inv = invert(h);
   if (!inv) return null;
   // The linear part at a's centre: its determinant must be positive (no fold) and its scales alike up to a squash.
@@ -462,6 +489,7 @@ function describeHomography(
   if ([...aInB, ...bInA].some(([x, y]) => !Number.isFinite(x) || !Number.isFinite(y))) return null;
   return {
     rotation: normaliseAngle((Math.atan2(j[2], j[0]) * 180) / Math.PI),
+    scale: Math.sqrt(det),
     shownOfA: coveredShare(bInA, a.width, a.height),
     shownOfB: coveredShare(aInB, b.width, b.height),
   };
