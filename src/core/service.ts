@@ -26,7 +26,13 @@ import {
 } from '../shared/api.js';
 import { trashPhotos, undoLastAction } from './duplicates/actions.js';
 import { exportGroups } from './duplicates/export.js';
-import { candidatePairs, findCandidates, groupDuplicates, type GroupingPhoto } from './duplicates/grouping.js';
+import {
+  candidatePairs,
+  findCandidates,
+  groupDuplicates,
+  verifyFloor,
+  type GroupingPhoto,
+} from './duplicates/grouping.js';
 import { measurePairs, verdictOf } from './duplicates/verification.js';
 import { VerifierPool } from './duplicates/verify-pool.js';
 import { turnNeighbours } from './search/turn-views.js';
@@ -632,21 +638,23 @@ export class DoppelService implements DoppelApi {
     const verify = query.verify !== false;
     // With verification every pair above the look-alike threshold is a candidate for the near tier.
     const floor = kinds.includes('similar') || verify ? Math.min(near, similar) : near;
+    // A photo's few most similar others are verified from further down (grouping.ts, VERIFY_TOP).
+    const reach = verify ? verifyFloor(near, similar) : floor;
     let extraNeighbours: Map<number, { id: number; score: number }[]> | undefined;
     if (crops && (kinds.includes('near') || kinds.includes('similar'))) {
       // With a second stage, views also bring the pairs between the look-alike and near thresholds, to be re-scored.
-      const searchFloor = crops.encodedStretch === undefined ? floor : Math.min(floor, similar);
+      const searchFloor = crops.encodedStretch === undefined ? reach : Math.min(reach, similar);
       const forEach = (fn: (photoId: number, views: Float32Array[]) => void) =>
         this.store.forEachViews(this.modelId, crops.fraction, fn);
       extraNeighbours = viewNeighbours(forEach, index, crops.stretch, searchFloor);
       if (crops.encodedStretch !== undefined) {
-        const stage = { near, floor, stretch: crops.encodedStretch, fraction: crops.fraction };
+        const stage = { near, floor: reach, stretch: crops.encodedStretch, fraction: crops.fraction };
         extraNeighbours = await this.rescoreWithEncodedViews(extraNeighbours, index, stage);
       }
     }
     if (verify && (kinds.includes('near') || kinds.includes('similar'))) {
       // Rotated copies: each photo's turned views against the library's vectors (search/turn-views.ts).
-      const turned = turnNeighbours((fn) => this.store.forEachTurns(this.modelId, fn), index, floor);
+      const turned = turnNeighbours((fn) => this.store.forEachTurns(this.modelId, fn), index, reach);
       extraNeighbours = mergeNeighbours(extraNeighbours, turned);
     }
     const input = {
@@ -667,7 +675,9 @@ export class DoppelService implements DoppelApi {
       thumbnailDirFor(this.dbPath),
     );
     this.lastVerification = counts;
-    return groupDuplicates({ ...input, verdict: (a, b) => verdictOf(measures, a, b) }, options, candidates);
+    const unlike = Math.min(near, similar);
+    const verdict = (a: GroupingPhoto, b: GroupingPhoto, score: number) => verdictOf(measures, a, b, score, unlike);
+    return groupDuplicates({ ...input, verdict }, options, candidates);
   }
 
   private pool: VerifierPool | null = null;

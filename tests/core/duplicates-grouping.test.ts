@@ -2,7 +2,12 @@
 // real VectorIndex, many iterations. The real-photo tests are in duplicates.test.ts.
 import { describe, expect, it } from 'vitest';
 import type { DuplicateGroup, DuplicateKind } from '../../src/shared/api.js';
-import { groupDuplicates, type GroupingPhoto, type NeighbourSource } from '../../src/core/duplicates/grouping.js';
+import {
+  groupDuplicates,
+  verifyFloor,
+  type GroupingPhoto,
+  type NeighbourSource,
+} from '../../src/core/duplicates/grouping.js';
 import {
   chooseKeeper,
   DEFAULT_KEEPER_OPTIONS,
@@ -284,6 +289,47 @@ describe('groupDuplicates on random clusters', () => {
     expect(answered.map((g) => [g.kind, g.reference, g.members.map((m) => m.path)])).toEqual([
       ['similar', '/l/c.jpg', ['/l/c.jpg', '/l/b.jpg']],
     ]);
+  });
+
+  it("verifies a photo's nearest others below the look-alike threshold, and only verified ones join a group", () => {
+    const index = new VectorIndex(2);
+    const photo = (id: number, name: string): GroupingPhoto => ({
+      id,
+      path: `/l/${name}.jpg`,
+      hash: name,
+      size: 10,
+      mtimeMs: 0,
+      width: 10,
+      height: 10,
+      format: 'jpeg',
+      takenAt: null,
+      orientation: null,
+      referenceFolder: false,
+    });
+    // near 0.95, similar 0.9: the verifier reaches down to 0.8 for each photo's VERIFY_TOP nearest.
+    const opts = { near: 0.95, similar: 0.9, kinds: ALL };
+    expect(verifyFloor(opts.near, opts.similar)).toBeCloseTo(0.8, 10);
+    const at = (cos: number) => [cos, Math.sqrt(1 - cos * cos)];
+    index.upsert(1, [1, 0]);
+    index.upsert(2, at(0.85)); // a crop scoring below the look-alike threshold
+    index.upsert(3, at(-0.5)); // unrelated
+    const photos = [photo(1, 'a'), photo(2, 'b'), photo(3, 'c')];
+    const asked: string[] = [];
+    const verdict = (x: GroupingPhoto, y: GroupingPhoto) => {
+      asked.push([x.hash, y.hash].sort().join('-'));
+      return { same: true, edits: ['cropped to 70%'], derived: null };
+    };
+    const verified = groupDuplicates({ photos, vectors: index, verdict }, opts);
+    expect(verified.map((g) => [g.kind, g.members.map((m) => m.path)])).toEqual([['near', ['/l/a.jpg', '/l/b.jpg']]]);
+    expect(new Set(asked)).toEqual(new Set(['a-b']));
+    // Not the same picture: below the look-alike threshold it is no look-alike either.
+    const refused = groupDuplicates(
+      { photos, vectors: index, verdict: () => ({ same: false, edits: [], derived: null }) },
+      opts,
+    );
+    expect(refused).toEqual([]);
+    // Without a verifier nothing below the look-alike threshold is a candidate.
+    expect(groupDuplicates({ photos, vectors: index }, opts)).toEqual([]);
   });
 
   it('refuses thresholds out of range or a similar threshold above the near one', () => {

@@ -1,7 +1,12 @@
 // The verifier's shape rules on the figures the review bench measured (docs/MODEL.md "Verifying duplicates"): a
 // crop lies inside its original, two panned shots do not; a crop never holds more pixels than its original had.
 import { describe, expect, it } from 'vitest';
-import { describe as describePair, gainsPixels, swapMeasure } from '../../src/core/duplicates/verification.js';
+import {
+  byNeighbourhood,
+  describe as describePair,
+  gainsPixels,
+  swapMeasure,
+} from '../../src/core/duplicates/verification.js';
 import { sameShape, type PairMeasure } from '../../src/core/duplicates/verify.js';
 
 const measure = (m: Partial<PairMeasure>): PairMeasure => ({
@@ -47,5 +52,22 @@ describe('what an edit can do', () => {
     expect(gainsPixels(crop, file(320, 240), file(256, 192))).toBe(false);
     expect(describePair(crop, file(320, 240), file(256, 192))).toMatchObject({ same: true, derived: 'b' });
     expect(describePair(crop, file(320, 240), file(256, 192)).edits).toContain('cropped to 80%');
+  });
+});
+
+describe('the order pairs are verified in', () => {
+  it('takes every pair once, and walks a chain of photos pair by pair', () => {
+    const pair = (a: string, b: string) => ({ hashA: a, hashB: b });
+    const chain = [pair('d', 'e'), pair('a', 'b'), pair('c', 'd'), pair('b', 'c'), pair('x', 'y')];
+    const ordered = byNeighbourhood(chain);
+    expect([...ordered].sort((p, q) => p.hashA.localeCompare(q.hashA))).toEqual(
+      [...chain].sort((p, q) => p.hashA.localeCompare(q.hashA)),
+    );
+    // The four pairs of the chain come first and each shares a photo with the one before it.
+    for (let i = 1; i < 4; i++) {
+      const [prev, cur] = [ordered[i - 1]!, ordered[i]!];
+      expect([prev.hashA, prev.hashB].some((h) => h === cur.hashA || h === cur.hashB)).toBe(true);
+    }
+    expect(ordered[4]).toEqual(pair('x', 'y'));
   });
 });

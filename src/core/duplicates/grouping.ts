@@ -95,6 +95,16 @@ export interface GroupingOptions {
 }
 
 export const DEFAULT_CANDIDATES = 32;
+/**
+ * With a verifier, each photo's VERIFY_TOP most similar others are candidates down to verifyFloor: a copy cut to a
+ * corner or under a caption bar often scores below the look-alike threshold against its original, yet is its
+ * nearest photo. They can only enter the near tier (verified), never the look-alike one.
+ */
+export const VERIFY_TOP = 2;
+/** How far below the look-alike threshold those candidates reach: twice the gap between the two thresholds. */
+export function verifyFloor(near: number, similar: number): number {
+  return Math.min(near, similar) - 2 * Math.abs(near - similar);
+}
 const KIND_ORDER: Record<DuplicateKind, number> = { exact: 0, near: 1, similar: 2 };
 
 export function validateThresholds(near: number, similar: number): void {
@@ -183,11 +193,15 @@ export function findCandidates(
   if (!opts.kinds.includes('near') && !opts.kinds.includes('similar')) return result;
 
   const floor = opts.kinds.includes('similar') || verified ? Math.min(opts.similar, opts.near) : opts.near;
-  /** Candidates of a representative from its kNN: at or above the floor, one per content, best first, ties by path. */
+  const reach = verified ? verifyFloor(opts.near, opts.similar) : floor;
+  /**
+   * Candidates of a representative from its kNN: at or above the floor (or among the VERIFY_TOP best, down to the
+   * verifier's reach), one per content, best first, ties by path.
+   */
   const candidatesOf = (p: GroupingPhoto, found: readonly Neighbour[]): Neighbour[] => {
     const best = new Map<number, number>();
     for (const n of found) {
-      if (n.score < floor) break;
+      if (n.score < reach) break;
       if (!byId.has(n.id)) continue; // not a photo being grouped (e.g. a vector of a photo with an error)
       // A copy's vector is its content's vector: count it for the photo that stands for that content.
       const id = standsFor.get(n.id) ?? n.id;
@@ -196,14 +210,15 @@ export function findCandidates(
     }
     return [...best]
       .map(([id, score]) => ({ id, score }))
-      .sort((a, b) => b.score - a.score || rank.get(a.id)! - rank.get(b.id)!);
+      .sort((a, b) => b.score - a.score || rank.get(a.id)! - rank.get(b.id)!)
+      .filter((n, i) => n.score >= floor || i < VERIFY_TOP);
   };
   if (input.vectors.neighboursWithin) {
     // One scan of the whole library. A photo's own exact copies score 1 and take places in its list, so each
     // photo is asked for as many more as the largest set of copies has.
     let copies = 0;
     for (const set of byHash.values()) copies = Math.max(copies, set.length - 1);
-    const all = input.vectors.neighboursWithin(floor, k + copies);
+    const all = input.vectors.neighboursWithin(reach, k + copies);
     for (const p of reps) lists.set(p.id, candidatesOf(p, all.get(p.id) ?? []));
   } else {
     for (let start = 0; start < reps.length; start += QUERY_CHUNK) {
@@ -214,7 +229,7 @@ export function findCandidates(
         (p) => new Set([p.id, ...(p.hash === null ? [] : byHash.get(p.hash)!.map((c) => c.id))]),
       );
       const found = input.vectors.searchMany
-        ? input.vectors.searchMany(queries, k, excludes, floor)
+        ? input.vectors.searchMany(queries, k, excludes, reach)
         : queries.map((q, i) => input.vectors.search(q, k, excludes[i]));
       chunk.forEach((p, i) => lists.set(p.id, candidatesOf(p, found[i]!)));
     }
