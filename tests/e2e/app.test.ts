@@ -279,20 +279,27 @@ describe('the app in Chromium through doppel serve', () => {
     return ((await res.json()) as { value: unknown }).value;
   };
 
-  it("Settings -> Find cropped copies (on by default): a copy cut down to a corner is in its original's group, until turned off", async () => {
+  it("Settings -> Find cropped copies (on by default): a copy cut down to a corner is in its original's group, by its views", async () => {
     // The top-left three quarters of a library photo, added by a scan.
     const source = path.join(library, 'monarch.png');
     const { width, height } = await sharp(source).metadata();
     const extract = { left: 0, top: 0, width: Math.round(width! * 0.75), height: Math.round(height! * 0.75) };
     await sharp(source).extract(extract).jpeg({ quality: 90 }).toFile(path.join(library, 'monarch-corner.jpg'));
     expect(await call('indexAll')).toMatchObject({ added: 1 });
-    type Groups = { members: { path: string }[] }[];
-    const grouped = async () =>
-      ((await call('findDuplicates', [{}])) as Groups).some((g) =>
-        g.members.some((m) => m.path.endsWith('monarch-corner.jpg')),
-      );
+    type Groups = { members: { path: string; score: number; edits: string[] }[] }[];
+    /** The corner copy in the original's group: what it says, and the pair's score (one of them is the reference,
+     * at 1); undefined when they are not grouped. */
+    const corner = async () => {
+      const members = ((await call('findDuplicates', [{}])) as Groups)
+        .map((g) => g.members)
+        .find((ms) => ms.some((m) => m.path.endsWith(`${path.sep}monarch.png`)));
+      const copy = members?.find((m) => m.path.endsWith('monarch-corner.jpg'));
+      const original = members?.find((m) => m.path.endsWith(`${path.sep}monarch.png`));
+      return copy && original ? { edits: copy.edits, score: Math.min(copy.score, original.score) } : undefined;
+    };
     const setting = async () => ((await call('getSettings')) as { findCroppedCopies: boolean }).findCroppedCopies;
-    expect(await grouped()).toBe(true);
+    const withViews = (await corner())!;
+    expect(withViews.edits.join(', ')).toMatch(/cropped to 7\d%/);
 
     await page.getByRole('button', { name: 'Settings' }).click();
     // The card's calibrated thresholds are shown to 4 decimals.
@@ -305,7 +312,11 @@ describe('the app in Chromium through doppel serve', () => {
     await box.setChecked(false);
     await page.getByRole('button', { name: 'Save' }).click();
     await expect.poll(setting).toBe(false);
-    expect(await grouped()).toBe(false);
+    // Without views the copy scores lower (its own vector against the original's), yet it is the original's
+    // nearest photo, and the verifier still finds the crop.
+    const withoutViews = (await corner())!;
+    expect(withoutViews.score).toBeLessThan(withViews.score);
+    expect(withoutViews.edits.join(', ')).toMatch(/cropped to 7\d%/);
     // On again: the app makes any missing corner views (from the thumbnails) in the background.
     await box.setChecked(true);
     await page.getByRole('button', { name: 'Save' }).click();
