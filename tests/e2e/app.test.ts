@@ -368,6 +368,6 @@ describe('the app in Chromium through doppel serve', () => {
     await page.getByRole('button', { name: 'Use the defaults' }).click();
     await expect.poll(async () => (await settings()).sources.nearThreshold).toBe('model-card');
     expect((await settings()).nearThreshold).toBe(card.nearThreshold);
-    expect(await near.inputValue()).toBe(card.nearThreshold.toFixed(4));
+    await expect.poll(() => near.inputValue()).toBe(card.nearThreshold.toFixed(4));
   }, 60_000);
 });
