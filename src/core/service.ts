@@ -675,8 +675,8 @@ export class DoppelService implements DoppelApi {
       thumbnailDirFor(this.dbPath),
     );
     this.lastVerification = counts;
-    const unlike = Math.min(near, similar);
-    const verdict = (a: GroupingPhoto, b: GroupingPhoto, score: number) => verdictOf(measures, a, b, score, unlike);
+    // Pairs below the look-alike threshold (the floor here) are held to the stricter rule.
+    const verdict = (a: GroupingPhoto, b: GroupingPhoto, score: number) => verdictOf(measures, a, b, score, floor);
     return groupDuplicates({ ...input, verdict }, options, candidates);
   }
 

@@ -30,6 +30,23 @@ function shuffle<T>(items: T[], rand: () => number): T[] {
   return a;
 }
 
+/** A plain photo for hand-made vectors: path /l/<name>.jpg, content hash <name>. */
+function photo(id: number, name: string): GroupingPhoto {
+  return {
+    id,
+    path: `/l/${name}.jpg`,
+    hash: name,
+    size: 10,
+    mtimeMs: 0,
+    width: 10,
+    height: 10,
+    format: 'jpeg',
+    takenAt: null,
+    orientation: null,
+    referenceFolder: false,
+  };
+}
+
 interface Synthetic {
   /** Photos keyed by path, with their vectors (ids are given per index build). */
   items: { photo: Omit<GroupingPhoto, 'id'>; vector: Float32Array }[];
@@ -259,19 +276,6 @@ describe('groupDuplicates on random clusters', () => {
 
   it('lists a near pair as near even when only the similar tier is asked for', () => {
     const index = new VectorIndex(3);
-    const photo = (id: number, name: string): GroupingPhoto => ({
-      id,
-      path: `/l/${name}.jpg`,
-      hash: name,
-      size: 10,
-      mtimeMs: 0,
-      width: 10,
-      height: 10,
-      format: 'jpeg',
-      takenAt: null,
-      orientation: null,
-      referenceFolder: false,
-    });
     index.upsert(1, [1, 0, 0]);
     index.upsert(2, [1, 0.01, 0]);
     index.upsert(3, [1, 0.5, 0]);
@@ -293,19 +297,6 @@ describe('groupDuplicates on random clusters', () => {
 
   it("verifies a photo's nearest others below the look-alike threshold, and only verified ones join a group", () => {
     const index = new VectorIndex(2);
-    const photo = (id: number, name: string): GroupingPhoto => ({
-      id,
-      path: `/l/${name}.jpg`,
-      hash: name,
-      size: 10,
-      mtimeMs: 0,
-      width: 10,
-      height: 10,
-      format: 'jpeg',
-      takenAt: null,
-      orientation: null,
-      referenceFolder: false,
-    });
     // near 0.95, similar 0.9: the verifier reaches down to 0.8 for each photo's VERIFY_TOP nearest.
     const opts = { near: 0.95, similar: 0.9, kinds: ALL };
     expect(verifyFloor(opts.near, opts.similar)).toBeCloseTo(0.8, 10);

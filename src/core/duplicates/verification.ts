@@ -4,7 +4,7 @@
 import { existingThumbnail } from '../indexer/indexer.js';
 import type { Store } from '../store/repository.js';
 import { pairKey, type GroupingPhoto, type PairVerdict } from './grouping.js';
-import { VERIFIER_VERSION, type PairMeasure } from './verify.js';
+import { quarterTurn, SQUARE_TILT, VERIFIER_VERSION, type PairMeasure } from './verify.js';
 import type { VerifierPool } from './verify-pool.js';
 
 /** New pairs a scan verifies at most (the most similar first); the rest stay look-alikes until a later scan. */
@@ -62,12 +62,6 @@ export function gainsPixels(
   const bIsCrop = m.shownOfA < 0.9 && !m.borderA && m.shownOfB >= 0.9;
   const aIsCrop = m.shownOfB < 0.9 && !m.borderB && m.shownOfA >= 0.9;
   return (bIsCrop && gain > MAX_CROP_GAIN) || (aIsCrop && 1 / gain > MAX_CROP_GAIN);
-}
-
-/** The quarter turn nearest a rotation (0, 90, 180 or 270) and what is left of it (degrees). */
-function quarterTurn(deg: number): { turn: number; rest: number } {
-  const q = Math.round(deg / 90) * 90;
-  return { turn: ((q % 360) + 360) % 360, rest: deg - q };
 }
 
 /** What b is against a, in words, and which of them is derived from the other. File facts come from the photos. */
@@ -237,9 +231,9 @@ export function byNeighbourhood<T extends { hashA: string; hashB: string }>(pair
  * background (a rehearsal room, the same dogs closer up) matched many keypoints but not this.
  */
 export function sameDespiteVectors(m: PairMeasure): boolean {
-  const tilt = Math.abs(m.rotation - Math.round(m.rotation / 90) * 90);
   const agrees = m.agreement >= 0.9 || (m.overlay && m.agreement >= 0.75);
-  return m.same && agrees && tilt < 2 && Math.max(m.shownOfA, m.shownOfB) >= 0.95;
+  const square = Math.abs(quarterTurn(m.rotation).rest) < SQUARE_TILT;
+  return m.same && agrees && square && Math.max(m.shownOfA, m.shownOfB) >= 0.95;
 }
 
 /**

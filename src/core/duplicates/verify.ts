@@ -41,7 +41,7 @@ export const FEW_AGREEMENT = 0.75;
  */
 export const MAX_TILT = 10;
 /** Below this tilt the outline is square to the picture, as a border added to a picture is. */
-const SQUARE_TILT = 2;
+export const SQUARE_TILT = 2;
 /**
  * One of the two shows (nearly) all of the other: a crop lies inside its original, an original inside its bordered
  * copy. Two shots panned across a scene each show something the other lacks.
@@ -247,7 +247,7 @@ export class Verifier {
     const h = best.h;
     const geometry = describeHomography(h, a.features, target);
     if (!geometry) return base;
-    const tilt = Math.abs(geometry.rotation - Math.round(geometry.rotation / 90) * 90);
+    const tilt = Math.abs(quarterTurn(geometry.rotation).rest);
     const square = tilt < SQUARE_TILT;
     const look = this.agreement(a.features, target, h);
     const measure: PairMeasure = {
@@ -317,7 +317,11 @@ export class Verifier {
   }
 
   /** b warped onto a: the share of 4 x 4 cells of the overlap that agree, and the brightness ratio. */
-  private agreement(a: Features, b: Features, h: readonly number[], grid = GRID): ReturnType<typeof cellAgreement> {
+  private agreement(
+    a: Features,
+    b: Features,
+    h: readonly number[],
+  ): { agreement: number; brightness: number; overlay: boolean } {
     const cv = this.cv;
     const hm = cv.matFromArray(3, 3, cv.CV_64F, h);
     const warped = new cv.Mat();
@@ -341,13 +345,7 @@ export class Verifier {
       cv.warpPerspective(blurB, warped, hm, size, cv.INTER_LINEAR | inverse, cv.BORDER_CONSTANT, new cv.Scalar(0));
       cv.warpPerspective(ones, valid, hm, size, cv.INTER_NEAREST | inverse, cv.BORDER_CONSTANT, new cv.Scalar(0));
       cv.erode(valid, valid, kernel);
-      return cellAgreement(
-        blurA.data as Uint8Array,
-        warped.data as Uint8Array,
-        valid.data as Uint8Array,
-        a.width,
-        grid,
-      );
+      return cellAgreement(blurA.data as Uint8Array, warped.data as Uint8Array, valid.data as Uint8Array, a.width);
     } finally {
       hm.delete();
       warped.delete();
@@ -381,6 +379,12 @@ function popcount(x: number): number {
  */
 export function sameShape(g: { shownOfA: number; shownOfB: number }, tilt: number): boolean {
   return Math.min(g.shownOfA, g.shownOfB) > 0.2 && Math.max(g.shownOfA, g.shownOfB) >= CONTAINED && tilt <= MAX_TILT;
+}
+
+/** The quarter turn nearest a rotation (0, 90, 180 or 270) and what is left of it (degrees). */
+export function quarterTurn(deg: number): { turn: number; rest: number } {
+  const q = Math.round(deg / 90) * 90;
+  return { turn: ((q % 360) + 360) % 360, rest: deg - q };
 }
 
 const normaliseAngle = (deg: number): number => {
@@ -532,10 +536,8 @@ export function cellAgreement(
   b: Uint8Array,
   valid: Uint8Array,
   width: number,
-  grid = GRID,
-): { agreement: number; brightness: number; overlay: boolean; cells: (number | null)[] } {
+): { agreement: number; brightness: number; overlay: boolean } {
   const height = a.length / width;
-  const cells: (number | null)[] = [];
   let meanA = 0;
   let meanB = 0;
   let n = 0;
@@ -548,12 +550,12 @@ export function cellAgreement(
   let counted = 0;
   let good = 0;
   const badRows = new Set<number>();
-  for (let cy = 0; cy < grid; cy++) {
-    const y0 = Math.floor((cy * height) / grid);
-    const y1 = Math.floor(((cy + 1) * height) / grid);
-    for (let cx = 0; cx < grid; cx++) {
-      const x0 = Math.floor((cx * width) / grid);
-      const x1 = Math.floor(((cx + 1) * width) / grid);
+  for (let cy = 0; cy < GRID; cy++) {
+    const y0 = Math.floor((cy * height) / GRID);
+    const y1 = Math.floor(((cy + 1) * height) / GRID);
+    for (let cx = 0; cx < GRID; cx++) {
+      const x0 = Math.floor((cx * width) / GRID);
+      const x1 = Math.floor(((cx + 1) * width) / GRID);
       let best = -Infinity;
       let pixels = 0;
       for (let dy = -SHIFT; dy <= SHIFT; dy++) {
@@ -596,19 +598,14 @@ export function cellAgreement(
           if (r > best) best = r;
         }
       }
-      if (pixels === 0) {
-        cells.push(null);
-        continue;
-      }
-      cells.push(best);
+      if (pixels === 0) continue;
       counted++;
       if (best >= CELL_NCC) good++;
       else badRows.add(cy);
     }
   }
-  const overlay = badRows.size === 1 && (badRows.has(0) || badRows.has(grid - 1));
+  const overlay = badRows.size === 1 && (badRows.has(0) || badRows.has(GRID - 1));
   return {
-    cells,
     agreement: counted === 0 ? 0 : good / counted,
     brightness: n === 0 || meanA === 0 ? 1 : meanB / meanA,
     overlay,
