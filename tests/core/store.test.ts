@@ -446,4 +446,44 @@ describe('Store', () => {
     expect(plan('SELECT * FROM photos WHERE hash = ?')).toMatch(/USING (COVERING )?INDEX photos_hash/);
     expect(plan('SELECT id FROM photos WHERE folder_id = ?')).toMatch(/USING (COVERING )?INDEX photos_folder/);
   });
+
+  it('finds a vector by hash or folder through the photo indexes on a large library, with statistics or without', () => {
+    // The planner's choice can differ on a large table and after ANALYZE: measure on 20,000 photos, as a library is.
+    const f = store.addFolder('/big');
+    const g = store.addFolder('/other');
+    const model = store.ensureModel({ name: 'm', dim: 4, inputSize: 32 });
+    store.transaction(() => {
+      for (let i = 0; i < 20_000; i++) {
+        const id = store.upsertPhoto(
+          photo(i % 2 ? f.id : g.id, `${i % 2 ? '/big' : '/other'}/${i}.jpg`, { hash: `h${i}` }),
+        );
+        store.putVector(id, model, new Float32Array([i, 1, 2, 3]));
+        store.putViews(id, model, 0.5, [new Float32Array([i, 1, 2, 3])]);
+        store.putTurns(id, model, [new Float32Array([i, 1, 2, 3])]);
+      }
+    });
+    const statements = store['s'];
+    const plans = () =>
+      Object.fromEntries(
+        (['vectorByHash', 'vectorIdsInFolder', 'viewIdsInFolder', 'turnIdsInFolder'] as const).map((name) => {
+          const sql = statements[name].source;
+          const args = (sql.match(/\?/g) ?? []).map(() => 1);
+          const rows = store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[];
+          return [name, rows.map((r) => r.detail).join(' | ')];
+        }),
+      );
+    for (const when of ['without statistics', 'after ANALYZE']) {
+      if (when === 'after ANALYZE') store.db.exec('ANALYZE');
+      const p = plans();
+      expect(p.vectorByHash, when).toMatch(
+        /^SEARCH p USING INDEX photos_hash .*SEARCH v USING (INDEX sqlite_autoindex_vectors_1|PRIMARY KEY)/,
+      );
+      for (const name of ['vectorIdsInFolder', 'viewIdsInFolder', 'turnIdsInFolder'])
+        expect(p[name], `${name} ${when}`).toMatch(
+          /^SEARCH p USING (COVERING )?INDEX photos_folder .*(sqlite_autoindex_|PRIMARY KEY)/,
+        );
+    }
+    expect(store.vectorByHash('h12345', model)?.vector[0]).toBe(12345);
+    expect(store.photoIdsWithVector(f.id, model).size).toBe(10_000);
+  });
 });
