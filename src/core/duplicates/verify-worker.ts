@@ -56,7 +56,7 @@ port.on('message', (msg: ToVerifier) => {
         const a = await picture(job.a);
         const b = await picture(job.b);
         results.push(
-          verifier.compare(a, {
+          await verifier.verifyPair(a, {
             picture: b.picture,
             features: b.features,
             mirror: () => (b.mirror ??= verifier.features(b.picture, true)),
