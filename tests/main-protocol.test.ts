@@ -136,15 +136,23 @@ describe('parseMediaUrl', () => {
   });
 });
 
+/** The device and inode of a file, as media resolution reports the file it checked. */
+const identityOf = (file: string) => {
+  const st = fs.statSync(file);
+  return { dev: st.dev, ino: st.ino };
+};
+
 describe('media resolution', () => {
   it('serves the thumbnail and the original of a library photo', () => {
     expect(resolveMediaUrl(library, 'doppel://thumb/1')).toEqual({
       path: fs.realpathSync(thumbnailPath(thumbs, HASH, '.webp')),
       contentType: 'image/webp',
+      identity: identityOf(thumbnailPath(thumbs, HASH, '.webp')),
     });
     expect(resolveMediaUrl(library, 'doppel://original/2')).toEqual({
       path: fs.realpathSync(path.join(lib, 'sub', 'b.png')),
       contentType: 'image/png',
+      identity: identityOf(path.join(lib, 'sub', 'b.png')),
     });
     expect(resolveMediaUrl(library, 'doppel://original/7')?.path).toBe(fs.realpathSync(path.join(lib, 'a.jpg')));
   });
@@ -157,6 +165,7 @@ describe('media resolution', () => {
       expect(resolveMediaUrl(library, 'doppel://thumb/1')).toEqual({
         path: fs.realpathSync(jpeg),
         contentType: 'image/jpeg',
+        identity: identityOf(jpeg),
       });
     } finally {
       fs.rmSync(jpeg);

@@ -12,6 +12,13 @@ export interface MediaFile {
   /** The real path of the file to send. */
   path: string;
   contentType: string;
+  /** The file the checks saw: open it with openRegularFile's `expect`, so a file swapped in since is refused. */
+  identity: FileIdentity;
+}
+
+export interface FileIdentity {
+  dev: number;
+  ino: number;
 }
 
 /** What media resolution needs from the library (DoppelService's store satisfies the first two). */
@@ -46,14 +53,29 @@ export function contentTypeOf(file: string): string {
  * on the fully resolved path against the fully resolved roots.
  */
 export function confinePath(requested: string, roots: readonly string[]): string | null {
+  return confineFile(requested, roots)?.path ?? null;
+}
+
+/**
+ * confinePath with the identity (device and inode) of the file it checked. The caller opens the path with
+ * openRegularFile (no link followed, that identity expected): a file swapped for a link or another file between
+ * the check and the open is refused, never served.
+ */
+export function confineFile(
+  requested: string,
+  roots: readonly string[],
+): { path: string; identity: FileIdentity } | null {
   if (!path.isAbsolute(requested) || requested.includes('\0')) return null;
   if (requested.split(/[\\/]/).includes('..')) return null;
   const lexical = path.resolve(requested);
   if (!roots.some((root) => isInside(lexical, path.resolve(root)))) return null;
   let real: string;
+  let st: fs.Stats;
   try {
     real = fs.realpathSync(lexical);
-    if (!fs.statSync(real).isFile()) return null;
+    // lstat: the resolved path names no link, unless one was swapped in since.
+    st = fs.lstatSync(real);
+    if (!st.isFile()) return null;
   } catch {
     return null;
   }
@@ -64,7 +86,7 @@ export function confinePath(requested: string, roots: readonly string[]): string
       return [];
     }
   });
-  return realRoots.some((root) => isInside(real, root)) ? real : null;
+  return realRoots.some((root) => isInside(real, root)) ? { path: real, identity: { dev: st.dev, ino: st.ino } } : null;
 }
 
 /** A photo id as it appears in a URL: a positive decimal integer and nothing else. */
@@ -81,11 +103,11 @@ export function resolveMedia(library: MediaLibrary, kind: MediaKind, id: number)
   if (kind === 'thumb') {
     if (!photo.hash) return null;
     const cached = existingThumbnail(library.thumbnailDir, photo.hash);
-    const file = cached ? confinePath(cached, [library.thumbnailDir]) : null;
-    return file ? { path: file, contentType: contentTypeOf(file) } : null;
+    const file = cached ? confineFile(cached, [library.thumbnailDir]) : null;
+    return file ? { ...file, contentType: contentTypeOf(file.path) } : null;
   }
   const folder = library.getFolder(photo.folderId);
   if (!folder) return null;
-  const file = confinePath(photo.path, [folder.path]);
-  return file ? { path: file, contentType: contentTypeOf(photo.path) } : null;
+  const file = confineFile(photo.path, [folder.path]);
+  return file ? { ...file, contentType: contentTypeOf(photo.path) } : null;
 }

@@ -1,7 +1,8 @@
 // The app's `doppel:` protocol: doppel://thumb/<id> and doppel://original/<id> serve a library photo's thumbnail
 // or original, found by id and confined to the library (src/core/media.ts). Nothing else is reachable through it.
 // Free of runtime electron imports so it runs under plain Node in tests.
-import fs from 'node:fs';
+import { Readable } from 'node:stream';
+import { openRegularFile } from '../core/library/read-file.js';
 import { parseMediaId, resolveMedia, type MediaFile, type MediaKind, type MediaLibrary } from '../core/media.js';
 
 export const MEDIA_SCHEME = 'doppel';
@@ -40,8 +41,10 @@ export function createMediaHandler(library: MediaLibrary): (request: { url: stri
     const file = resolveMediaUrl(library, request.url);
     if (!file) return new Response('not a photo of the library', { status: 404 });
     try {
-      const bytes = await fs.promises.readFile(file.path);
-      return new Response(bytes, {
+      // From the descriptor checked to be the file resolveMedia saw, in chunks (never the whole original in memory).
+      const handle = await openRegularFile(file.path, { expect: file.identity });
+      const body = Readable.toWeb(handle.createReadStream()) as ReadableStream<Uint8Array>;
+      return new Response(body, {
         status: 200,
         headers: { 'Content-Type': file.contentType, 'X-Content-Type-Options': 'nosniff' },
       });

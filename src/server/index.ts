@@ -12,7 +12,15 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { API_LIMITS, dispatch } from '../core/api-schema.js';
-import { confinePath, contentTypeOf, parseMediaId, resolveMedia, type MediaLibrary } from '../core/media.js';
+import { openRegularFile } from '../core/library/read-file.js';
+import {
+  confineFile,
+  contentTypeOf,
+  parseMediaId,
+  resolveMedia,
+  type FileIdentity,
+  type MediaLibrary,
+} from '../core/media.js';
 import { API_MEMBERS, EVENT_NAMES, type DoppelApi, type DoppelEvents } from '../shared/api.js';
 import type { ApiMember } from '../shared/ipc.js';
 import { fromWire, toWire } from '../shared/wire.js';
@@ -82,16 +90,27 @@ function send(
   res.end(body);
 }
 
-function sendFile(res: http.ServerResponse, file: string, type: string, headers: Record<string, string> = {}): void {
-  const stream = fs.createReadStream(file);
-  stream.on('open', () => {
-    res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': type, ...headers });
-    stream.pipe(res);
-  });
-  stream.on('error', () => {
-    if (!res.headersSent) send(res, 404, 'not found');
-    else res.destroy();
-  });
+/**
+ * Streams a file that confineFile checked, from the descriptor opened for it (no link followed, the same file
+ * expected): a file swapped since the check gets a 404. The stream reads it in chunks, never whole.
+ */
+async function sendFile(
+  res: http.ServerResponse,
+  file: { path: string; identity: FileIdentity },
+  type: string,
+  headers: Record<string, string> = {},
+): Promise<void> {
+  let handle: fs.promises.FileHandle;
+  try {
+    handle = await openRegularFile(file.path, { expect: file.identity });
+  } catch {
+    return send(res, 404, 'not found');
+  }
+  const stream = handle.createReadStream();
+  res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': type, ...headers });
+  stream.on('error', () => res.destroy());
+  res.on('close', () => stream.destroy());
+  stream.pipe(res);
 }
 
 async function readBody(req: http.IncomingMessage): Promise<string | null> {
@@ -174,13 +193,13 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
       const id = parseMediaId(media[2]!);
       const file = id === null ? null : resolveMedia(opts.media, media[1] as 'thumb' | 'original', id);
       if (!file) return send(res, 404, 'not a photo of the library');
-      return sendFile(res, file.path, file.contentType);
+      return sendFile(res, file, file.contentType);
     }
 
     const relative = route === '' ? 'index.html' : route;
-    const file = confinePath(path.join(rendererDir, ...relative.split('/')), [rendererDir]);
+    const file = confineFile(path.join(rendererDir, ...relative.split('/')), [rendererDir]);
     if (!file) return send(res, 404, 'not found');
-    const type = STATIC_TYPES[path.extname(file)] ?? contentTypeOf(file);
+    const type = STATIC_TYPES[path.extname(file.path)] ?? contentTypeOf(file.path);
     return sendFile(res, file, type, type.startsWith('text/html') ? { 'Content-Security-Policy': BRIDGE_CSP } : {});
   }
 

@@ -19,6 +19,7 @@ import {
 import { analyzeImage, thumbnailToModelInput, type ModelInputSpec } from '../imaging/analyze.js';
 import type { EncodedWithViews } from '../model/card.js';
 import { allTurnInputs } from '../search/turn-views.js';
+import { readRegularFile, UnreadableFile } from '../library/read-file.js';
 import { fsReason, scanFolder } from '../library/scan.js';
 import type { PhotoRecord, Store, StoredPhoto } from '../store/repository.js';
 
@@ -184,10 +185,12 @@ async function processTask(
     }
     let bytes: Buffer;
     try {
-      bytes = await fs.promises.readFile(entry.path);
+      // Opened once, as a regular file, within a time limit: a FIFO swapped in after the scan is reported, not read.
+      bytes = await readRegularFile(entry.path, { followSymlinks: opts.followSymlinks ?? false });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'vanished' };
-      return { kind: 'error', record: { ...base, error: fsReason(err) } };
+      const reason = err instanceof UnreadableFile ? err.message : fsReason(err);
+      return { kind: 'error', record: { ...base, error: reason } };
     }
     const hash = contentHash(bytes);
     const known = store.vectorByHash(hash, modelId);
