@@ -140,6 +140,21 @@ describe('bridge', () => {
     expect(missing.body).toMatchObject({ ok: false, error: { kind: 'not-found' } });
   });
 
+  it('refuses a __proto__ key in API arguments instead of letting it replace a prototype', async () => {
+    // JSON.parse keeps `__proto__` as an own key; fromWire used to assign it, swapping the object's prototype.
+    expect(() => fromWire(JSON.parse('{"__proto__": {"polluted": true}}'))).toThrow(/__proto__/);
+    const res = await fetch(`${base}api/listPhotos`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '[{"__proto__": {"limit": 1}}]',
+    });
+    expect(res.status).toBe(400);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(fromWire(JSON.parse('{"a": {"b": [1, {"$bytes": "AQI="}]}}'))).toEqual({
+      a: { b: [1, new Uint8Array([1, 2])] },
+    });
+  });
+
   it('carries binary arguments and results (query by image, reconstruction PNGs)', async () => {
     const [file] = photos('CSet14', 1);
     const image = new Uint8Array(fs.readFileSync(file!));

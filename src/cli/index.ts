@@ -82,7 +82,7 @@ export function buildProgram(): Command {
       o,
       async (service) => {
         const added = [];
-        for (const folder of folders) added.push(await service.addFolder(folder));
+        for (const folder of folders) added.push(await service.addFolder(path.resolve(folder)));
         const status = new StatusLine();
         const off = service.on('progress', (p) => status.update(progressLine(p), p.phase === 'done'));
         // The library's exclude setting (also what the app and `doppel watch` use) plus this run's --exclude.
@@ -168,7 +168,7 @@ export function buildProgram(): Command {
       o,
       async (service) => {
         const ids: number[] = [];
-        for (const folder of folders) ids.push((await service.addFolder(folder)).id);
+        for (const folder of folders) ids.push((await service.addFolder(path.resolve(folder))).id);
         const status = new StatusLine(o.json);
         const offProgress = service.on('progress', (p) => status.update(progressLine(p)));
         const offChanged = service.on('libraryChanged', (c) => {

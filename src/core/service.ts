@@ -35,6 +35,7 @@ import {
 } from './duplicates/grouping.js';
 import { measurePairs, verdictOf } from './duplicates/verification.js';
 import { VerifierPool } from './duplicates/verify-pool.js';
+import { folderProblem } from './library/folder-policy.js';
 import { turnNeighbours } from './search/turn-views.js';
 import { keeperOptionsOf, readSettings, updateSettings, type ThresholdDefaults } from './duplicates/settings.js';
 import { systemTrasher, type Trasher } from './duplicates/trash.js';
@@ -75,6 +76,17 @@ const ENCODED_VIEWS_PER_SCAN = 2000;
 /** Photos encoded at once by the duplicate scan's second stage (four views each). */
 const ENCODE_BATCH = 16;
 
+/** Folders of a library made before they were created owner-only (0700): tightened, when they are the user's. */
+function tightenFolders(dirs: readonly string[]): void {
+  for (const dir of dirs) {
+    try {
+      if ((fs.statSync(dir).mode & 0o077) !== 0) fs.chmodSync(dir, 0o700);
+    } catch {
+      // absent (made 0700 when first written), or not the user's to change
+    }
+  }
+}
+
 export class DoppelService implements DoppelApi {
   private search: LibrarySearch | null = null;
   /**
@@ -113,6 +125,7 @@ export class DoppelService implements DoppelApi {
     const dbPath = opts.dbPath === ':memory:' ? opts.dbPath : path.resolve(opts.dbPath);
     const modelsDir = path.resolve(opts.modelsDir);
     const store = Store.open(dbPath);
+    if (dbPath !== ':memory:') tightenFolders([thumbnailDirFor(dbPath), `${dbPath}.search`]);
     // The worker opens the (by now migrated) database and loads its model while this thread loads its own.
     const worker =
       opts.startIndexer && dbPath !== ':memory:'
@@ -215,7 +228,10 @@ export class DoppelService implements DoppelApi {
     return this.store.listFolders();
   }
 
+  /** Adds a folder by its absolute path (a relative one is refused: the service has no base to resolve it on). */
   async addFolder(folder: string): Promise<FolderInfo> {
+    if (!path.isAbsolute(folder))
+      throw new DoppelError('invalid-argument', `${folder} is a relative path: give the folder's full path`);
     const abs = path.resolve(folder);
     let stat: fs.Stats;
     try {
@@ -224,7 +240,10 @@ export class DoppelService implements DoppelApi {
       throw new DoppelError('not-found', `Folder not found: ${abs}`);
     }
     if (!stat.isDirectory()) throw new DoppelError('invalid-argument', `Not a folder: ${abs}`);
-    const added = this.store.addFolder(fs.realpathSync(abs));
+    const real = fs.realpathSync(abs);
+    const problem = folderProblem(real);
+    if (problem) throw new DoppelError('invalid-argument', problem);
+    const added = this.store.addFolder(real);
     await this.rewatch();
     return added;
   }

@@ -31,7 +31,10 @@ export function toWire(value: unknown): unknown {
   return value;
 }
 
-/** The inverse of toWire, applied to parsed JSON. A malformed `$bytes` string throws. */
+/**
+ * The inverse of toWire, applied to parsed JSON. A malformed `$bytes` string throws, and so does a `__proto__` key
+ * (JSON.parse makes it an own property; copied by assignment it would replace the new object's prototype).
+ */
 export function fromWire(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(fromWire);
   if (value !== null && typeof value === 'object') {
@@ -40,7 +43,10 @@ export function fromWire(value: unknown): unknown {
       return base64ToBytes(entries[0]![1]);
     }
     const out: Record<string, unknown> = {};
-    for (const [key, v] of entries) out[key] = fromWire(v);
+    for (const [key, v] of entries) {
+      if (key === '__proto__') throw new Error('a __proto__ key is not allowed');
+      out[key] = fromWire(v);
+    }
     return out;
   }
   return value;

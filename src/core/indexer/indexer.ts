@@ -105,10 +105,11 @@ export function existingThumbnail(thumbnailDir: string, hash: string): string | 
 
 /** Writes a file whole or not at all (temporary file + rename), so a crash never leaves half a thumbnail. */
 async function writeAtomic(file: string, data: Uint8Array): Promise<void> {
-  await fs.promises.mkdir(path.dirname(file), { recursive: true });
+  // Owner only: thumbnails show the user's photos.
+  await fs.promises.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
   try {
-    await fs.promises.writeFile(tmp, data);
+    await fs.promises.writeFile(tmp, data, { mode: 0o600 });
     await fs.promises.rename(tmp, file);
   } catch (err) {
     await fs.promises.rm(tmp, { force: true });

@@ -73,7 +73,7 @@ export function writeSnapshot(
   rows: { ids: Int32Array; data: Int8Array },
   partition: SavedPartition | null,
 ): void {
-  fs.mkdirSync(dir, { recursive: true });
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const paths = snapshotPaths(dir, meta.model);
   const suffix = `.${process.pid}.tmp`;
   let partitionInfo: SnapshotHeader['partition'] = null;

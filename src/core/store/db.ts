@@ -7,10 +7,28 @@ import { migrate } from './migrations/index.js';
 
 export type { Database };
 
+/**
+ * Makes a library database readable by its owner only: its folder is created 0700, the file 0600 (SQLite gives
+ * its -wal and -shm files the database's mode), and a library made before with looser modes is tightened. The
+ * library holds every photo's path, and its thumbnails show the photos.
+ */
+export function keepPrivate(file: string): void {
+  const dir = path.dirname(path.resolve(file));
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      if ((fs.statSync(f).mode & 0o077) !== 0) fs.chmodSync(f, 0o600);
+    } catch {
+      // absent, or not the user's to change: nothing to tighten
+    }
+  }
+}
+
 /** Opens (creating if needed) a library database, configures the connection and migrates it. */
 export function openDatabase(file: string): Database {
   const memory = file === ':memory:' || file === '';
-  if (!memory) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  if (!memory) keepPrivate(file);
   let db: Database;
   try {
     // The Electron main process runs with another ABI than Node and points at its own build.
