@@ -253,7 +253,11 @@ export interface UndoReport {
   actionId: number;
   /** Files put back at their old paths. */
   restored: string[];
-  /** Files that could not be put back, each with the reason; undo again to retry them. */
+  /**
+   * Files that could not be put back, each with the reason. Undo again retries those that may still come back (a
+   * transient error); a file that never can (gone from the trash, a file of the user's in its place) is reported
+   * once, and the action is closed so that the next undo goes on to the one before it.
+   */
   failed: FileError[];
   /** Restored files indexed again. */
   reindexed: number;

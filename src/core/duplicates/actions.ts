@@ -7,7 +7,7 @@ import { DoppelError, type FileError, type TrashedFile, type TrashReport } from 
 import { contentHash } from '../indexer/indexer.js';
 import type { Store } from '../store/repository.js';
 import { isInside } from './keeper.js';
-import type { Trasher } from './trash.js';
+import { RestoreConflict, type Trasher } from './trash.js';
 
 export interface TrashOutcome extends TrashReport {
   /** Photo ids removed from the library (the search index must drop them too). */
@@ -143,7 +143,23 @@ export interface UndoOutcome {
   folderIds: number[];
 }
 
-/** Puts back the files of the last action not yet undone; files that fail stay logged for the next undo. */
+/**
+ * Whether a file that failed to come back can never come back through undo: the trash no longer has it, nobody
+ * knows where the trash put it, or a file of the user's is in its place (never replaced). Other failures (a
+ * permission, an I/O error) may pass: the action stays open for them.
+ */
+function cannotComeBack(err: unknown): boolean {
+  return (
+    err instanceof RestoreConflict ||
+    (err instanceof DoppelError && (err.kind === 'not-found' || err.kind === 'unsupported'))
+  );
+}
+
+/**
+ * Puts back the files of the last action not yet undone. Files that may still come back (a transient error) keep
+ * the action open for the next undo; when every file is back or can never come back, the action is closed, the
+ * failures reported, and the next undo goes on to the action before it.
+ */
 export async function undoLastAction(store: Store, trasher: Trasher): Promise<UndoOutcome> {
   const action = store.lastOpenAction();
   if (!action) throw new DoppelError('not-found', 'Nothing to undo: no action on files is waiting to be undone');
@@ -152,6 +168,7 @@ export async function undoLastAction(store: Store, trasher: Trasher): Promise<Un
   const restoredIds = new Set<number>();
   const failed: FileError[] = [];
   const folderIds = new Set<number>();
+  const gone = new Set<number>();
   for (const f of action.files) {
     if (f.restoredAt !== null) continue;
     try {
@@ -162,7 +179,10 @@ export async function undoLastAction(store: Store, trasher: Trasher): Promise<Un
         deletedAt: f.deletedAt,
       });
     } catch (err) {
-      failed.push({ path: f.path, reason: reasonOf(err) });
+      if (cannotComeBack(err)) {
+        gone.add(f.id);
+        failed.push({ path: f.path, reason: `${reasonOf(err)}; undo no longer tries it (restore it from the trash)` });
+      } else failed.push({ path: f.path, reason: reasonOf(err) });
       continue;
     }
     store.markActionFileRestored(f.id);
@@ -177,6 +197,7 @@ export async function undoLastAction(store: Store, trasher: Trasher): Promise<Un
       }
     }
   }
-  if (action.files.every((f) => f.restoredAt !== null || restoredIds.has(f.id))) store.markActionUndone(action.id);
+  if (action.files.every((f) => f.restoredAt !== null || restoredIds.has(f.id) || gone.has(f.id)))
+    store.markActionUndone(action.id);
   return { actionId: action.id, restored, failed, folderIds: [...folderIds] };
 }

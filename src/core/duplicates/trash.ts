@@ -202,12 +202,38 @@ export class FreedesktopTrasher implements Trasher {
       throw new DoppelError('not-found', `${originalPath} is no longer in the trash (was the trash emptied?)`);
     }
     if (await exists(originalPath)) {
-      throw new DoppelError('io', `Cannot put ${originalPath} back: another file has taken its place`);
+      // A restore cut short (killed between the hard link and the unlink, or after the copy of the fallback)
+      // left the file in both places: finish it. Anything else there is the user's and is never replaced.
+      if (!(await sameFile(trashPath, originalPath))) {
+        throw new RestoreConflict(`Cannot put ${originalPath} back: another file has taken its place`);
+      }
+      await fs.promises.unlink(trashPath);
+      if (record.infoPath) await fs.promises.rm(record.infoPath, { force: true });
+      return;
     }
     await fs.promises.mkdir(path.dirname(originalPath), { recursive: true });
     await moveNoClobber(trashPath, originalPath);
     if (record.infoPath) await fs.promises.rm(record.infoPath, { force: true });
   }
+}
+
+/** A file of the user's is where a trashed file would go back: undo leaves it, and the trashed file stays. */
+export class RestoreConflict extends DoppelError {
+  constructor(message: string) {
+    super('io', message);
+  }
+}
+
+/**
+ * Whether `a` and `b` are the same file (one inode under two names) or regular files with the same bytes (a copy
+ * that was completed but whose source was not yet removed).
+ */
+async function sameFile(a: string, b: string): Promise<boolean> {
+  const [sa, sb] = await Promise.all([fs.promises.lstat(a), fs.promises.lstat(b)]);
+  if (sa.dev === sb.dev && sa.ino === sb.ino) return true;
+  if (!sa.isFile() || !sb.isFile() || sa.size !== sb.size) return false;
+  const [ba, bb] = await Promise.all([fs.promises.readFile(a), fs.promises.readFile(b)]);
+  return ba.equals(bb);
 }
 
 /** Moves `from` to `to` without ever replacing a file at `to`; the bytes and mtime are kept. */
@@ -220,7 +246,7 @@ async function moveNoClobber(from: string, to: string): Promise<void> {
   } catch (err) {
     const code = errnoCode(err);
     if (code === 'EEXIST') {
-      throw new DoppelError('io', `Cannot put ${to} back: another file has taken its place`, { cause: err });
+      throw new RestoreConflict(`Cannot put ${to} back: another file has taken its place`);
     }
     // Another device (EXDEV) or a file system without hard links: copy exclusively, then remove.
     if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') {
