@@ -119,6 +119,33 @@ describe('bridge', () => {
     expect(status).toBe(403);
   });
 
+  it('answers an unparsable request target with 400, and refuses API posts from another origin', async () => {
+    const address = bridge.server.address() as AddressInfo;
+    const raw = (opts: http.RequestOptions, body?: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port: address.port, ...opts }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    expect(await raw({ path: 'http://[x/' })).toBe(400);
+    const post = (origin?: string) =>
+      raw(
+        {
+          method: 'POST',
+          path: `/${bridge.token}/api/info`,
+          headers: { 'Content-Type': 'application/json', ...(origin ? { Origin: origin } : {}) },
+        },
+        '[]',
+      );
+    expect(await post('http://evil.example')).toBe(403);
+    expect(await post(`http://localhost:${address.port + 1}`)).toBe(403);
+    expect(await post(`http://127.0.0.1:${address.port}`)).toBe(200);
+    expect(await post()).toBe(200);
+  });
+
   it('serves the renderer with the token and a strict CSP, and no file outside it', async () => {
     const res = await fetch(base);
     expect(res.status).toBe(200);

@@ -148,9 +148,19 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     return host === `${BRIDGE_HOST}:${port}` || host === `localhost:${port}`;
   }
 
+  function allowedOrigin(origin: string): boolean {
+    return origin === `http://${BRIDGE_HOST}:${port}` || origin === `http://localhost:${port}`;
+  }
+
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     if (!allowedHost(req.headers.host)) return send(res, 403, 'forbidden');
-    const url = new URL(req.url ?? '/', `http://${BRIDGE_HOST}:${port}`);
+    // An unparsable target (say `http://[x/`) is the client's error: answered before anything reads or logs it.
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', `http://${BRIDGE_HOST}:${port}`);
+    } catch {
+      return send(res, 400, 'bad request');
+    }
     const [, first = '', ...rest] = url.pathname.split('/');
     if (!tokensEqual(first, token)) return send(res, 403, 'forbidden');
     const route = rest.join('/');
@@ -163,6 +173,9 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     if (route.startsWith('api/')) {
       const member = route.slice(4);
       if (req.method !== 'POST') return send(res, 405, 'POST only');
+      // Defence in depth beside the token and the JSON content type: a browser's POST from another page says so.
+      const origin = req.headers.origin;
+      if (origin !== undefined && !allowedOrigin(origin)) return send(res, 403, 'forbidden');
       if (!MEMBERS.has(member)) return send(res, 404, 'no such API member');
       if (!(req.headers['content-type'] ?? '').startsWith('application/json')) return send(res, 415, 'JSON only');
       const body = await readBody(req);
