@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,3 +65,17 @@ export function isShippedModel(dir: string): boolean {
 }
 
 import { existsSync as fsExists, realpathSync } from 'node:fs';
+
+/**
+ * Sets `mode` (0600 for a file, 0700 for a folder) on each path that others can read or write: a library made before
+ * its files were created owner-only. Paths that are absent, or not the user's to change, are left as they are.
+ */
+export function restrictToOwner(paths: readonly string[], mode: number): void {
+  for (const p of paths) {
+    try {
+      if ((fs.statSync(p).mode & 0o077) !== 0) fs.chmodSync(p, mode);
+    } catch {
+      // absent (created owner-only when first written), or not the user's
+    }
+  }
+}

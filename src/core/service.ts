@@ -46,7 +46,7 @@ import { IndexWorker } from './indexer/worker-client.js';
 import { FolderWatcher } from './library/watch.js';
 import type { MediaLibrary } from './media.js';
 import { LazyModel, ModelInfo } from './model/card.js';
-import { thumbnailDirFor } from './paths.js';
+import { restrictToOwner, thumbnailDirFor } from './paths.js';
 import { nearestByViews, viewFloor, viewNeighbours, viewScore, viewStretch } from './search/crop-views.js';
 import { LibrarySearch } from './search/library-search.js';
 import type { CompactIndex } from './search/search-index.js';
@@ -75,17 +75,6 @@ const ENCODED_VIEWS_KEPT = 5000;
 const ENCODED_VIEWS_PER_SCAN = 2000;
 /** Photos encoded at once by the duplicate scan's second stage (four views each). */
 const ENCODE_BATCH = 16;
-
-/** Folders of a library made before they were created owner-only (0700): tightened, when they are the user's. */
-function tightenFolders(dirs: readonly string[]): void {
-  for (const dir of dirs) {
-    try {
-      if ((fs.statSync(dir).mode & 0o077) !== 0) fs.chmodSync(dir, 0o700);
-    } catch {
-      // absent (made 0700 when first written), or not the user's to change
-    }
-  }
-}
 
 export class DoppelService implements DoppelApi {
   private search: LibrarySearch | null = null;
@@ -125,7 +114,7 @@ export class DoppelService implements DoppelApi {
     const dbPath = opts.dbPath === ':memory:' ? opts.dbPath : path.resolve(opts.dbPath);
     const modelsDir = path.resolve(opts.modelsDir);
     const store = Store.open(dbPath);
-    if (dbPath !== ':memory:') tightenFolders([thumbnailDirFor(dbPath), `${dbPath}.search`]);
+    if (dbPath !== ':memory:') restrictToOwner([thumbnailDirFor(dbPath), `${dbPath}.search`], 0o700);
     // The worker opens the (by now migrated) database and loads its model while this thread loads its own.
     const worker =
       opts.startIndexer && dbPath !== ':memory:'

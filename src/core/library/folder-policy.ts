@@ -47,7 +47,6 @@ const inside = (child: string, parent: string, sep: string): boolean => {
 /** Why `real` (an absolute, resolved folder path) cannot be a library folder, or null when it can. */
 export function folderProblem(real: string, platform: NodeJS.Platform = process.platform): string | null {
   const p = platform === 'win32' ? path.win32 : path.posix;
-  if (!p.isAbsolute(real)) return `${real} is a relative path: give the folder's full path`;
   const root = p.parse(real).root;
   if (p.normalize(real) === root) return `${real} is the root of the disk: add the folders that hold your photos`;
   for (const system of SYSTEM_FOLDERS) {

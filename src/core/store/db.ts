@@ -3,6 +3,7 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
 import { DoppelError } from '../../shared/api.js';
+import { restrictToOwner } from '../paths.js';
 import { migrate } from './migrations/index.js';
 
 export type { Database };
@@ -12,17 +13,10 @@ export type { Database };
  * its -wal and -shm files the database's mode), and a library made before with looser modes is tightened. The
  * library holds every photo's path, and its thumbnails show the photos.
  */
-export function keepPrivate(file: string): void {
-  const dir = path.dirname(path.resolve(file));
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+function keepPrivate(file: string): void {
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
   fs.closeSync(fs.openSync(file, 'a', 0o600));
-  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
-    try {
-      if ((fs.statSync(f).mode & 0o077) !== 0) fs.chmodSync(f, 0o600);
-    } catch {
-      // absent, or not the user's to change: nothing to tighten
-    }
-  }
+  restrictToOwner([file, `${file}-wal`, `${file}-shm`], 0o600);
 }
 
 /** Opens (creating if needed) a library database, configures the connection and migrates it. */
