@@ -11,6 +11,18 @@ export function tempDir(prefix = 'doppel-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+/**
+ * A trash of its own under `dir`: HOME is `dir`/home and XDG_DATA_HOME its `data`, so the freedesktop trash is
+ * `dir`/home/data/Trash (returned). Call it at a test file's top, before anything moves: the `trash` package reads
+ * them once.
+ */
+export function useTempTrash(dir: string): string {
+  fs.mkdirSync(path.join(dir, 'home'));
+  process.env.HOME = path.join(dir, 'home');
+  process.env.XDG_DATA_HOME = path.join(dir, 'home', 'data');
+  return path.join(dir, 'home', 'data', 'Trash');
+}
+
 /** The first `n` files (sorted) of a photos sub-folder. */
 export function photos(folder: string, n: number): string[] {
   const dir = path.join(PHOTOS, folder);

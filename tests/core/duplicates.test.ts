@@ -10,13 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DuplicateGroup, DuplicateKind } from '../../src/shared/api.js';
 import { defaultModelsDir } from '../../src/core/paths.js';
 import { DoppelService } from '../../src/core/service.js';
-import { PHOTOS, tempDir } from '../helpers.js';
+import { PHOTOS, tempDir, useTempTrash } from '../helpers.js';
 
 const tmp = tempDir('doppel-dupes-');
-fs.mkdirSync(path.join(tmp, 'home'));
-process.env.HOME = path.join(tmp, 'home');
-process.env.XDG_DATA_HOME = path.join(tmp, 'home', 'data');
-const TRASH = path.join(tmp, 'home', 'data', 'Trash');
+const TRASH = useTempTrash(tmp);
 const lib = path.join(tmp, 'library');
 const FOLDERS = ['a', 'b', 'copies', 'ref'] as const;
 

@@ -7,13 +7,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DoppelService } from '../../src/core/service.js';
-import { photos, REPO, tempDir } from '../helpers.js';
+import { photos, REPO, tempDir, useTempTrash } from '../helpers.js';
 
 const tmp = tempDir('doppel-undo-');
-fs.mkdirSync(path.join(tmp, 'home'));
-process.env.HOME = path.join(tmp, 'home');
-process.env.XDG_DATA_HOME = path.join(tmp, 'home', 'data');
-const TRASH = path.join(tmp, 'home', 'data', 'Trash');
+const TRASH = useTempTrash(tmp);
 const lib = path.join(tmp, 'library');
 let service: DoppelService;
 const files: string[] = [];
