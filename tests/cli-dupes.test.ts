@@ -231,6 +231,27 @@ describe('doppel dupes', () => {
     expect(withoutIds(dupesJson())).toEqual(withoutIds(before));
   });
 
+  it("says undo will not retry a file whose place a file of the user's has taken", () => {
+    const moved = dupesJson().flatMap((g) => g.members.filter((m) => !m.keep).map((m) => m.path));
+    expect(doppel('dupes', '--trash').status).toBe(0);
+    const taken = moved[0]!;
+    fs.writeFileSync(taken, "the user's new file");
+    const undo = doppel('undo');
+    expect(undo.status).not.toBe(0);
+    expect(undo.stderr).toContain(
+      '1 file(s) could not be put back; restore them from the trash yourself; the next undo goes on to the action before',
+    );
+    expect(fs.readFileSync(taken, 'utf8')).toBe("the user's new file");
+    for (const p of moved.slice(1)) expect(fs.existsSync(p), p).toBe(true);
+    expect(doppel('undo').stderr).toContain('Nothing to undo');
+    // Leave the library as the other tests expect it: the moved photo back in its place.
+    fs.rmSync(taken);
+    const inTrash = fs.readdirSync(trashFiles).map((f) => path.join(trashFiles, f));
+    expect(inTrash).toHaveLength(1);
+    fs.renameSync(inTrash[0]!, taken);
+    expect(doppel('index', path.dirname(taken)).status).toBe(0);
+  });
+
   it('remembers "not a duplicate" answers until told to forget them', () => {
     const [original, copy] = pairs.find(([, , kind]) => kind === 'near')!;
     expect(doppel('not-dupe', original, copy).status).toBe(0);

@@ -148,7 +148,7 @@ class FakeService implements DoppelApi {
   }
   async undoLastAction() {
     this.record('undoLastAction');
-    return { actionId: 1, restored: [], failed: [], reindexed: 0 };
+    return { actionId: 1, restored: [], failed: [], reindexed: 0, retried: 0 };
   }
   async getSettings() {
     this.record('getSettings');

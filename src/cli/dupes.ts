@@ -231,10 +231,11 @@ export function registerDupes(program: Command, { withCommon, withService }: Cli
         out(`${report.restored.length} file(s) put back, ${report.reindexed} indexed again`);
       }
       if (report.failed.length > 0) {
-        throw new DoppelError(
-          'io',
-          `${report.failed.length} file(s) could not be put back; 'doppel undo' retries them`,
-        );
+        const next =
+          report.retried > 0
+            ? `'doppel undo' retries ${report.retried} of them`
+            : 'restore them from the trash yourself; the next undo goes on to the action before';
+        throw new DoppelError('io', `${report.failed.length} file(s) could not be put back; ${next}`);
       }
     });
   });

@@ -837,7 +837,8 @@ export class DoppelService implements DoppelApi {
     const folders = outcome.folderIds.flatMap((id) => this.store.getFolder(id) ?? []);
     if (folders.length > 0) await this.indexFolders(folders);
     const reindexed = outcome.restored.filter((p) => this.store.getPhotoByPath(p)?.status === 'indexed').length;
-    return { actionId: outcome.actionId, restored: outcome.restored, failed: outcome.failed, reindexed };
+    const { actionId, restored, failed, retried } = outcome;
+    return { actionId, restored, failed, reindexed, retried };
   }
 }
 

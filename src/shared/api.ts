@@ -261,6 +261,8 @@ export interface UndoReport {
   failed: FileError[];
   /** Restored files indexed again. */
   reindexed: number;
+  /** Failed files that the next undo retries (0 when the action is closed: every other one can never come back). */
+  retried: number;
 }
 
 export interface Reconstruction {

@@ -293,7 +293,13 @@ describe('moving duplicates to the trash', () => {
     expect(await listing()).toEqual([]);
 
     const undo = await service.undoLastAction();
-    expect(undo).toEqual({ actionId: report.actionId, restored: victims, failed: [], reindexed: victims.length });
+    expect(undo).toEqual({
+      actionId: report.actionId,
+      restored: victims,
+      failed: [],
+      reindexed: victims.length,
+      retried: 0,
+    });
     expect(fileDigests(victims)).toEqual(bytes);
     expect(fs.readdirSync(path.join(TRASH, 'files'))).toEqual([]);
     expect(fs.readdirSync(path.join(TRASH, 'info'))).toEqual([]);

@@ -52,6 +52,7 @@ describe('undo recovery', () => {
     const stuck = await service.undoLastAction();
     expect(stuck.actionId).toBe(second.actionId);
     expect(stuck.restored).toEqual([]);
+    expect(stuck.retried).toBe(0);
     expect(stuck.failed).toEqual([
       { path: files[1], reason: expect.stringMatching(/taken its place.*restore it from the trash/) },
     ]);

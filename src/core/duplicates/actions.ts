@@ -139,6 +139,8 @@ export interface UndoOutcome {
   actionId: number;
   restored: string[];
   failed: FileError[];
+  /** Failed files the next undo retries (the action stays open for them). */
+  retried: number;
   /** Library folders that got files back (to index again). */
   folderIds: number[];
 }
@@ -199,5 +201,6 @@ export async function undoLastAction(store: Store, trasher: Trasher): Promise<Un
   }
   if (action.files.every((f) => f.restoredAt !== null || restoredIds.has(f.id) || gone.has(f.id)))
     store.markActionUndone(action.id);
-  return { actionId: action.id, restored, failed, folderIds: [...folderIds] };
+  const retried = failed.length - gone.size;
+  return { actionId: action.id, restored, failed, retried, folderIds: [...folderIds] };
 }
