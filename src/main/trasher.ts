@@ -5,8 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   FreedesktopTrasher,
-  parseTrashInfo,
   systemTrasher,
+  type TrashEntry,
   type TrashRecord,
   type Trasher,
 } from '../core/duplicates/trash.js';
@@ -15,21 +15,6 @@ import { DoppelError } from '../shared/api.js';
 /** The part of Electron's shell that the trasher uses. */
 export interface TrashShell {
   trashItem(fullPath: string): Promise<void>;
-}
-
-async function listInfo(dir: string): Promise<Set<string>> {
-  try {
-    return new Set(await fs.promises.readdir(path.join(dir, 'info')));
-  } catch {
-    return new Set();
-  }
-}
-
-async function exists(file: string): Promise<boolean> {
-  return fs.promises.lstat(file).then(
-    () => true,
-    () => false,
-  );
 }
 
 export class ElectronTrasher implements Trasher {
@@ -54,25 +39,28 @@ export class ElectronTrasher implements Trasher {
     if (!stat.isFile() && !stat.isSymbolicLink()) {
       throw new DoppelError('invalid-argument', `Cannot move ${file} to the trash: not a file`);
     }
-    const dirs = this.freedesktop ? await this.freedesktop.trashDirsFor(file) : [];
-    const before = await Promise.all(dirs.map((d) => listInfo(d.dir)));
-    try {
-      await this.shell.trashItem(file);
-    } catch (err) {
-      throw new DoppelError('io', `Cannot move ${file} to the trash: ${(err as Error).message}`, { cause: err });
-    }
-    if (await exists(file)) throw new DoppelError('io', `${file} is still in its place after moving it to the trash`);
-    for (const [i, d] of dirs.entries()) {
-      for (const name of await listInfo(d.dir)) {
-        if (!name.endsWith('.trashinfo') || before[i]!.has(name)) continue;
-        const infoPath = path.join(d.dir, 'info', name);
-        const info = parseTrashInfo(await fs.promises.readFile(infoPath, 'utf8').catch(() => ''), d.topDir);
-        if (info?.path !== file) continue;
-        const trashPath = path.join(d.dir, 'files', name.slice(0, -'.trashinfo'.length));
-        if (await exists(trashPath)) return { originalPath: file, trashPath, infoPath, deletedAt: info.deletionDate };
+    const move = async (f: string): Promise<void> => {
+      try {
+        await this.shell.trashItem(f);
+      } catch (err) {
+        throw new DoppelError('io', `Cannot move ${f} to the trash: ${(err as Error).message}`, { cause: err });
       }
+    };
+    if (this.freedesktop) return this.freedesktop.trashWith(file, move);
+    await move(file);
+    if (
+      await fs.promises.lstat(file).then(
+        () => true,
+        () => false,
+      )
+    ) {
+      throw new DoppelError('io', `${file} is still in its place after moving it to the trash`);
     }
     return { originalPath: file, trashPath: null, infoPath: null, deletedAt: null };
+  }
+
+  async entriesFor(file: string, sinceMs: number): Promise<TrashEntry[]> {
+    return this.freedesktop ? this.freedesktop.entriesFor(file, sinceMs) : [];
   }
 
   async restore(record: TrashRecord): Promise<void> {

@@ -48,9 +48,30 @@ describe('migration 0020-duplicates', () => {
       'info_path TEXT',
       'deleted_at TEXT',
       'restored_at INTEGER',
+      // 0080-trash-journal
+      'state TEXT NOT NULL',
+      'created_at INTEGER',
     ]);
     expect(() => db.prepare("INSERT INTO not_duplicates VALUES ('b', 'a', 1)").run()).toThrow(/CHECK/);
     db.close();
+  });
+
+  it('upgrades a version-70 action log to the journal: logged files are trashed, dated by their action', () => {
+    const file = path.join(tmp, 'v70.sqlite');
+    const raw = new BetterSqlite3(file);
+    migrate(
+      raw,
+      MIGRATIONS.filter((m) => m.version <= 70),
+    );
+    raw.prepare("INSERT INTO actions (kind, trasher, created_at) VALUES ('trash', 'freedesktop', 1234)").run();
+    raw
+      .prepare("INSERT INTO action_files (action_id, path, size, trash_path) VALUES (1, '/p/a.jpg', 3, '/t/files/a')")
+      .run();
+    raw.close();
+    const store = Store.open(file);
+    expect(store.lastOpenAction()!.files).toMatchObject([{ path: '/p/a.jpg', state: 'trashed', createdAt: 1234 }]);
+    expect(store.movingActionFiles()).toEqual([]);
+    store.close();
   });
 
   it('upgrades a version-10 library file, keeping its folders as ordinary folders', () => {
@@ -117,7 +138,7 @@ describe('Store: duplicate review', () => {
       trasher: 'freedesktop',
       createdAt: expect.any(Number),
       undoneAt: null,
-      files: [{ ...file, id: fileId, restoredAt: null }],
+      files: [{ ...file, id: fileId, restoredAt: null, state: 'trashed', createdAt: expect.any(Number) }],
     });
     store.markActionFileRestored(fileId, 123);
     store.markActionUndone(first, 456);

@@ -4,10 +4,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DoppelError, type FileError, type TrashedFile, type TrashReport } from '../../shared/api.js';
-import { contentHash } from '../indexer/indexer.js';
-import type { Store } from '../store/repository.js';
+import type { ActionFile, Store } from '../store/repository.js';
+import { lockFileFor, withActionLock } from './action-lock.js';
+import { hashFile, holdsLoggedBytes, recordMoved, settleMove, settleMoves } from './journal.js';
 import { isInside } from './keeper.js';
-import { RestoreConflict, type Trasher } from './trash.js';
+import { RestoreConflict, type TrashRecord, type Trasher } from './trash.js';
 
 export interface TrashOutcome extends TrashReport {
   /** Photo ids removed from the library (the search index must drop them too). */
@@ -35,9 +36,23 @@ function plan(store: Store, photoIds: readonly number[]): { planned: Planned[]; 
   const planned: Planned[] = [];
   const skipped: FileError[] = [];
   const inReference: string[] = [];
-  for (const id of [...new Set(photoIds)]) {
+  const ids = [...new Set(photoIds)];
+  const gone = ids.filter((id) => !store.getPhoto(id));
+  if (ids.length > 0 && gone.length === ids.length) {
+    throw new DoppelError(
+      'not-found',
+      gone.length === 1
+        ? `No photo with id ${gone[0]} in the library`
+        : `None of these ${gone.length} photos is in the library (moved to the trash or removed since they were listed?)`,
+    );
+  }
+  for (const id of ids) {
     const photo = store.getPhoto(id);
-    if (!photo) throw new DoppelError('not-found', `No photo with id ${id} in the library`);
+    if (!photo) {
+      // Another action (say, a second window or process) moved it since the list was made.
+      skipped.push({ path: `photo ${id}`, reason: 'No longer in the library' });
+      continue;
+    }
     const folder = store.getFolder(photo.folderId);
     if (!folder || !isInside(photo.path, folder.path)) {
       throw new DoppelError('invalid-argument', `Refusing to move ${photo.path}: it is not inside a library folder`);
@@ -78,11 +93,23 @@ function plan(store: Store, photoIds: readonly number[]): { planned: Planned[]; 
 }
 
 /** Moves photos to the trash; a dry run only reports what would move. */
-export async function trashPhotos(
+export function trashPhotos(
   store: Store,
   trasher: Trasher,
   photoIds: readonly number[],
   opts: { dryRun?: boolean } = {},
+): Promise<TrashOutcome> {
+  return withActionLock(lockFileFor(store.db.name), async () => {
+    await settleMoves(store, trasher);
+    return trashLocked(store, trasher, photoIds, opts);
+  });
+}
+
+async function trashLocked(
+  store: Store,
+  trasher: Trasher,
+  photoIds: readonly number[],
+  opts: { dryRun?: boolean },
 ): Promise<TrashOutcome> {
   const { planned, skipped } = plan(store, photoIds);
   const dryRun = opts.dryRun ?? false;
@@ -102,27 +129,35 @@ export async function trashPhotos(
   }
   let actionId: number | null = planned.length > 0 ? store.beginAction('trash', trasher.name) : null;
   for (const p of planned) {
+    // Journal first: a process killed from here on leaves a row the next trash or undo settles (journal.ts).
+    const rowId = store.addActionFile({
+      actionId: actionId!,
+      folderId: p.folderId,
+      path: p.path,
+      hash: p.hash,
+      size: p.size,
+      trashPath: null,
+      infoPath: null,
+      deletedAt: null,
+      state: 'moving',
+    });
+    const row = store.getActionFile(rowId)!;
+    let record: TrashRecord;
     try {
-      const record = await trasher.trash(p.path);
-      if (record.trashPath === null) undoable = false;
-      // The log row and the removal from the library commit together, right after the move.
-      store.transaction(() => {
-        store.addActionFile({
-          actionId: actionId!,
-          folderId: p.folderId,
-          path: p.path,
-          hash: p.hash,
-          size: p.size,
-          trashPath: record.trashPath,
-          infoPath: record.infoPath,
-          deletedAt: record.deletedAt,
-        });
-        store.deletePhotos([p.photoId]);
-      });
-      files.push({ photoId: p.photoId, path: p.path });
+      record = await trasher.trash(p.path);
     } catch (err) {
-      skipped.push({ path: p.path, reason: reasonOf(err) });
+      // Failed, perhaps halfway: settle the row as a later run would (it is in its place, or it moved).
+      const settled = await settleMove(store, trasher, row).catch(() => 'in-place' as const);
+      if (settled === 'moved') {
+        if (store.getActionFile(rowId)?.trashPath === null) undoable = false;
+        files.push({ photoId: p.photoId, path: p.path });
+      } else skipped.push({ path: p.path, reason: reasonOf(err) });
+      continue;
     }
+    if (record.trashPath === null) undoable = false;
+    // The move's record and the removal from the library commit together, right after the move.
+    recordMoved(store, row, record, p.photoId);
+    files.push({ photoId: p.photoId, path: p.path });
   }
   if (actionId !== null && files.length === 0) {
     store.dropEmptyAction(actionId);
@@ -133,6 +168,16 @@ export async function trashPhotos(
     : (trasher.restoreUnsupported ??
       'Doppel could not tell where the trash put some files: restore them from the trash');
   return { actionId, dryRun, files, skipped, undoable, undoNote, removedIds: files.map((f) => f.photoId) };
+}
+
+/** Whether a logged file is back in its place, with its bytes, and gone from the trash. */
+async function alreadyBack(f: ActionFile): Promise<boolean> {
+  if (f.trashPath === null) return false;
+  const inTrash = await fs.promises.lstat(f.trashPath).then(
+    () => true,
+    () => false,
+  );
+  return !inTrash && (await holdsLoggedBytes(f.path, f));
 }
 
 export interface UndoOutcome {
@@ -162,7 +207,14 @@ function cannotComeBack(err: unknown): boolean {
  * the action open for the next undo; when every file is back or can never come back, the action is closed, the
  * failures reported, and the next undo goes on to the action before it.
  */
-export async function undoLastAction(store: Store, trasher: Trasher): Promise<UndoOutcome> {
+export function undoLastAction(store: Store, trasher: Trasher): Promise<UndoOutcome> {
+  return withActionLock(lockFileFor(store.db.name), async () => {
+    await settleMoves(store, trasher);
+    return undoLocked(store, trasher);
+  });
+}
+
+async function undoLocked(store: Store, trasher: Trasher): Promise<UndoOutcome> {
   const action = store.lastOpenAction();
   if (!action) throw new DoppelError('not-found', 'Nothing to undo: no action on files is waiting to be undone');
   if (trasher.restoreUnsupported) throw new DoppelError('unsupported', trasher.restoreUnsupported);
@@ -174,12 +226,16 @@ export async function undoLastAction(store: Store, trasher: Trasher): Promise<Un
   for (const f of action.files) {
     if (f.restoredAt !== null) continue;
     try {
-      await trasher.restore({
-        originalPath: f.path,
-        trashPath: f.trashPath,
-        infoPath: f.infoPath,
-        deletedAt: f.deletedAt,
-      });
+      if (await alreadyBack(f)) {
+        // Put back by an undo killed before it could say so: only its .trashinfo may be left.
+        if (f.infoPath) await fs.promises.rm(f.infoPath, { force: true });
+      } else
+        await trasher.restore({
+          originalPath: f.path,
+          trashPath: f.trashPath,
+          infoPath: f.infoPath,
+          deletedAt: f.deletedAt,
+        });
     } catch (err) {
       if (cannotComeBack(err)) {
         gone.add(f.id);
@@ -193,8 +249,7 @@ export async function undoLastAction(store: Store, trasher: Trasher): Promise<Un
     if (f.folderId !== null) folderIds.add(f.folderId);
     // The action log knows what the file was: check that what came back is the same bytes.
     if (f.hash !== null) {
-      const bytes = fs.readFileSync(f.path);
-      if (contentHash(bytes) !== f.hash) {
+      if ((await hashFile(f.path)) !== f.hash) {
         failed.push({ path: f.path, reason: 'Put back, but its content differs from the file that was moved' });
       }
     }

@@ -29,6 +29,28 @@ export interface Trasher {
   trash(file: string): Promise<TrashRecord>;
   /** Puts a file back at its original path; refuses to overwrite anything. */
   restore(record: TrashRecord): Promise<void>;
+  /**
+   * The trash entries for `file` made since `sinceMs`, where the trash can be read back: what a move cut short
+   * may have left (duplicates/journal.ts settles them). Absent where the trash cannot be read.
+   */
+  entriesFor?(file: string, sinceMs: number): Promise<TrashEntry[]>;
+}
+
+/** A freedesktop trash entry: its .trashinfo file and the file it describes (null: the info has no file). */
+export interface TrashEntry {
+  infoPath: string;
+  trashPath: string | null;
+  deletedAt: string | null;
+  /** When it was made (ms): its DeletionDate, else (a .trashinfo cut short) the info file's mtime. */
+  madeAt: number | null;
+}
+
+/** A DeletionDate (local time, whole seconds, no zone) in ms, or null when it does not parse. */
+export function deletionTime(date: string | null): number | null {
+  const m = date?.match(/^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})/);
+  if (!m) return null;
+  const [y, mo, d, h, mi, sec] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  return new Date(y, mo - 1, d, h, mi, sec).getTime();
 }
 
 function errnoCode(err: unknown): string | undefined {
@@ -147,11 +169,12 @@ export class FreedesktopTrasher implements Trasher {
   /** The trash folders a file could go to: the home trash and, off the home device, its device's top trashes. */
   async trashDirsFor(file: string): Promise<TrashDir[]> {
     const dirs: TrashDir[] = [{ dir: this.homeTrash(), topDir: '/' }];
+    // The device of the file, or of its folder once the file has gone (looking for where a move put it).
     const [fileStat, homeStat] = await Promise.all([
-      fs.promises.lstat(file),
+      fs.promises.lstat(file).catch(() => fs.promises.stat(path.dirname(file)).catch(() => null)),
       fs.promises.stat(os.homedir()).catch(() => null),
     ]);
-    if (homeStat && homeStat.dev === fileStat.dev) return dirs;
+    if (!fileStat || (homeStat && homeStat.dev === fileStat.dev)) return dirs;
     // The top folder of the file's device: climb while the parent is on the same device.
     let top = path.dirname(file);
     for (;;) {
@@ -169,25 +192,69 @@ export class FreedesktopTrasher implements Trasher {
     return dirs;
   }
 
-  async trash(file: string): Promise<TrashRecord> {
+  trash(file: string): Promise<TrashRecord> {
+    return this.trashWith(file, moveToTrash);
+  }
+
+  /**
+   * Moves `file` to the trash with `move` (the `trash` package, or Electron's shell.trashItem) and finds where it
+   * went: the new .trashinfo entry whose Path is the file.
+   */
+  async trashWith(file: string, move: (file: string) => Promise<void>): Promise<TrashRecord> {
     await checkMovable(file);
     const dirs = await this.trashDirsFor(file);
     const before = await Promise.all(dirs.map(async (d) => new Set(await listDir(path.join(d.dir, 'info')))));
-    await moveToTrash(file);
+    await move(file);
+    if (await exists(file)) throw new DoppelError('io', `${file} is still in its place after moving it to the trash`);
     for (const [i, d] of dirs.entries()) {
-      const infoDir = path.join(d.dir, 'info');
-      for (const name of await listDir(infoDir)) {
-        if (!name.endsWith('.trashinfo') || before[i]!.has(name)) continue;
-        const infoPath = path.join(infoDir, name);
-        const info = parseTrashInfo(await fs.promises.readFile(infoPath, 'utf8').catch(() => ''), d.topDir);
-        if (info?.path !== file) continue;
-        const trashPath = path.join(d.dir, 'files', name.slice(0, -'.trashinfo'.length));
-        if (!(await exists(trashPath))) continue;
-        return { originalPath: file, trashPath, infoPath, deletedAt: info.deletionDate };
+      for (const entry of await this.entriesIn(d, file, (name) => !before[i]!.has(name))) {
+        const { trashPath, infoPath, deletedAt } = entry;
+        if (trashPath) return { originalPath: file, trashPath, infoPath, deletedAt };
       }
     }
     // Moved, but not to a trash folder this class knows (say, WSL's Windows Recycle Bin): no undo for it.
     return { originalPath: file, trashPath: null, infoPath: null, deletedAt: null };
+  }
+
+  async entriesFor(file: string, sinceMs: number): Promise<TrashEntry[]> {
+    const out: TrashEntry[] = [];
+    for (const d of await this.trashDirsFor(file)) {
+      const entries = await this.entriesIn(d, file, () => true);
+      // DeletionDate has whole seconds: an entry made in the second the row was written counts.
+      out.push(...entries.filter((e) => (e.madeAt ?? -Infinity) >= sinceMs - 1000));
+    }
+    return out;
+  }
+
+  /**
+   * The entries of trash folder `d` whose Path is `file`, among the .trashinfo names `wanted` keeps. A .trashinfo
+   * cut short while it was written (empty, or a beginning of the one for `file`) and without a file counts too.
+   */
+  private async entriesIn(d: TrashDir, file: string, wanted: (name: string) => boolean): Promise<TrashEntry[]> {
+    const infoDir = path.join(d.dir, 'info');
+    const out: TrashEntry[] = [];
+    const header = `[Trash Info]\nPath=${safeEncodeURI(file)}\n`;
+    for (const name of await listDir(infoDir)) {
+      if (!name.endsWith('.trashinfo') || !wanted(name)) continue;
+      const infoPath = path.join(infoDir, name);
+      const text = await fs.promises.readFile(infoPath, 'utf8').catch(() => null);
+      if (text === null) continue;
+      const info = parseTrashInfo(text, d.topDir);
+      const partial = info?.path !== file && header.startsWith(text);
+      if (info?.path !== file && !partial) continue;
+      const trashPath = path.join(d.dir, 'files', name.slice(0, -'.trashinfo'.length));
+      const hasFile = await exists(trashPath);
+      if (partial && hasFile) continue;
+      const deletedAt = partial ? null : (info?.deletionDate ?? null);
+      const madeAt =
+        deletionTime(deletedAt) ??
+        (await fs.promises.lstat(infoPath).then(
+          (st) => st.mtimeMs,
+          () => null,
+        ));
+      out.push({ infoPath, trashPath: hasFile ? trashPath : null, deletedAt, madeAt });
+    }
+    return out;
   }
 
   async restore(record: TrashRecord): Promise<void> {
@@ -214,6 +281,15 @@ export class FreedesktopTrasher implements Trasher {
     await fs.promises.mkdir(path.dirname(originalPath), { recursive: true });
     await moveNoClobber(trashPath, originalPath);
     if (record.infoPath) await fs.promises.rm(record.infoPath, { force: true });
+  }
+}
+
+/** encodeURI as the `trash` package writes Path, or the raw name where it cannot be encoded. */
+function safeEncodeURI(file: string): string {
+  try {
+    return encodeURI(file);
+  } catch {
+    return file;
   }
 }
 
@@ -253,10 +329,34 @@ async function moveNoClobber(from: string, to: string): Promise<void> {
       throw new DoppelError('io', `Cannot put ${to} back: ${code ?? String(err)}`, { cause: err });
     }
   }
+  // The copy is made under a name of its own and only then given the photo's name, so that a restore cut short
+  // never leaves half a photo where the photo belongs; the next undo starts the copy again.
+  const tmp = restoreTempPath(to);
+  await fs.promises.rm(tmp, { force: true });
   const stat = await fs.promises.stat(from);
-  await fs.promises.copyFile(from, to, fs.constants.COPYFILE_EXCL);
-  await fs.promises.utimes(to, stat.atime, stat.mtime);
+  await fs.promises.copyFile(from, tmp, fs.constants.COPYFILE_EXCL);
+  await fs.promises.utimes(tmp, stat.atime, stat.mtime);
+  try {
+    await fs.promises.link(tmp, to);
+    await fs.promises.unlink(tmp);
+  } catch (err) {
+    if (errnoCode(err) === 'EEXIST') {
+      await fs.promises.rm(tmp, { force: true });
+      throw new RestoreConflict(`Cannot put ${to} back: another file has taken its place`);
+    }
+    // No hard links on this file system: rename, which replaces, after checking that nothing is there.
+    if (await exists(to)) {
+      await fs.promises.rm(tmp, { force: true });
+      throw new RestoreConflict(`Cannot put ${to} back: another file has taken its place`);
+    }
+    await fs.promises.rename(tmp, to);
+  }
   await fs.promises.unlink(from);
+}
+
+/** Where a restore across devices copies a file before it takes its name. */
+export function restoreTempPath(to: string): string {
+  return path.join(path.dirname(to), `.${path.basename(to)}.doppel-restore`);
 }
 
 /** Trashes with the `trash` package where the trash cannot be read back (macOS, Windows): no undo. */

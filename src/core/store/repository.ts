@@ -70,7 +70,13 @@ export interface ActionFile {
   /** DeletionDate as the trash recorded it. */
   deletedAt: string | null;
   restoredAt: number | null;
+  /** 'moving' from just before the file moves until the move is recorded (duplicates/journal.ts). */
+  state: ActionFileState;
+  /** When the row was written (ms). */
+  createdAt: number | null;
 }
+
+export type ActionFileState = 'moving' | 'trashed';
 
 export interface ActionRecord {
   id: number;
@@ -114,6 +120,8 @@ interface ActionFileRow {
   info_path: string | null;
   deleted_at: string | null;
   restored_at: number | null;
+  state: ActionFileState;
+  created_at: number | null;
 }
 
 interface PhotoRow {
@@ -154,6 +162,8 @@ const toActionFile = (r: ActionFileRow): ActionFile => ({
   infoPath: r.info_path,
   deletedAt: r.deleted_at,
   restoredAt: r.restored_at,
+  state: r.state,
+  createdAt: r.created_at,
 });
 
 /** Not-a-duplicate pairs are stored once, the smaller hash first. */
@@ -351,8 +361,22 @@ function prepareStatements(db: Database) {
     notDuplicateAll: prepare('SELECT hash_a AS hashA, hash_b AS hashB FROM not_duplicates ORDER BY hash_a, hash_b'),
     actionInsert: prepare('INSERT INTO actions (kind, trasher, created_at) VALUES (?, ?, ?) RETURNING id').pluck(),
     actionFileInsert: prepare(`
-      INSERT INTO action_files (action_id, folder_id, path, hash, size, trash_path, info_path, deleted_at)
-      VALUES (@actionId, @folderId, @path, @hash, @size, @trashPath, @infoPath, @deletedAt) RETURNING id`).pluck(),
+      INSERT INTO action_files (action_id, folder_id, path, hash, size, trash_path, info_path, deleted_at, state,
+                                created_at)
+      VALUES (@actionId, @folderId, @path, @hash, @size, @trashPath, @infoPath, @deletedAt, @state, @createdAt)
+      RETURNING id`).pluck(),
+    actionFileMoved: prepare(`
+      UPDATE action_files SET state = 'trashed', trash_path = @trashPath, info_path = @infoPath,
+        deleted_at = @deletedAt WHERE id = @id AND state = 'moving'`),
+    actionFileById: prepare('SELECT * FROM action_files WHERE id = ?'),
+    actionFileDelete: prepare("DELETE FROM action_files WHERE id = ? AND state = 'moving'"),
+    actionFilesMoving: prepare("SELECT * FROM action_files WHERE state = 'moving' ORDER BY id"),
+    actionTrashPaths: prepare(
+      'SELECT trash_path FROM action_files WHERE trash_path IS NOT NULL AND restored_at IS NULL',
+    ).pluck(),
+    actionDeleteAllEmpty: prepare(`
+      DELETE FROM actions WHERE undone_at IS NULL
+        AND NOT EXISTS (SELECT 1 FROM action_files WHERE action_id = actions.id)`),
     actionLastOpen: prepare('SELECT * FROM actions WHERE undone_at IS NULL ORDER BY id DESC LIMIT 1'),
     actionById: prepare('SELECT * FROM actions WHERE id = ?'),
     actionFiles: prepare('SELECT * FROM action_files WHERE action_id = ? ORDER BY id'),
@@ -782,8 +806,48 @@ export class Store {
     return this.s.actionInsert.get(kind, trasher, Date.now()) as number;
   }
 
-  addActionFile(file: Omit<ActionFile, 'id' | 'restoredAt'>): number {
-    return this.s.actionFileInsert.get(file) as number;
+  /**
+   * Logs a file of an action. The journal writes it as 'moving' before the file moves (see
+   * duplicates/journal.ts); a file logged after the fact is 'trashed' (the default).
+   */
+  addActionFile(
+    file: Omit<ActionFile, 'id' | 'restoredAt' | 'state' | 'createdAt'> & { state?: ActionFileState },
+  ): number {
+    return this.s.actionFileInsert.get({ state: 'trashed', ...file, createdAt: Date.now() }) as number;
+  }
+
+  /** Records where a 'moving' file went (null fields: the trash cannot tell); returns whether the row was moving. */
+  markActionFileMoved(
+    fileId: number,
+    where: { trashPath: string | null; infoPath: string | null; deletedAt: string | null },
+  ): boolean {
+    const { trashPath, infoPath, deletedAt } = where;
+    return this.s.actionFileMoved.run({ id: fileId, trashPath, infoPath, deletedAt }).changes > 0;
+  }
+
+  getActionFile(fileId: number): ActionFile | null {
+    const row = this.s.actionFileById.get(fileId) as ActionFileRow | undefined;
+    return row ? toActionFile(row) : null;
+  }
+
+  /** Forgets a 'moving' file that never left its place. */
+  dropMovingActionFile(fileId: number): boolean {
+    return this.s.actionFileDelete.run(fileId).changes > 0;
+  }
+
+  /** Files whose move was begun and never recorded as done or undone (a process killed in between). */
+  movingActionFiles(): ActionFile[] {
+    return (this.s.actionFilesMoving.all() as ActionFileRow[]).map(toActionFile);
+  }
+
+  /** The trash paths of every logged file not yet put back. */
+  loggedTrashPaths(): Set<string> {
+    return new Set(this.s.actionTrashPaths.all() as string[]);
+  }
+
+  /** Deletes every open action without files (begun by a process that moved nothing); returns how many. */
+  dropEmptyActions(): number {
+    return this.s.actionDeleteAllEmpty.run().changes;
   }
 
   /** Deletes an action that ended up moving nothing; returns whether it did. */

@@ -7,6 +7,7 @@ import { searchChanges } from './0040-search-changes.js';
 import { cropViews } from './0050-crop-views.js';
 import { nestedFolders } from './0060-nested-folders.js';
 import { verifiedDuplicates } from './0070-verified-duplicates.js';
+import { trashJournal } from './0080-trash-journal.js';
 
 export interface Migration {
   /** Becomes PRAGMA user_version once applied; numbered in steps of 10. */
@@ -24,6 +25,7 @@ export const MIGRATIONS: readonly Migration[] = [
   cropViews,
   nestedFolders,
   verifiedDuplicates,
+  trashJournal,
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

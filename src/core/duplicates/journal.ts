@@ -1,0 +1,121 @@
+// The action log as a journal. Each file's row is written ('moving') before the file moves and completed
+// ('trashed', with where the trash put it) in the transaction that removes the photo from the library, so a
+// process killed at any point leaves one of these, which the next trash or undo settles (under the action lock)
+// before it does anything else:
+//
+// - the file is still in its place with the bytes the row names: the move never happened, or was cut short.
+//   What the cut-short move left in the trash since the row was written goes: a .trashinfo file without its file,
+//   and a copy that is the file's bytes or a beginning of them (a move across devices copies, then deletes). The
+//   row goes; the photo never left the library.
+// - the trash has an entry for the file, made since the row, not logged by any other row and with the row's
+//   bytes: the move happened. The row is completed and the photo leaves the library, as if the process had lived.
+// - a file of the user's is now in its place (other bytes) and the trash has none of ours: the row goes.
+// - the file is nowhere Doppel can see (a trash that cannot be read back): the row is completed without a trash
+//   path, and undo says to restore it from the trash by hand.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import type { ActionFile, Store } from '../store/repository.js';
+import type { Trasher, TrashEntry } from './trash.js';
+
+/** The sha256 of a file, read as a stream; null when there is no regular file there. */
+export async function hashFile(file: string): Promise<string | null> {
+  const st = await fs.promises.lstat(file).catch(() => null);
+  if (!st?.isFile()) return null;
+  const hash = crypto.createHash('sha256');
+  try {
+    for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
+  } catch {
+    return null;
+  }
+  return hash.digest('hex');
+}
+
+/** Whether `file` holds the bytes the row logged (by hash; by size where the row has no hash). */
+export async function holdsLoggedBytes(file: string, row: Pick<ActionFile, 'hash' | 'size'>): Promise<boolean> {
+  const st = await fs.promises.lstat(file).catch(() => null);
+  if (!st || st.size !== row.size) return false;
+  if (row.hash === null) return true;
+  return (await hashFile(file)) === row.hash;
+}
+
+/** Whether `copy` is a regular file whose bytes are `file`'s, or a beginning of them. */
+async function isPartialCopy(copy: string, file: string): Promise<boolean> {
+  const [a, b] = await Promise.all([fs.promises.lstat(copy).catch(() => null), fs.promises.lstat(file)]);
+  if (!a?.isFile() || a.size > b.size) return false;
+  const [x, y] = await Promise.all([fs.promises.open(copy, 'r'), fs.promises.open(file, 'r')]);
+  try {
+    const size = 1 << 20;
+    const bx = Buffer.alloc(size);
+    const by = Buffer.alloc(size);
+    for (let at = 0; at < a.size; at += size) {
+      const [{ bytesRead: nx }, { bytesRead: ny }] = await Promise.all([
+        x.read(bx, 0, size, at),
+        y.read(by, 0, size, at),
+      ]);
+      if (nx === 0 || nx > ny || !bx.subarray(0, nx).equals(by.subarray(0, nx))) return false;
+    }
+    return true;
+  } finally {
+    await Promise.all([x.close(), y.close()]);
+  }
+}
+
+/** Removes what a cut-short move of a file still in its place left in the trash. */
+async function clearLeftovers(entries: readonly TrashEntry[], file: string): Promise<void> {
+  for (const e of entries) {
+    if (e.trashPath !== null && !(await isPartialCopy(e.trashPath, file))) continue;
+    if (e.trashPath !== null) await fs.promises.rm(e.trashPath, { force: true });
+    await fs.promises.rm(e.infoPath, { force: true });
+  }
+}
+
+/** Records that a row's file is in the trash and removes its photo from the library, in one transaction. */
+export function recordMoved(
+  store: Store,
+  row: ActionFile,
+  where: { trashPath: string | null; infoPath: string | null; deletedAt: string | null },
+  photoId: number | null,
+): void {
+  store.transaction(() => {
+    store.markActionFileMoved(row.id, where);
+    if (photoId !== null) store.deletePhotos([photoId]);
+  });
+}
+
+/** Settles one row whose move was begun and not recorded (see the top of this file). */
+export async function settleMove(store: Store, trasher: Trasher, row: ActionFile): Promise<'moved' | 'in-place'> {
+  const logged = store.loggedTrashPaths();
+  const entries = (await trasher.entriesFor?.(row.path, row.createdAt ?? 0)) ?? [];
+  const fresh = entries.filter((e) => e.trashPath === null || !logged.has(e.trashPath));
+  const photo = store.getPhotoByPath(row.path);
+  if (await holdsLoggedBytes(row.path, row)) {
+    await clearLeftovers(fresh, row.path);
+    store.dropMovingActionFile(row.id);
+    return 'in-place';
+  }
+  const orphans = fresh.filter((e) => e.trashPath === null);
+  for (const e of orphans) await fs.promises.rm(e.infoPath, { force: true });
+  let ours: TrashEntry | null = null;
+  for (const e of fresh) if (e.trashPath !== null && !ours && (await holdsLoggedBytes(e.trashPath, row))) ours = e;
+  const inPlace = await fs.promises.lstat(row.path).then(
+    () => true,
+    () => false,
+  );
+  if (!ours && inPlace) {
+    // A file of the user's took the place and none of ours is in the trash: nothing moved.
+    store.dropMovingActionFile(row.id);
+    return 'in-place';
+  }
+  const where = ours
+    ? { trashPath: ours.trashPath, infoPath: ours.infoPath, deletedAt: ours.deletedAt }
+    : { trashPath: null, infoPath: null, deletedAt: null };
+  // The library's record of the photo goes with it, unless a new file there has been indexed since.
+  recordMoved(store, row, where, photo && photo.hash === row.hash ? photo.id : null);
+  return 'moved';
+}
+
+/** Settles every move a killed process left open, and drops open actions that moved nothing. */
+export async function settleMoves(store: Store, trasher: Trasher): Promise<void> {
+  for (const row of store.movingActionFiles()) await settleMove(store, trasher, row);
+  store.dropEmptyActions();
+}
