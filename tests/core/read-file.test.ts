@@ -6,7 +6,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { indexFolders } from '../../src/core/indexer/indexer.js';
-import { openRegularFile, readRegularFile } from '../../src/core/library/read-file.js';
+import crypto from 'node:crypto';
+import {
+  descriptorPath,
+  hashOpenedFile,
+  openRegularFile,
+  openRegularFileStat,
+  readRegularFile,
+  STREAM_CHUNK_BYTES,
+} from '../../src/core/library/read-file.js';
 import { LazyModel, ModelInfo } from '../../src/core/model/card.js';
 import { defaultModelsDir } from '../../src/core/paths.js';
 import { Store } from '../../src/core/store/repository.js';
@@ -81,4 +89,44 @@ describe('reading library files', () => {
     const handle = await openRegularFile(file, { expect: { dev: now.dev, ino: now.ino } });
     await handle.close();
   });
+
+  it('hashes an opened file in chunks: the same sha256 as the whole file, from the start whatever its offset', async () => {
+    const file = path.join(tmp, 'chunks.bin');
+    // Over two chunks and not a multiple of one: the last read is short.
+    const bytes = Buffer.concat([fs.readFileSync(photos('CBSD68', 1)[0]!), crypto.randomBytes(2 * STREAM_CHUNK_BYTES)]);
+    fs.writeFileSync(file, bytes);
+    const handle = await openRegularFile(file);
+    try {
+      await handle.read(Buffer.alloc(100), 0, 100, null); // moves the descriptor's offset
+      const sha = crypto.createHash('sha256').update(bytes).digest('hex');
+      expect(await hashOpenedFile(handle)).toEqual({ hash: sha, size: bytes.length });
+      expect(await hashOpenedFile(handle)).toEqual({ hash: sha, size: bytes.length });
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it.skipIf(process.platform !== 'linux')(
+    'gives a path to the opened file itself: a name swapped since for a FIFO or a link changes nothing',
+    async () => {
+      const dir = path.join(tmp, 'fd-path');
+      fs.mkdirSync(dir);
+      const file = path.join(dir, 'photo.png');
+      const photo = photos('CBSD68', 1)[0]!;
+      fs.copyFileSync(photo, file);
+      const opened = await openRegularFileStat(file);
+      try {
+        fs.rmSync(file);
+        execFileSync('mkfifo', [file]);
+        const fdPath = await descriptorPath(opened);
+        expect(fdPath).toBe(`/proc/self/fd/${opened.handle.fd}`);
+        expect(fs.readFileSync(fdPath!).equals(fs.readFileSync(photo))).toBe(true);
+        fs.rmSync(file);
+        fs.symlinkSync('/dev/zero', file);
+        expect(fs.readFileSync(fdPath!).equals(fs.readFileSync(photo))).toBe(true);
+      } finally {
+        await opened.handle.close();
+      }
+    },
+  );
 });

@@ -43,6 +43,18 @@ export interface AnalyzeOptions {
   maxPixels?: number;
 }
 
+/**
+ * An image that the decoder reads from a file itself, for files too large to hold in memory: the indexer gives
+ * the path of its open, checked descriptor (library/read-file.ts, descriptorPath), never a name that could have been
+ * swapped since. Memory-sized inputs are Uint8Arrays.
+ */
+export interface ImageFile {
+  file: string;
+}
+
+/** What decode reads: bytes, or the path of an ImageFile. */
+type Source = Buffer | string;
+
 /** Packed RGB. */
 interface Pixels {
   rgb: Buffer;
@@ -90,8 +102,8 @@ async function heicPipeline(input: Buffer): Promise<sharp.Sharp> {
 }
 
 /** Decodes once into the oriented sRGB intermediate that the thumbnail and the model input both come from. */
-async function decode(input: Buffer, thumbSize: number, maxPixels: number): Promise<Decoded> {
-  if (input.length === 0) throw fail('Empty file (0 bytes)');
+async function decode(input: Source, thumbSize: number, maxPixels: number): Promise<Decoded> {
+  if (typeof input !== 'string' && input.length === 0) throw fail('Empty file (0 bytes)');
 
   let meta: sharp.Metadata;
   try {
@@ -108,8 +120,10 @@ async function decode(input: Buffer, thumbSize: number, maxPixels: number): Prom
   if (maxPixels > 0 && w * h > maxPixels) throw tooLarge();
 
   const hevc = meta.format === 'heif' && meta.compression === 'hevc' && !HEIC_DECODING_AVAILABLE;
+  // heic-decode takes the file whole, in memory: what was too large to read whole is not read whole for it.
+  if (hevc && typeof input === 'string') throw fail('HEIC/HEVC image too large to decode (it is decoded in memory)');
   const source = hevc
-    ? await heicPipeline(input)
+    ? await heicPipeline(input as Buffer)
     : sharp(input, { failOn: 'error', limitInputPixels: maxPixels || false, animated: false });
   try {
     const { data, info } = await source
@@ -266,7 +280,7 @@ export function exifDateToIso(value: unknown, offset?: unknown): string | null {
   return typeof offset === 'string' && EXIF_OFFSET.test(offset.trim()) ? iso + offset.trim() : iso;
 }
 
-async function readTakenAt(input: Buffer): Promise<string | null> {
+async function readTakenAt(input: Source): Promise<string | null> {
   try {
     // Raw strings rather than exifr's Date objects, which would be interpreted in this machine's time zone.
     const tags = (await exifr.parse(input, {
@@ -285,8 +299,8 @@ async function readTakenAt(input: Buffer): Promise<string | null> {
 }
 
 /** Decodes an image once and derives everything the indexer stores about it. */
-export async function analyzeImage(input: Uint8Array, opts: AnalyzeOptions): Promise<Analysis> {
-  const buf = asBuffer(input);
+export async function analyzeImage(input: Uint8Array | ImageFile, opts: AnalyzeOptions): Promise<Analysis> {
+  const buf = input instanceof Uint8Array ? asBuffer(input) : input.file;
   const thumbSize = opts.thumbSize ?? DEFAULT_THUMB_SIZE;
   const [d, takenAt] = await Promise.all([
     decode(buf, thumbSize, opts.maxPixels ?? DEFAULT_MAX_PIXELS),

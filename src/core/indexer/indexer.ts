@@ -19,9 +19,12 @@ import {
 import { analyzeImage, thumbnailToModelInput, type ModelInputSpec } from '../imaging/analyze.js';
 import type { EncodedWithViews } from '../model/card.js';
 import { allTurnInputs } from '../search/turn-views.js';
-import { readRegularFile, UnreadableFile } from '../library/read-file.js';
+import { closeLater, openRegularFileStat, UnreadableFile, type OpenedFile } from '../library/read-file.js';
 import { fsReason, scanFolder } from '../library/scan.js';
 import type { PhotoRecord, Store, StoredPhoto } from '../store/repository.js';
+import { ReadBudget, type Content } from './read-budget.js';
+
+export { contentHash } from './read-budget.js';
 
 export interface IndexOptions {
   exclude?: string[];
@@ -80,10 +83,6 @@ interface Task {
 
 /** Scan progress is sent at most this often (a scan can list tens of thousands of files a second). */
 const SCAN_PROGRESS_MS = 100;
-
-export function contentHash(bytes: Uint8Array): string {
-  return crypto.createHash('sha256').update(bytes).digest('hex');
-}
 
 /**
  * Where the display thumbnail of a content hash is written: JPEG (it encodes in ~2 ms against WebP's ~7 ms, a
@@ -168,10 +167,10 @@ async function processTask(
   modelId: number,
   model: IndexModel,
   opts: IndexOptions,
+  reads: ReadBudget,
 ): Promise<Processed> {
   const { entry, existing } = task;
   const base = baseRecord(entry);
-  const fraction = opts.cropViews;
   try {
     if (task.reencode && existing?.hash) {
       // A new model, or views to add: the inputs come from the cached analysis thumbnail, not from the original.
@@ -184,69 +183,103 @@ async function processTask(
         return { kind: 'decoded', input, record: { ...base, ...kept, status: 'indexed', error: null } };
       }
     }
-    let bytes: Buffer;
-    try {
-      // Opened once, as a regular file, within a time limit: a FIFO swapped in after the scan is reported, not read.
-      bytes = await readRegularFile(entry.path, { followSymlinks: opts.followSymlinks ?? false });
-    } catch (err) {
+    const unreadable = (err: unknown): Processed => {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'vanished' };
       const reason = err instanceof UnreadableFile ? err.message : fsReason(err);
       return { kind: 'error', record: { ...base, error: reason } };
-    }
-    const hash = contentHash(bytes);
-    const known = store.vectorByHash(hash, modelId);
-    const knownViews = known && fraction !== undefined ? store.getViews(known.photo.id, modelId, fraction) : null;
-    const knownTurns = known ? store.getTurns(known.photo.id, modelId) : null;
-    // A copy whose views are wanted but missing is decoded like a new photo.
-    if (known && knownTurns && (fraction === undefined || knownViews)) {
-      const { photo } = known;
-      const record: PhotoRecord = {
-        ...base,
-        size: bytes.length,
-        hash,
-        width: photo.width,
-        height: photo.height,
-        format: photo.format,
-        takenAt: photo.takenAt,
-        orientation: photo.orientation,
-        status: 'indexed',
-      };
-      return {
-        kind: 'reused',
-        record,
-        vector: known.vector,
-        turns: knownTurns,
-        ...(knownViews ? { views: knownViews } : {}),
-      };
+    };
+    let file: OpenedFile;
+    try {
+      // Opened once, as a regular file, within a time limit: a FIFO swapped in after the scan is reported, not read.
+      file = await openRegularFileStat(entry.path, { followSymlinks: opts.followSymlinks ?? false });
+    } catch (err) {
+      return unreadable(err);
     }
     try {
-      const a = await analyzeImage(bytes, { inputSize: model.inputSize, trimBorders: model.inputSpec.trimBorders });
-      // Written whether or not one is there already (a file with this content indexed before, its record since
-      // removed): the same bytes replace it atomically, and the indexing thread makes no synchronous file-system
-      // call per photo (measured at ~0.6 ms a stat with the decoders' reads and writes in flight).
-      await writeAtomic(thumbnailPath(opts.thumbnailDir, hash), a.thumbnail);
-      return {
-        kind: 'decoded',
-        input: a.modelInput,
-        record: {
-          ...base,
-          size: bytes.length,
-          hash,
-          width: a.width,
-          height: a.height,
-          format: a.format,
-          takenAt: a.takenAt,
-          orientation: a.orientation,
-          status: 'indexed',
-        },
-      };
-    } catch (err) {
-      const reason = err instanceof DoppelError ? err.message : `Could not decode: ${(err as Error).message}`;
-      return { kind: 'error', record: { ...base, hash, error: reason } };
+      let content: Content;
+      try {
+        // Within the run's byte budget: read whole, or (a large file) hashed and decoded through the descriptor.
+        content = await reads.read(file);
+      } catch (err) {
+        return unreadable(err);
+      }
+      try {
+        return await indexContent(content, base, store, modelId, model, opts);
+      } finally {
+        content.release();
+      }
+    } finally {
+      closeLater(file.handle);
     }
   } catch (err) {
     // Never let one file stop the run (out of memory in a decoder, a full disk for the thumbnail, ...).
     return { kind: 'error', record: { ...base, error: `Could not index: ${(err as Error)?.message ?? err}` } };
+  }
+}
+
+/** A read file's record: its vector and views copied from a photo with the same content, or decoded anew. */
+async function indexContent(
+  content: Content,
+  base: PhotoRecord,
+  store: Store,
+  modelId: number,
+  model: IndexModel,
+  opts: IndexOptions,
+): Promise<Processed> {
+  const fraction = opts.cropViews;
+  const { hash, size } = content;
+  const known = store.vectorByHash(hash, modelId);
+  const knownViews = known && fraction !== undefined ? store.getViews(known.photo.id, modelId, fraction) : null;
+  const knownTurns = known ? store.getTurns(known.photo.id, modelId) : null;
+  // A copy whose views are wanted but missing is decoded like a new photo.
+  if (known && knownTurns && (fraction === undefined || knownViews)) {
+    const { photo } = known;
+    const record: PhotoRecord = {
+      ...base,
+      size,
+      hash,
+      width: photo.width,
+      height: photo.height,
+      format: photo.format,
+      takenAt: photo.takenAt,
+      orientation: photo.orientation,
+      status: 'indexed',
+    };
+    return {
+      kind: 'reused',
+      record,
+      vector: known.vector,
+      turns: knownTurns,
+      ...(knownViews ? { views: knownViews } : {}),
+    };
+  }
+  try {
+    const a = await analyzeImage(content.image, {
+      inputSize: model.inputSize,
+      trimBorders: model.inputSpec.trimBorders,
+    });
+    // Written whether or not one is there already (a file with this content indexed before, its record since
+    // removed): the same bytes replace it atomically, and the indexing thread makes no synchronous file-system
+    // call per photo (measured at ~0.6 ms a stat with the decoders' reads and writes in flight).
+    await writeAtomic(thumbnailPath(opts.thumbnailDir, hash), a.thumbnail);
+    return {
+      kind: 'decoded',
+      input: a.modelInput,
+      record: {
+        ...base,
+        size,
+        hash,
+        width: a.width,
+        height: a.height,
+        format: a.format,
+        takenAt: a.takenAt,
+        orientation: a.orientation,
+        status: 'indexed',
+      },
+    };
+  } catch (err) {
+    const reason = err instanceof DoppelError ? err.message : `Could not decode: ${(err as Error).message}`;
+    return { kind: 'error', record: { ...base, hash, error: reason } };
   }
 }
 
@@ -341,6 +374,8 @@ export async function indexFolders(
   // Two files per core in flight: while this thread encodes a batch (the model runs on it), the decodes already
   // handed to libuv's pool keep every core busy (one per core left them idle: 150% CPU on 2 cores, 170% with two).
   const limit = limiter(Math.max(1, opts.concurrency ?? 2 * os.availableParallelism()));
+  // What those files hold in memory is bounded too: by bytes, not by their number (./read-budget.ts).
+  const reads = new ReadBudget();
   const inFlight = new Map<number, Promise<Processed>>();
   const start = (i: number): Promise<Processed> => {
     let p = inFlight.get(i);
@@ -348,7 +383,7 @@ export async function indexFolders(
       p = limit(() =>
         opts.signal?.aborted
           ? Promise.resolve({ kind: 'vanished' as const })
-          : processTask(todo[i]!, store, modelId, model, opts),
+          : processTask(todo[i]!, store, modelId, model, opts, reads),
       );
       inFlight.set(i, p);
     }
