@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lockFileFor, withActionLock } from '../../src/core/duplicates/action-lock.js';
 import { DoppelService } from '../../src/core/service.js';
 import { Store } from '../../src/core/store/repository.js';
-import { photos, REPO, tempDir, useTempTrash } from '../helpers.js';
+import { copyInto, photos, REPO, tempDir, useTempTrash } from '../helpers.js';
 
 const tmp = tempDir('doppel-journal-');
 const TRASH = useTempTrash(tmp);
@@ -68,10 +68,7 @@ function beginMove(file: string): number {
 const inLibrary = async (file: string) => (await service.listPhotos({})).photos.some((p) => p.path === file);
 
 beforeAll(async () => {
-  fs.mkdirSync(lib);
-  for (const [i, src] of photos('CSet14', 6).entries()) {
-    const dest = path.join(lib, `photo-${i}${path.extname(src)}`);
-    fs.copyFileSync(src, dest);
+  for (const dest of copyInto(photos('CSet14', 6), lib)) {
     files.push(dest);
     original.set(dest, fs.readFileSync(dest));
   }

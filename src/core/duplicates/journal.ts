@@ -12,22 +12,24 @@
 // - a file of the user's is now in its place (other bytes) and the trash has none of ours: the row goes.
 // - the file is nowhere Doppel can see (a trash that cannot be read back): the row is completed without a trash
 //   path, and undo says to restore it from the trash by hand.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { CONTENT_HASH } from '../indexer/read-budget.js';
+import { closeLater, hashOpenedFile, openRegularFile } from '../library/read-file.js';
 import type { ActionFile, Store } from '../store/repository.js';
 import type { Trasher, TrashEntry } from './trash.js';
 
-/** The sha256 of a file, read as a stream; null when there is no regular file there. */
+/** The content hash of a file, streamed from its descriptor; null when there is no regular file there. */
 export async function hashFile(file: string): Promise<string | null> {
-  const st = await fs.promises.lstat(file).catch(() => null);
-  if (!st?.isFile()) return null;
-  const hash = crypto.createHash('sha256');
   try {
-    for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
+    const handle = await openRegularFile(file);
+    try {
+      return (await hashOpenedFile(handle, { algorithm: CONTENT_HASH })).hash;
+    } finally {
+      closeLater(handle);
+    }
   } catch {
     return null;
   }
-  return hash.digest('hex');
 }
 
 /** Whether `file` holds the bytes the row logged (by hash; by size where the row has no hash). */

@@ -94,8 +94,7 @@ async function checkMovable(file: string): Promise<void> {
 }
 
 /** Moves with the `trash` package (globbing off: a photo named `[1].jpg` is a name, not a pattern). */
-async function moveToTrash(file: string): Promise<void> {
-  await checkMovable(file);
+async function movePackage(file: string): Promise<void> {
   try {
     // Loaded on first use: most runs never trash anything, and the package takes ~0.1 s to load.
     const { default: trash } = await import('trash');
@@ -103,6 +102,12 @@ async function moveToTrash(file: string): Promise<void> {
   } catch (err) {
     throw new DoppelError('io', `Cannot move ${file} to the trash: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/** Checks, moves with the `trash` package and verifies that the file left its place. */
+async function moveToTrash(file: string): Promise<void> {
+  await checkMovable(file);
+  await movePackage(file);
   if (await exists(file)) {
     throw new DoppelError('io', `${file} is still in its place after moving it to the trash`);
   }
@@ -193,7 +198,7 @@ export class FreedesktopTrasher implements Trasher {
   }
 
   trash(file: string): Promise<TrashRecord> {
-    return this.trashWith(file, moveToTrash);
+    return this.trashWith(file, movePackage);
   }
 
   /**

@@ -24,8 +24,6 @@ import { fsReason, scanFolder } from '../library/scan.js';
 import type { PhotoRecord, Store, StoredPhoto } from '../store/repository.js';
 import { ReadBudget, type Content } from './read-budget.js';
 
-export { contentHash } from './read-budget.js';
-
 export interface IndexOptions {
   exclude?: string[];
   followSymlinks?: boolean;
