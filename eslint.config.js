@@ -156,6 +156,13 @@ export default defineConfig(
     },
   },
   {
+    // The `doppel` launcher is CommonJS (bin/package.json): it sizes libuv's pool before anything uses it.
+    name: 'doppel/commonjs-launcher',
+    files: ['bin/**/*.js'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     name: 'doppel/browser-globals',
     files: ['src/renderer/**', 'src/preload/**'],
     languageOptions: { globals: { ...globals.browser } },

@@ -33,6 +33,9 @@ async function openService(o: Common, startIndexer = false): Promise<DoppelServi
   return DoppelService.open({ dbPath: o.db, modelsDir: path.resolve(o.models), model: o.model, startIndexer });
 }
 
+/** Reads of the commands run so far that were given up on and still wait for their drive (see main). */
+let unanswered = 0;
+
 async function withService<T>(
   o: Common,
   fn: (s: DoppelService) => Promise<T>,
@@ -43,6 +46,7 @@ async function withService<T>(
     return await fn(service);
   } finally {
     await service.close();
+    unanswered += service.unansweredReads();
   }
 }
 
@@ -263,7 +267,7 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
-    return 0;
+    return endingDespiteUnansweredReads(0);
   } catch (err) {
     if (err instanceof CommanderError) {
       // Help and version are successes; everything else commander rejects is wrong usage.
@@ -272,6 +276,21 @@ export async function main(argv: string[]): Promise<number> {
     }
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`doppel: ${terminalSafe(message.split('\n')[0]!)}\n`);
-    return 1;
+    return endingDespiteUnansweredReads(1);
   }
+}
+
+/**
+ * `code`, unless reads given up on still wait for a drive that stopped answering (a hung network share): each
+ * holds one of libuv's threads, and Node's exit (even process.exit) waits for them, for good. By now the library
+ * is closed and every line written, so the process ends itself with SIGKILL (exit status 137), which ends those
+ * threads too.
+ */
+function endingDespiteUnansweredReads(code: number): number {
+  if (unanswered === 0) return code;
+  process.stderr.write(
+    `doppel: ${unanswered} read(s) of a drive that stopped answering are still waiting; ending the process\n`,
+  );
+  process.kill(process.pid, 'SIGKILL');
+  return code;
 }

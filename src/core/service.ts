@@ -43,6 +43,7 @@ import { imageToModelInput, imageToModelInputViews, rgbToPng } from './imaging/a
 import { viewsReady } from './model/view-predictor.js';
 import { existingThumbnail, indexFolders, type IndexOptions } from './indexer/indexer.js';
 import { IndexWorker } from './indexer/worker-client.js';
+import { unansweredReads } from './library/read-file.js';
 import { FolderWatcher } from './library/watch.js';
 import type { MediaLibrary } from './media.js';
 import { LazyModel, ModelInfo } from './model/card.js';
@@ -98,6 +99,8 @@ export class DoppelService implements DoppelApi {
   private readonly watchErrorListeners = new Set<(message: string) => void>();
   /** The indexing worker thread, started on first use and kept for later runs. */
   private worker: Promise<IndexWorker | null> | null = null;
+  /** The worker's unanswered reads as it said when it was closed. */
+  private workerUnanswered = 0;
 
   private constructor(
     readonly store: Store,
@@ -147,10 +150,20 @@ export class DoppelService implements DoppelApi {
     const worker = await this.worker?.catch(() => null);
     this.worker = null;
     await worker?.close();
+    this.workerUnanswered = worker?.unansweredReads ?? 0;
     await this.pool?.close();
     this.pool = null;
     this.store.close();
     await this.model.dispose();
+  }
+
+  /**
+   * Reads given up on, in this thread and (once closed) in the indexing worker, still waiting for a drive that
+   * stopped answering. Each holds a libuv thread, and Node's exit waits for those threads: a process with any
+   * cannot end by returning (see the CLI's main).
+   */
+  unansweredReads(): number {
+    return unansweredReads() + this.workerUnanswered;
   }
 
   on<K extends keyof DoppelEvents>(event: K, listener: Listener<K>): () => void {

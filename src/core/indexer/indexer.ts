@@ -138,7 +138,16 @@ type Processed =
   /** An unchanged photo that only lacks its corner or turned views: the model input they are made from. */
   | { kind: 'views'; photoId: number; input: Uint8Array }
   | { kind: 'error'; record: PhotoRecord }
+  /**
+   * Given up on (a read that did not answer in time, a drive that stopped answering): reported, and read again by
+   * the next run. A photo indexed before keeps its record; a new one is stored as an error with an mtime no file
+   * has (RETRY_MTIME), so the next scan does not take it for unchanged.
+   */
+  | { kind: 'retry'; record: PhotoRecord }
   | { kind: 'vanished' };
+
+/** The mtime of a file given up on: never equal to a scanned one, so the next run reads the file again. */
+const RETRY_MTIME = -1;
 
 function baseRecord(entry: FileEntry): PhotoRecord {
   return {
@@ -184,12 +193,21 @@ async function processTask(
     const unreadable = (err: unknown): Processed => {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'vanished' };
       const reason = err instanceof UnreadableFile ? err.message : fsReason(err);
+      if (err instanceof UnreadableFile && err.retry) {
+        return { kind: 'retry', record: { ...base, mtimeMs: RETRY_MTIME, error: reason } };
+      }
       return { kind: 'error', record: { ...base, error: reason } };
     };
     let file: OpenedFile;
     try {
       // Opened once, as a regular file, within a time limit: a FIFO swapped in after the scan is reported, not read.
-      file = await openRegularFileStat(entry.path, { followSymlinks: opts.followSymlinks ?? false });
+      // A drive that stopped answering is not asked again for its other files (read-file.ts).
+      file = await openRegularFileStat(entry.path, {
+        followSymlinks: opts.followSymlinks ?? false,
+        device: entry.dev,
+        // A cancelled run gives up on its reads at once: a drive they wait on is not asked again (read-file.ts).
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
     } catch (err) {
       return unreadable(err);
     }
@@ -279,6 +297,18 @@ async function indexContent(
     const reason = err instanceof DoppelError ? err.message : `Could not decode: ${(err as Error).message}`;
     return { kind: 'error', record: { ...base, hash, error: reason } };
   }
+}
+
+/** `work`, or the error `cancelled` makes as soon as `signal` aborts (`work` goes on, its result unused). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, cancelled: () => Error): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(cancelled());
+  let onAbort: () => void = () => undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(cancelled());
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
 }
 
 /** Indexes the given folders (already registered in the store) for `model`. */
@@ -398,7 +428,8 @@ export async function indexFolders(
     if (i === 0) model.prepare?.();
     const results: Processed[] = [];
     for (let j = i; j < end; j++) {
-      results.push(await start(j));
+      // Cancelling ends the run now, even while a file is waiting out its read's time limit.
+      results.push(await untilAborted(start(j), opts.signal, cancelled));
       inFlight.delete(j);
     }
     if (opts.signal?.aborted) throw cancelled();
@@ -439,6 +470,14 @@ export async function indexFolders(
         const existing = batch[j]!.existing;
         if (r.kind === 'vanished') {
           if (existing) gone.push(existing.id);
+          return;
+        }
+        if (r.kind === 'retry') {
+          errors.push({ path: r.record.path, reason: r.record.error ?? '' });
+          if (existing?.status === 'indexed') return;
+          store.upsertPhoto(r.record);
+          if (existing) summary.updated++;
+          else summary.added++;
           return;
         }
         if (r.kind === 'views') {

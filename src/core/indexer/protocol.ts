@@ -27,4 +27,9 @@ export type FromWorker =
   /** Between batches: may the run go on? (Answered with 'go' once it is not paused.) */
   | { type: 'runnable' }
   | { type: 'done'; summary: IndexSummary }
+  /**
+   * Reads the worker gave up on that are still waiting for their drive (read-file.ts unansweredReads), sent
+   * before each run's end and before closing: while any is, the process cannot exit normally.
+   */
+  | { type: 'unanswered'; count: number }
   | { type: 'error'; error: DoppelErrorData };

@@ -18,6 +18,8 @@ type Pending = {
 export class IndexWorker {
   private pending: Pending | null = null;
   private exited = false;
+  /** The worker's reads given up on and still waiting for their drive, as it last said. */
+  private unanswered = 0;
 
   private constructor(private readonly worker: Worker) {
     worker.on('message', (msg: FromWorker) => this.onMessage(msg));
@@ -54,6 +56,11 @@ export class IndexWorker {
     return !this.exited;
   }
 
+  /** Reads the worker gave up on that are still waiting for their drive (as of its last run, or its close). */
+  get unansweredReads(): number {
+    return this.unanswered;
+  }
+
   private send(msg: ToWorker): void {
     if (!this.exited) this.worker.postMessage(msg);
   }
@@ -65,6 +72,10 @@ export class IndexWorker {
   }
 
   private onMessage(msg: FromWorker): void {
+    if (msg.type === 'unanswered') {
+      this.unanswered = msg.count;
+      return;
+    }
     const p = this.pending;
     if (!p) return;
     switch (msg.type) {
@@ -118,13 +129,22 @@ export class IndexWorker {
     });
   }
 
-  /** Lets the worker close its database and model, then ends it. */
+  /**
+   * Lets the worker close its database and model, then ends it. A worker still waiting on a read that never
+   * answers may never end: after the time to close, and as long again after being terminated, it is left.
+   */
   async close(): Promise<void> {
     if (this.exited) return;
     const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
     this.send({ type: 'close' });
-    const timer = setTimeout(() => void this.worker.terminate(), 5000);
-    await exited;
-    clearTimeout(timer);
+    let timer: NodeJS.Timeout | undefined;
+    const waited = (ms: number) => new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+    try {
+      if (await Promise.race([exited.then(() => true), waited(5000)])) return;
+      void this.worker.terminate();
+      await Promise.race([exited, waited(5000)]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

@@ -5,6 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { DoppelError, type DoppelErrorData } from '../../shared/api.js';
 import { LazyModel, ModelInfo } from '../model/card.js';
 import { Store } from '../store/repository.js';
+import { unansweredReads } from '../library/read-file.js';
 import { indexFolders } from './indexer.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 
@@ -53,10 +54,12 @@ port.on('message', (msg: ToWorker) => {
       }).then(
         (summary) => {
           run = null;
+          post({ type: 'unanswered', count: unansweredReads() });
           post({ type: 'done', summary });
         },
         (err: unknown) => {
           run = null;
+          post({ type: 'unanswered', count: unansweredReads() });
           post({ type: 'error', error: errorData(err) });
         },
       );
@@ -73,6 +76,7 @@ port.on('message', (msg: ToWorker) => {
       run?.go?.();
       break;
     case 'close':
+      post({ type: 'unanswered', count: unansweredReads() });
       store.close();
       void model.dispose().finally(() => port.close());
       break;

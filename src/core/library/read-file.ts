@@ -6,41 +6,135 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { DoppelError } from '../../shared/api.js';
 
-/** How long a file may take to open and to be read whole before it is given up on. */
-export const READ_TIMEOUT_MS = 30_000;
+/**
+ * How long a file may take to open, and each read of it to answer, before it is given up on: 30 s, or
+ * DOPPEL_READ_TIMEOUT_MS (milliseconds) for drives slower than that, or for tests.
+ */
+export const READ_TIMEOUT_MS = readTimeoutFromEnv(process.env.DOPPEL_READ_TIMEOUT_MS);
+
+function readTimeoutFromEnv(value: string | undefined): number {
+  const ms = value === undefined ? NaN : Number(value);
+  return Number.isInteger(ms) && ms > 0 ? ms : 30_000;
+}
 
 export interface OpenOptions {
   /** Open through a symbolic link at the path's last component (default false: a link there is refused). */
   followSymlinks?: boolean;
   /** The file must be this one (device and inode, as a stat made before saw it). */
   expect?: { dev: number; ino: number };
+  /**
+   * The device the file is on, as a scan saw it (`expect` gives it too): a file on a drive that has a read given up
+   * on, still unanswered, is refused at once instead of tying up another thread for the whole time limit.
+   */
+  device?: number;
   timeoutMs?: number;
+  /** Gives up on the open (and, through the handle, on its reads) when this aborts. */
+  signal?: AbortSignal;
 }
 
 /** Thrown for a file that is not what a photo can be read from: its message is the reason shown to the user. */
 export class UnreadableFile extends DoppelError {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The file may read fine later: it was given up on (time limit, cancel, a drive not answering), not refused. */
+    readonly retry = false,
+  ) {
     super('io', message);
   }
 }
 
-/** Resolves with `work`, or rejects with `message` after `ms` (and hands whatever `work` yields late to `late`). */
-function withTimeout<T>(work: Promise<T>, ms: number, message: string, late: (value: T) => void): Promise<T> {
+/**
+ * Operations given up on that have not answered since, by device. Each holds one of libuv's threads for as long as
+ * the drive keeps it (a hung network share: for good), so a drive with one is not asked again until it answers.
+ */
+const unanswered = new Map<number, number>();
+let unansweredTotal = 0;
+
+/**
+ * How many opens and reads this thread gave up on are still waiting for their drive (0 once they all answered).
+ * While any is, the process cannot exit normally: Node's exit waits for libuv's threads.
+ */
+export function unansweredReads(): number {
+  return unansweredTotal;
+}
+
+/** Whether a drive has an operation given up on that is still unanswered. */
+export function deviceNotAnswering(device: number): boolean {
+  return unanswered.has(device);
+}
+
+interface Limit<T> {
+  ms: number;
+  message: string;
+  /** Gets what `work` yields after it was given up on (a handle to close). */
+  late?: (value: T) => void;
+  /** The drive the operation waits on: one given up on counts against it until it settles. */
+  device?: number | undefined;
+  /** Gives up at once when this aborts (a cancelled run), as when the time is up. */
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * An operation a cancelled run gives up on after waiting this long counts against its drive (at most the time
+ * limit): one given up on sooner, on a drive that works, answers a moment later, and the next run reads there.
+ */
+export const CANCELLED_WAIT_MS = 1000;
+
+/**
+ * Resolves with `work`, or rejects with `message` once `ms` have passed or `signal` aborts. The time limit, or a
+ * cancel after CANCELLED_WAIT_MS of waiting, marks the drive as not answering until the operation settles.
+ */
+function withTimeout<T>(work: Promise<T>, { ms, message, late, device, signal }: Limit<T>): Promise<T> {
+  let settled = false;
+  let counted = false; // given up on (rejected) or overdue, and not settled: in unansweredTotal
+  let overdue = false; // counted against the device
+  const started = Date.now();
+  let onAbort: () => void = () => undefined;
   let timer: NodeJS.Timeout | undefined;
-  let timedOut = false;
   const limit = new Promise<never>((_, reject) => {
+    const giveUp = (reason: string): void => {
+      if (!counted) {
+        counted = true;
+        unansweredTotal++;
+      }
+      reject(new UnreadableFile(reason, true));
+    };
+    const markDrive = (): void => {
+      if (overdue) return;
+      overdue = true;
+      if (device !== undefined) unanswered.set(device, (unanswered.get(device) ?? 0) + 1);
+    };
     timer = setTimeout(() => {
-      timedOut = true;
-      reject(new UnreadableFile(message));
+      markDrive();
+      giveUp(message);
     }, ms);
+    timer.unref(); // a process with nothing else to do does not wait for it
+    onAbort = () => {
+      if (Date.now() - started >= Math.min(ms, CANCELLED_WAIT_MS)) markDrive();
+      giveUp('Given up on: indexing was cancelled');
+    };
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
   });
-  work.then(
-    (value) => {
-      if (timedOut) late(value);
-    },
-    () => undefined,
-  );
-  return Promise.race([work, limit]).finally(() => clearTimeout(timer));
+  const answered = (): void => {
+    settled = true;
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+    if (counted) unansweredTotal--;
+    if (!overdue || device === undefined) return;
+    const left = (unanswered.get(device) ?? 1) - 1;
+    if (left > 0) unanswered.set(device, left);
+    else unanswered.delete(device);
+  };
+  work.then((value) => {
+    const givenUp = counted;
+    answered();
+    if (givenUp) late?.(value);
+  }, answered);
+  return Promise.race([work, limit]).finally(() => {
+    if (settled) return;
+    signal?.removeEventListener('abort', onAbort);
+  });
 }
 
 function kindOf(st: fs.Stats): string {
@@ -50,6 +144,9 @@ function kindOf(st: fs.Stats): string {
   if (st.isDirectory()) return 'a folder';
   return 'not a regular file';
 }
+
+/** The device and the caller's signal of each handle openRegularFileStat opened, for the limits of its reads. */
+const limits = new WeakMap<fs.promises.FileHandle, { device: number; signal: AbortSignal | undefined }>();
 
 /** A regular file opened by openRegularFileStat, and what its descriptor's fstat saw. */
 export interface OpenedFile {
@@ -68,18 +165,38 @@ export async function openRegularFile(file: string, opts: OpenOptions = {}): Pro
 /** openRegularFile, with the descriptor's fstat (its size is what the file holds now, not what a scan saw). */
 export async function openRegularFileStat(file: string, opts: OpenOptions = {}): Promise<OpenedFile> {
   const ms = opts.timeoutMs ?? READ_TIMEOUT_MS;
+  const device = opts.device ?? opts.expect?.dev;
+  if (device !== undefined && deviceNotAnswering(device)) {
+    throw new UnreadableFile(
+      `Not read: its drive stopped answering (a read there got no answer within ${ms / 1000} s)`,
+      true,
+    );
+  }
   const flags = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | (opts.followSymlinks ? 0 : fs.constants.O_NOFOLLOW);
   const opening = fs.promises.open(file, flags).catch((err: NodeJS.ErrnoException) => {
     if (err?.code === 'ELOOP' && !opts.followSymlinks)
       throw new UnreadableFile('Is a symbolic link, and links are not followed here');
     throw err;
   });
-  const handle = await withTimeout(opening, ms, `Did not open within ${ms / 1000} s`, closeLater);
+  const { signal } = opts;
+  const handle = await withTimeout(opening, {
+    ms,
+    message: `Did not open within ${ms / 1000} s`,
+    late: closeLater,
+    device,
+    signal,
+  });
   try {
-    const stat = await withTimeout(handle.stat(), ms, `Did not answer within ${ms / 1000} s`, () => undefined);
+    const stat = await withTimeout(handle.stat(), {
+      ms,
+      message: `Did not answer within ${ms / 1000} s`,
+      device,
+      signal,
+    });
     if (!stat.isFile()) throw new UnreadableFile(`Is ${kindOf(stat)}, not a photo file`);
     if (opts.expect && (stat.dev !== opts.expect.dev || stat.ino !== opts.expect.ino))
       throw new UnreadableFile('Changed while it was being opened');
+    limits.set(handle, { device: stat.dev, signal });
     return { handle, stat };
   } catch (err) {
     closeLater(handle);
@@ -99,12 +216,11 @@ export function closeLater(handle: fs.promises.FileHandle): void {
 export async function readOpenedFile(handle: fs.promises.FileHandle, timeoutMs = READ_TIMEOUT_MS): Promise<Buffer> {
   const abort = new AbortController();
   try {
-    return await withTimeout(
-      handle.readFile({ signal: abort.signal }),
-      timeoutMs,
-      `Did not answer within ${timeoutMs / 1000} s`,
-      () => undefined,
-    );
+    return await withTimeout(handle.readFile({ signal: abort.signal }), {
+      ms: timeoutMs,
+      message: `Did not answer within ${timeoutMs / 1000} s`,
+      ...limits.get(handle),
+    });
   } catch (err) {
     abort.abort();
     throw err;
@@ -140,7 +256,8 @@ export async function hashOpenedFile(
   let size = 0;
   for (;;) {
     const read = handle.read(buffer, 0, buffer.length, size);
-    const { bytesRead } = await withTimeout(read, ms, `Did not answer within ${ms / 1000} s`, () => undefined);
+    const message = `Did not answer within ${ms / 1000} s`;
+    const { bytesRead } = await withTimeout(read, { ms, message, ...limits.get(handle) });
     if (bytesRead === 0) break;
     hash.update(buffer.subarray(0, bytesRead));
     size += bytesRead;
@@ -161,7 +278,7 @@ export async function descriptorPath(opened: OpenedFile, timeoutMs = READ_TIMEOU
   procFd ??= process.platform === 'linux' && fs.existsSync('/proc/self/fd');
   if (!procFd) return null;
   const file = `/proc/self/fd/${opened.handle.fd}`;
-  const stat = withTimeout(fs.promises.stat(file), timeoutMs, 'Did not answer', () => undefined);
+  const stat = withTimeout(fs.promises.stat(file), { ms: timeoutMs, message: 'Did not answer' });
   const st = await stat.catch(() => null);
   return st && st.dev === opened.stat.dev && st.ino === opened.stat.ino ? file : null;
 }
