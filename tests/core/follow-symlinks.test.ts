@@ -125,7 +125,9 @@ describe('media of a photo reached through a link', () => {
     expect((await thumb.arrayBuffer()).byteLength).toBeGreaterThan(0);
     // Through a linked folder too.
     const inDir = await idOf(linked()[1]!);
-    expect((await createMediaHandler(media)({ url: `doppel://original/${inDir}` })).status).toBe(200);
+    const viaDir = await createMediaHandler(media)({ url: `doppel://original/${inDir}` });
+    expect(viaDir.status).toBe(200);
+    expect(Buffer.from(await viaDir.arrayBuffer()).equals(fs.readFileSync(targets[4]!))).toBe(true);
   });
 
   it('refuses a link turned to another file, before and after the check', async () => {
