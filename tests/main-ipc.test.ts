@@ -28,7 +28,14 @@ class FakeIpcMain implements IpcMainLike {
   }
 }
 
-const folder: FolderInfo = { id: 1, path: '/photos', addedAt: 1_700_000_000_000, status: 'online', reference: false };
+const folder: FolderInfo = {
+  id: 1,
+  path: '/photos',
+  addedAt: 1_700_000_000_000,
+  status: 'online',
+  reference: false,
+  followSymlinks: false,
+};
 const settings: Settings = {
   nearThreshold: 0.97,
   similarThreshold: 0.9,

@@ -55,7 +55,14 @@ beforeAll(() => {
   const thumb = thumbnailPath(thumbs, HASH, '.webp');
   fs.mkdirSync(path.dirname(thumb), { recursive: true });
   fs.writeFileSync(thumb, 'webp bytes');
-  const folder: FolderInfo = { id: 1, path: lib, addedAt: 0, status: 'online', reference: false };
+  const folder: FolderInfo = {
+    id: 1,
+    path: lib,
+    addedAt: 0,
+    status: 'online',
+    reference: false,
+    followSymlinks: false,
+  };
   // A library whose rows point inside and (as a corrupted or hostile row would) outside the folder.
   const photos = new Map<number, PhotoInfo>([
     [1, photo(1, path.join(lib, 'a.jpg'), HASH)],

@@ -80,18 +80,21 @@ export function buildProgram(): Command {
       .description('add folders to the library and index them (incremental)')
       .argument('<folder...>', 'folders of photos')
       .option('--exclude <glob...>', 'also skip paths matching these globs (relative to the folder)')
-      .option('--follow-symlinks', 'follow symbolic links', false),
-  ).action(async (folders: string[], o: Common & { exclude?: string[]; followSymlinks: boolean }) => {
+      // No default: left out, each folder keeps its saved setting (off for a folder added now).
+      .option('--follow-symlinks', 'follow symbolic links in these folders, now and in every later scan')
+      .option('--no-follow-symlinks', 'stop following symbolic links in these folders'),
+  ).action(async (folders: string[], o: Common & { exclude?: string[]; followSymlinks?: boolean }) => {
     await withService(
       o,
       async (service) => {
         const added = [];
-        for (const folder of folders) added.push(await service.addFolder(path.resolve(folder)));
+        const follow = o.followSymlinks === undefined ? {} : { followSymlinks: o.followSymlinks };
+        for (const folder of folders) added.push(await service.addFolder(path.resolve(folder), follow));
         const status = new StatusLine();
         const off = service.on('progress', (p) => status.update(progressLine(p), p.phase === 'done'));
         // The library's exclude setting (also what the app and `doppel watch` use) plus this run's --exclude.
         const exclude = [...(await service.getSettings()).exclude, ...(o.exclude ?? [])];
-        const summary = await service.indexFolders(added, { exclude, followSymlinks: o.followSymlinks });
+        const summary = await service.indexFolders(added, { exclude });
         off();
         status.done();
         const photos = service.countPhotos();

@@ -1,5 +1,7 @@
 // Which file a media request for a library photo may read: its display thumbnail or its original, found by the
 // photo's id and confined to the library. Shared by the desktop app's `doppel:` protocol and the loopback bridge.
+// A photo that a folder following links reached through one is served through that link, and only while the link
+// still leads to the very file that was indexed.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FolderInfo, PhotoInfo } from '../shared/api.js';
@@ -9,11 +11,16 @@ import { existingThumbnail } from './indexer/indexer.js';
 export type MediaKind = 'thumb' | 'original';
 
 export interface MediaFile {
-  /** The real path of the file to send. */
+  /** The real path of the file to send (for a photo reached through a link: the path with the link). */
   path: string;
   contentType: string;
   /** The file the checks saw: open it with openRegularFile's `expect`, so a file swapped in since is refused. */
   identity: FileIdentity;
+  /**
+   * Set for a photo of a folder that follows links, reached through one: open it with openRegularFile's
+   * `followSymlinks` (and `expect`: the identity is the indexed file's, so a link turned elsewhere is refused).
+   */
+  followSymlinks?: true;
 }
 
 export interface FileIdentity {
@@ -21,9 +28,15 @@ export interface FileIdentity {
   ino: number;
 }
 
+/** A library photo with the device and inode its scan saw (null or absent where the library does not know them). */
+export interface MediaPhoto extends PhotoInfo {
+  dev?: number | null;
+  ino?: number | null;
+}
+
 /** What media resolution needs from the library (DoppelService's store satisfies the first two). */
 export interface MediaLibrary {
-  getPhoto(id: number): PhotoInfo | null;
+  getPhoto(id: number): MediaPhoto | null;
   getFolder(id: number): FolderInfo | null;
   /** Where display thumbnails are cached. */
   readonly thumbnailDir: string;
@@ -109,5 +122,34 @@ export function resolveMedia(library: MediaLibrary, kind: MediaKind, id: number)
   const folder = library.getFolder(photo.folderId);
   if (!folder) return null;
   const file = confineFile(photo.path, [folder.path]);
-  return file ? { ...file, contentType: contentTypeOf(photo.path) } : null;
+  if (file) return { ...file, contentType: contentTypeOf(photo.path) };
+  return folder.followSymlinks ? throughLink(photo, folder) : null;
+}
+
+/**
+ * The original of a photo that a folder following links reached through one (to a file, or a folder, outside the
+ * folder): its path must lie inside the folder as written, and what it leads to now must be the file indexed
+ * (device and inode as the scan saw them). The caller opens it through the link with that identity expected, so
+ * a link turned to another file between this check and the open is refused, never served.
+ */
+function throughLink(photo: MediaPhoto, folder: FolderInfo): MediaFile | null {
+  const requested = photo.path;
+  if (!path.isAbsolute(requested) || requested.includes('\0')) return null;
+  if (requested.split(/[\\/]/).includes('..')) return null;
+  const lexical = path.resolve(requested);
+  if (!isInside(lexical, path.resolve(folder.path))) return null;
+  if (photo.dev === null || photo.dev === undefined || photo.ino === null || photo.ino === undefined) return null;
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(lexical);
+  } catch {
+    return null;
+  }
+  if (!st.isFile() || st.dev !== photo.dev || st.ino !== photo.ino) return null;
+  return {
+    path: lexical,
+    contentType: contentTypeOf(lexical),
+    identity: { dev: st.dev, ino: st.ino },
+    followSymlinks: true,
+  };
 }

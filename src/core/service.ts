@@ -180,7 +180,7 @@ export class DoppelService implements DoppelApi {
   /** This library's photos and thumbnails as the media front doors (`doppel:` protocol, bridge) serve them. */
   mediaLibrary(): MediaLibrary {
     return {
-      getPhoto: (id) => this.store.getPhoto(id),
+      getPhoto: (id) => this.store.getStoredPhoto(id),
       getFolder: (id) => this.store.getFolder(id),
       thumbnailDir: thumbnailDirFor(this.dbPath),
     };
@@ -230,8 +230,12 @@ export class DoppelService implements DoppelApi {
     return this.store.listFolders();
   }
 
-  /** Adds a folder by its absolute path (a relative one is refused: the service has no base to resolve it on). */
-  async addFolder(folder: string): Promise<FolderInfo> {
+  /**
+   * Adds a folder by its absolute path (a relative one is refused: the service has no base to resolve it on).
+   * `followSymlinks`, when given, is saved on the folder (added now or before); left out, the folder keeps its
+   * setting (off for a new one). Every later scan of the folder uses what is saved.
+   */
+  async addFolder(folder: string, opts: { followSymlinks?: boolean } = {}): Promise<FolderInfo> {
     if (!path.isAbsolute(folder))
       throw new DoppelError('invalid-argument', `${folder} is a relative path: give the folder's full path`);
     const abs = path.resolve(folder);
@@ -245,9 +249,18 @@ export class DoppelService implements DoppelApi {
     const real = fs.realpathSync(abs);
     const problem = folderProblem(real);
     if (problem) throw new DoppelError('invalid-argument', problem);
-    const added = this.store.addFolder(real);
+    let added = this.store.addFolder(real);
+    if (opts.followSymlinks !== undefined && opts.followSymlinks !== added.followSymlinks)
+      added = this.store.setFolderFollowSymlinks(added.id, opts.followSymlinks) ?? added;
     await this.rewatch();
     return added;
+  }
+
+  /** Saves whether scans of a folder follow symbolic links; its next scan adds or drops the photos behind links. */
+  async setFolderFollowSymlinks(folderId: number, follow: boolean): Promise<FolderInfo> {
+    const folder = this.store.setFolderFollowSymlinks(folderId, follow);
+    if (!folder) throw new DoppelError('not-found', `No folder with id ${folderId}`);
+    return folder;
   }
 
   async removeFolder(id: number): Promise<void> {
@@ -316,12 +329,16 @@ export class DoppelService implements DoppelApi {
     return this.statusChanged();
   }
 
-  /** Indexes some folders (all registered ones by default); one indexing run at a time. */
+  /**
+   * Indexes some folders; one indexing run at a time. Each folder is scanned with its saved settings (following
+   * links or not), read again from the library here, so a record from before a change of them scans as saved.
+   */
   async indexFolders(
-    folders: readonly FolderInfo[],
-    opts: Pick<IndexOptions, 'exclude' | 'followSymlinks' | 'signal'> = {},
+    requested: readonly FolderInfo[],
+    opts: Pick<IndexOptions, 'exclude' | 'signal'> = {},
   ): Promise<IndexSummary> {
     while (this.indexing) await this.indexing.catch(() => undefined);
+    const folders = requested.map((f) => this.store.getFolder(f.id) ?? f);
     const control: NonNullable<DoppelService['runControl']> = {
       abort: new AbortController(),
       paused: false,

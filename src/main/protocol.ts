@@ -42,7 +42,7 @@ export function createMediaHandler(library: MediaLibrary): (request: { url: stri
     if (!file) return new Response('not a photo of the library', { status: 404 });
     try {
       // From the descriptor checked to be the file resolveMedia saw, in chunks (never the whole original in memory).
-      const handle = await openRegularFile(file.path, { expect: file.identity });
+      const handle = await openRegularFile(file.path, { expect: file.identity, followSymlinks: file.followSymlinks });
       const body = Readable.toWeb(handle.createReadStream()) as ReadableStream<Uint8Array>;
       return new Response(body, {
         status: 200,

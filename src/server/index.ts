@@ -91,18 +91,19 @@ function send(
 }
 
 /**
- * Streams a file that confineFile checked, from the descriptor opened for it (no link followed, the same file
- * expected): a file swapped since the check gets a 404. The stream reads it in chunks, never whole.
+ * Streams a file that confineFile checked, from the descriptor opened for it (no link followed, except for a photo
+ * that its folder reaches through one; the same file expected): a file swapped since the check gets a 404. The
+ * stream reads it in chunks, never whole.
  */
 async function sendFile(
   res: http.ServerResponse,
-  file: { path: string; identity: FileIdentity },
+  file: { path: string; identity: FileIdentity; followSymlinks?: true },
   type: string,
   headers: Record<string, string> = {},
 ): Promise<void> {
   let handle: fs.promises.FileHandle;
   try {
-    handle = await openRegularFile(file.path, { expect: file.identity });
+    handle = await openRegularFile(file.path, { expect: file.identity, followSymlinks: file.followSymlinks });
   } catch {
     return send(res, 404, 'not found');
   }

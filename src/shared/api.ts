@@ -11,6 +11,11 @@ export interface FolderInfo {
   status: 'online' | 'offline';
   /** A reference folder: its photos are never proposed for removal, and a group's keeper comes from it. */
   reference: boolean;
+  /**
+   * Scans follow symbolic links to files and folders (a saved setting of this folder, off by default): photos
+   * reached through a link are indexed, shown and can be moved to the trash (the link moves, not its target).
+   */
+  followSymlinks: boolean;
 }
 
 export interface PhotoInfo {

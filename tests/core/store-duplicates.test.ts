@@ -51,6 +51,8 @@ describe('migration 0020-duplicates', () => {
       // 0080-trash-journal
       'state TEXT NOT NULL',
       'created_at INTEGER',
+      // 0090-follow-symlinks
+      'link_target TEXT',
     ]);
     expect(() => db.prepare("INSERT INTO not_duplicates VALUES ('b', 'a', 1)").run()).toThrow(/CHECK/);
     db.close();
@@ -82,7 +84,43 @@ describe('migration 0020-duplicates', () => {
     raw.close();
     const store = Store.open(file);
     expect(store.db.pragma('user_version', { simple: true })).toBe(LATEST_VERSION);
-    expect(store.listFolders()).toEqual([{ id: 1, path: '/photos', addedAt: 5, status: 'online', reference: false }]);
+    expect(store.listFolders()).toEqual([
+      { id: 1, path: '/photos', addedAt: 5, status: 'online', reference: false, followSymlinks: false },
+    ]);
+    store.close();
+  });
+});
+
+describe('migration 0090-follow-symlinks', () => {
+  it('upgrades a version-80 library: its folders do not follow links and its logged files are not links', () => {
+    const file = path.join(tmp, 'v80.sqlite');
+    const raw = new BetterSqlite3(file);
+    migrate(
+      raw,
+      MIGRATIONS.filter((m) => m.version <= 80),
+    );
+    raw.prepare("INSERT INTO folders (path, added_at) VALUES ('/photos', 5)").run();
+    raw.prepare("INSERT INTO actions (kind, trasher, created_at) VALUES ('trash', 'freedesktop', 1234)").run();
+    raw
+      .prepare("INSERT INTO action_files (action_id, path, size, trash_path) VALUES (1, '/photos/a.jpg', 3, '/t/a')")
+      .run();
+    raw.close();
+    const store = Store.open(file);
+    expect(store.db.pragma('user_version', { simple: true })).toBe(LATEST_VERSION);
+    const [folder] = store.listFolders();
+    expect(folder).toEqual({
+      id: 1,
+      path: '/photos',
+      addedAt: 5,
+      status: 'online',
+      reference: false,
+      followSymlinks: false,
+    });
+    expect(store.lastOpenAction()!.files).toMatchObject([{ path: '/photos/a.jpg', linkTarget: null }]);
+    expect(store.setFolderFollowSymlinks(1, true)).toEqual({ ...folder, followSymlinks: true });
+    expect(store.getFolderByPath('/photos')!.followSymlinks).toBe(true);
+    expect(store.setFolderFollowSymlinks(999, true)).toBeNull();
+    expect(() => store.db.prepare('UPDATE folders SET follow_symlinks = 2').run()).toThrow(/CHECK/);
     store.close();
   });
 });
@@ -138,7 +176,9 @@ describe('Store: duplicate review', () => {
       trasher: 'freedesktop',
       createdAt: expect.any(Number),
       undoneAt: null,
-      files: [{ ...file, id: fileId, restoredAt: null, state: 'trashed', createdAt: expect.any(Number) }],
+      files: [
+        { ...file, id: fileId, restoredAt: null, state: 'trashed', createdAt: expect.any(Number), linkTarget: null },
+      ],
     });
     store.markActionFileRestored(fileId, 123);
     store.markActionUndone(first, 456);

@@ -75,6 +75,7 @@ describe('migrations', () => {
       'added_at INTEGER NOT NULL',
       'status TEXT NOT NULL',
       'reference INTEGER NOT NULL',
+      'follow_symlinks INTEGER NOT NULL',
     ]);
     expect(columns(db, 'photos')).toEqual([
       'id INTEGER PK1',
@@ -189,7 +190,14 @@ describe('Store', () => {
 
   it('adds folders idempotently, lists, updates and removes them', () => {
     const a = store.addFolder('/photos/a');
-    expect(a).toEqual({ id: a.id, path: '/photos/a', addedAt: expect.any(Number), status: 'online', reference: false });
+    expect(a).toEqual({
+      id: a.id,
+      path: '/photos/a',
+      addedAt: expect.any(Number),
+      status: 'online',
+      reference: false,
+      followSymlinks: false,
+    });
     expect(store.addFolder('/photos/a')).toEqual(a);
     const b = store.addFolder('/photos/b');
     store.setFolderStatus(b.id, 'offline');

@@ -39,7 +39,9 @@ function fakeDesktop(total: number): void {
       model: { name: 'm', dim: 512, inputSize: 32, backend: 'wasm' },
       dbPath: '/db',
     }),
-    listFolders: async () => [{ id: 1, path: '/photos', addedAt: 0, status: 'online', reference: false }],
+    listFolders: async () => [
+      { id: 1, path: '/photos', addedAt: 0, status: 'online', reference: false, followSymlinks: false },
+    ],
     indexStatus: async () => ({ state: 'idle', progress: null, watching: false }),
     listPhotos: async (q: { offset?: number; limit?: number }) => {
       const offset = q.offset ?? 0;

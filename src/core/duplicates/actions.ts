@@ -1,6 +1,7 @@
 // Acting on duplicates: moving library photos to the trash (logged, one file at a time) and undoing the last
 // such action. Only photos of the library are ever touched, never one in a reference folder, never one that
-// changed since it was indexed.
+// changed since it was indexed. A photo that a folder following links reached through a link to a file is moved
+// as a file manager moves it: the link goes to the trash, never the file it leads to.
 import fs from 'node:fs';
 import path from 'node:path';
 import { DoppelError, type FileError, type TrashedFile, type TrashReport } from '../../shared/api.js';
@@ -21,7 +22,13 @@ interface Planned {
   path: string;
   hash: string | null;
   size: number;
+  /** The link's target, when the photo is a link (see the top of this file). */
+  linkTarget: string | null;
 }
+
+const CHANGED = 'Changed since it was indexed; index the folder again first';
+const LINKED_FOLDER =
+  'Reached through a linked folder: Doppel moves a link to the trash, never a file of the folder it leads to';
 
 function reasonOf(err: unknown): string {
   if (err instanceof Error) return err.message;
@@ -47,7 +54,7 @@ function plan(store: Store, photoIds: readonly number[]): { planned: Planned[]; 
     );
   }
   for (const id of ids) {
-    const photo = store.getPhoto(id);
+    const photo = store.getStoredPhoto(id);
     if (!photo) {
       // Another action (say, a second window or process) moved it since the list was made.
       skipped.push({ path: `photo ${id}`, reason: 'No longer in the library' });
@@ -62,14 +69,34 @@ function plan(store: Store, photoIds: readonly number[]): { planned: Planned[]; 
       continue;
     }
     let stat: fs.Stats;
+    let linkTarget: string | null = null;
     try {
       stat = fs.lstatSync(photo.path);
-      // A folder on the way replaced by a link to somewhere else would lead outside the library.
       if (!isInside(fs.realpathSync(path.dirname(photo.path)), folder.path)) {
+        // Reached through a linked folder: moving the photo would move a file of the folder the link leads to.
+        if (folder.followSymlinks) {
+          skipped.push({ path: photo.path, reason: LINKED_FOLDER });
+          continue;
+        }
+        // A folder on the way replaced by a link to somewhere else would lead outside the library.
         throw new DoppelError(
           'invalid-argument',
           `Refusing to move ${photo.path}: its folder now leads outside the library`,
         );
+      }
+      if (stat.isSymbolicLink()) {
+        if (!folder.followSymlinks) {
+          skipped.push({ path: photo.path, reason: 'Is now a symbolic link, and its folder does not follow links' });
+          continue;
+        }
+        // The link moves; what it leads to must still be the file indexed, unchanged.
+        linkTarget = fs.readlinkSync(photo.path);
+        const target = fs.statSync(photo.path);
+        if (!target.isFile() || target.dev !== photo.dev || target.ino !== photo.ino) {
+          skipped.push({ path: photo.path, reason: CHANGED });
+          continue;
+        }
+        stat = target;
       }
     } catch (err) {
       if (err instanceof DoppelError) throw err;
@@ -78,10 +105,17 @@ function plan(store: Store, photoIds: readonly number[]): { planned: Planned[]; 
       continue;
     }
     if (stat.size !== photo.size || Math.abs(stat.mtimeMs - photo.mtimeMs) > 1) {
-      skipped.push({ path: photo.path, reason: 'Changed since it was indexed; index the folder again first' });
+      skipped.push({ path: photo.path, reason: CHANGED });
       continue;
     }
-    planned.push({ photoId: id, folderId: folder.id, path: photo.path, hash: photo.hash, size: photo.size });
+    planned.push({
+      photoId: id,
+      folderId: folder.id,
+      path: photo.path,
+      hash: photo.hash,
+      size: photo.size,
+      linkTarget,
+    });
   }
   if (inReference.length > 0) {
     throw new DoppelError(
@@ -140,6 +174,7 @@ async function trashLocked(
       infoPath: null,
       deletedAt: null,
       state: 'moving',
+      linkTarget: p.linkTarget,
     });
     const row = store.getActionFile(rowId)!;
     let record: TrashRecord;
@@ -247,8 +282,11 @@ async function undoLocked(store: Store, trasher: Trasher): Promise<UndoOutcome> 
     restoredIds.add(f.id);
     restored.push(f.path);
     if (f.folderId !== null) folderIds.add(f.folderId);
-    // The action log knows what the file was: check that what came back is the same bytes.
-    if (f.hash !== null) {
+    // The action log knows what the file was: check that what came back is the same bytes (a link: the same link).
+    if (f.linkTarget !== null) {
+      if (!(await holdsLoggedBytes(f.path, f)))
+        failed.push({ path: f.path, reason: 'Put back, but it is not the link that was moved' });
+    } else if (f.hash !== null) {
       if ((await hashFile(f.path)) !== f.hash) {
         failed.push({ path: f.path, reason: 'Put back, but its content differs from the file that was moved' });
       }

@@ -12,6 +12,12 @@
 // - a file of the user's is now in its place (other bytes) and the trash has none of ours: the row goes.
 // - the file is nowhere Doppel can see (a trash that cannot be read back): the row is completed without a trash
 //   path, and undo says to restore it from the trash by hand.
+//
+// A row for a symbolic link (a photo that a folder following links reached through one) is about the link, which
+// is what moved: it is recognised, in its place and in the trash, as a link with the logged target. Hashing what
+// it leads to would not do: a relative link in the trash leads somewhere else, or nowhere. A move across devices
+// of a link makes a new link in the trash, then unlinks the old one; cut short between the two, the one in the
+// trash is the leftover.
 import fs from 'node:fs';
 import { CONTENT_HASH } from '../indexer/read-budget.js';
 import { closeLater, hashOpenedFile, openRegularFile } from '../library/read-file.js';
@@ -32,8 +38,22 @@ export async function hashFile(file: string): Promise<string | null> {
   }
 }
 
-/** Whether `file` holds the bytes the row logged (by hash; by size where the row has no hash). */
-export async function holdsLoggedBytes(file: string, row: Pick<ActionFile, 'hash' | 'size'>): Promise<boolean> {
+/** Whether `file` is a symbolic link to `target` (as readlink gives it). */
+async function isLinkTo(file: string, target: string): Promise<boolean> {
+  const st = await fs.promises.lstat(file).catch(() => null);
+  if (!st?.isSymbolicLink()) return false;
+  return (await fs.promises.readlink(file).catch(() => null)) === target;
+}
+
+/**
+ * Whether `file` holds the bytes the row logged (by hash; by size where the row has no hash); for a row of a link,
+ * whether it is that link (a link with the logged target).
+ */
+export async function holdsLoggedBytes(
+  file: string,
+  row: Pick<ActionFile, 'hash' | 'size'> & { linkTarget?: string | null },
+): Promise<boolean> {
+  if (row.linkTarget !== undefined && row.linkTarget !== null) return isLinkTo(file, row.linkTarget);
   const st = await fs.promises.lstat(file).catch(() => null);
   if (!st || st.size !== row.size) return false;
   if (row.hash === null) return true;
@@ -62,10 +82,14 @@ async function isPartialCopy(copy: string, file: string): Promise<boolean> {
   }
 }
 
-/** Removes what a cut-short move of a file still in its place left in the trash. */
-async function clearLeftovers(entries: readonly TrashEntry[], file: string): Promise<void> {
+/** Removes what a cut-short move of a file (or link) still in its place left in the trash. */
+async function clearLeftovers(entries: readonly TrashEntry[], row: ActionFile): Promise<void> {
+  const file = row.path;
   for (const e of entries) {
-    if (e.trashPath !== null && !(await isPartialCopy(e.trashPath, file))) continue;
+    const leftover =
+      e.trashPath === null ||
+      (row.linkTarget !== null ? await isLinkTo(e.trashPath, row.linkTarget) : await isPartialCopy(e.trashPath, file));
+    if (!leftover) continue;
     if (e.trashPath !== null) await fs.promises.rm(e.trashPath, { force: true });
     await fs.promises.rm(e.infoPath, { force: true });
   }
@@ -91,7 +115,7 @@ export async function settleMove(store: Store, trasher: Trasher, row: ActionFile
   const fresh = entries.filter((e) => e.trashPath === null || !logged.has(e.trashPath));
   const photo = store.getPhotoByPath(row.path);
   if (await holdsLoggedBytes(row.path, row)) {
-    await clearLeftovers(fresh, row.path);
+    await clearLeftovers(fresh, row);
     store.dropMovingActionFile(row.id);
     return 'in-place';
   }

@@ -306,12 +306,14 @@ export class RestoreConflict extends DoppelError {
 }
 
 /**
- * Whether `a` and `b` are the same file (one inode under two names) or regular files with the same bytes (a copy
- * that was completed but whose source was not yet removed).
+ * Whether `a` and `b` are the same file (one inode under two names), regular files with the same bytes (a copy
+ * that was completed but whose source was not yet removed), or links with the same target (the same, for a link).
  */
 async function sameFile(a: string, b: string): Promise<boolean> {
   const [sa, sb] = await Promise.all([fs.promises.lstat(a), fs.promises.lstat(b)]);
   if (sa.dev === sb.dev && sa.ino === sb.ino) return true;
+  if (sa.isSymbolicLink() && sb.isSymbolicLink())
+    return (await fs.promises.readlink(a)) === (await fs.promises.readlink(b));
   if (!sa.isFile() || !sb.isFile() || sa.size !== sb.size) return false;
   const [ba, bb] = await Promise.all([fs.promises.readFile(a), fs.promises.readFile(b)]);
   return ba.equals(bb);
@@ -333,6 +335,19 @@ async function moveNoClobber(from: string, to: string): Promise<void> {
     if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') {
       throw new DoppelError('io', `Cannot put ${to} back: ${code ?? String(err)}`, { cause: err });
     }
+  }
+  if ((await fs.promises.lstat(from)).isSymbolicLink()) {
+    // A link (of a folder that follows links) is made again, never copied through: symlink() fails with EEXIST
+    // instead of replacing, and a link is made whole or not at all.
+    try {
+      await fs.promises.symlink(await fs.promises.readlink(from), to);
+    } catch (err) {
+      if (errnoCode(err) === 'EEXIST')
+        throw new RestoreConflict(`Cannot put ${to} back: another file has taken its place`);
+      throw new DoppelError('io', `Cannot put ${to} back: ${errnoCode(err) ?? String(err)}`, { cause: err });
+    }
+    await fs.promises.unlink(from);
+    return;
   }
   // The copy is made under a name of its own and only then given the photo's name, so that a restore cut short
   // never leaves half a photo where the photo belongs; the next undo starts the copy again.

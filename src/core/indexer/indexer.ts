@@ -26,7 +26,6 @@ import { ReadBudget, type Content } from './read-budget.js';
 
 export interface IndexOptions {
   exclude?: string[];
-  followSymlinks?: boolean;
   /** Where display thumbnails are cached (by content hash). */
   thumbnailDir: string;
   batchSize?: number;
@@ -68,6 +67,8 @@ interface FileEntry {
   dev: number;
   ino: number;
   folderId: number;
+  /** The file was found by a scan that follows links (its folder's setting): it is opened through one too. */
+  followSymlinks: boolean;
 }
 
 interface Task {
@@ -203,7 +204,7 @@ async function processTask(
       // Opened once, as a regular file, within a time limit: a FIFO swapped in after the scan is reported, not read.
       // A drive that stopped answering is not asked again for its other files (read-file.ts).
       file = await openRegularFileStat(entry.path, {
-        followSymlinks: opts.followSymlinks ?? false,
+        followSymlinks: entry.followSymlinks,
         device: entry.dev,
         // A cancelled run gives up on its reads at once: a drive they wait on is not asked again (read-file.ts).
         ...(opts.signal ? { signal: opts.signal } : {}),
@@ -351,7 +352,8 @@ export async function indexFolders(
     try {
       for await (const event of scanFolder(folder.path, {
         exclude: opts.exclude,
-        followSymlinks: opts.followSymlinks,
+        // The folder's own saved setting: every run (the CLI, the watcher, the app) scans it the same way.
+        followSymlinks: folder.followSymlinks,
         // Library folders inside this one hold the photos below them: they are scanned as folders of their own.
         skipDirs: new Set(store.subfolders(folder.id)),
         signal: opts.signal,
@@ -374,7 +376,12 @@ export async function indexFolders(
         } else {
           const reencode = same && existing.status === 'indexed' && existing.hash !== null;
           const viewsOnly = reencode && withVector.has(existing.id);
-          todo.push({ entry: { ...event, folderId: folder.id }, existing, reencode, viewsOnly });
+          todo.push({
+            entry: { ...event, folderId: folder.id, followSymlinks: folder.followSymlinks },
+            existing,
+            reencode,
+            viewsOnly,
+          });
         }
         const now = Date.now();
         if (now - lastScanProgress >= SCAN_PROGRESS_MS) {

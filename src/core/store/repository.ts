@@ -74,6 +74,11 @@ export interface ActionFile {
   state: ActionFileState;
   /** When the row was written (ms). */
   createdAt: number | null;
+  /**
+   * Set when what moved is a symbolic link (of a folder that follows links): the link's target, as readlink gave
+   * it. The link itself moves, and the journal knows it by this target, never by the bytes it leads to.
+   */
+  linkTarget: string | null;
 }
 
 export type ActionFileState = 'moving' | 'trashed';
@@ -99,6 +104,7 @@ interface FolderRow {
   added_at: number;
   status: 'online' | 'offline';
   reference: 0 | 1;
+  follow_symlinks: 0 | 1;
 }
 
 interface ActionRow {
@@ -122,6 +128,7 @@ interface ActionFileRow {
   restored_at: number | null;
   state: ActionFileState;
   created_at: number | null;
+  link_target: string | null;
 }
 
 interface PhotoRow {
@@ -149,6 +156,7 @@ const toFolder = (r: FolderRow): FolderInfo => ({
   addedAt: r.added_at,
   status: r.status,
   reference: r.reference === 1,
+  followSymlinks: r.follow_symlinks === 1,
 });
 
 const toActionFile = (r: ActionFileRow): ActionFile => ({
@@ -164,6 +172,7 @@ const toActionFile = (r: ActionFileRow): ActionFile => ({
   restoredAt: r.restored_at,
   state: r.state,
   createdAt: r.created_at,
+  linkTarget: r.link_target,
 });
 
 /** Not-a-duplicate pairs are stored once, the smaller hash first. */
@@ -208,7 +217,7 @@ const OWNER_OF_PATH = `COALESCE(
     @folderId)`;
 
 /** A folder is a reference folder when it is marked as one or lies inside one. */
-const FOLDER_COLUMNS = `f.id, f.path, f.added_at, f.status,
+const FOLDER_COLUMNS = `f.id, f.path, f.added_at, f.status, f.follow_symlinks,
   (f.reference = 1 OR EXISTS (
     SELECT 1 FROM folders a WHERE a.reference = 1 AND a.id != f.id AND ${sqlInside('f.path', 'a.path')})) AS reference`;
 
@@ -281,6 +290,7 @@ function prepareStatements(db: Database) {
       SELECT s.path FROM folders s, folders f WHERE f.id = ? AND s.id != f.id AND ${sqlInside('s.path', 'f.path')}`).pluck(),
     folderStatus: prepare('UPDATE folders SET status = ? WHERE id = ?'),
     folderReference: prepare('UPDATE folders SET reference = ? WHERE id = ?'),
+    folderFollowSymlinks: prepare('UPDATE folders SET follow_symlinks = ? WHERE id = ?'),
     photoById: prepare('SELECT * FROM photos WHERE id = ?'),
     photoByPath: prepare('SELECT * FROM photos WHERE path = ?'),
     photosInFolder: prepare('SELECT * FROM photos WHERE folder_id = ? ORDER BY path'),
@@ -362,8 +372,9 @@ function prepareStatements(db: Database) {
     actionInsert: prepare('INSERT INTO actions (kind, trasher, created_at) VALUES (?, ?, ?) RETURNING id').pluck(),
     actionFileInsert: prepare(`
       INSERT INTO action_files (action_id, folder_id, path, hash, size, trash_path, info_path, deleted_at, state,
-                                created_at)
-      VALUES (@actionId, @folderId, @path, @hash, @size, @trashPath, @infoPath, @deletedAt, @state, @createdAt)
+                                created_at, link_target)
+      VALUES (@actionId, @folderId, @path, @hash, @size, @trashPath, @infoPath, @deletedAt, @state, @createdAt,
+              @linkTarget)
       RETURNING id`).pluck(),
     actionFileMoved: prepare(`
       UPDATE action_files SET state = 'trashed', trash_path = @trashPath, info_path = @infoPath,
@@ -494,11 +505,26 @@ export class Store {
     return this.getFolder(id);
   }
 
+  /**
+   * Saves whether scans of a folder follow symbolic links (to files and folders); null when there is no such
+   * folder. Each folder has its own: a folder inside one that follows links does not follow them unless told.
+   */
+  setFolderFollowSymlinks(id: number, follow: boolean): FolderInfo | null {
+    this.s.folderFollowSymlinks.run(follow ? 1 : 0, id);
+    return this.getFolder(id);
+  }
+
   // ---- photos
 
   getPhoto(id: number): PhotoInfo | null {
     const row = this.s.photoById.get(id) as PhotoRow | undefined;
     return row ? toPhoto(row) : null;
+  }
+
+  /** getPhoto with what only the engine needs: the device and inode the scan saw, when it was indexed. */
+  getStoredPhoto(id: number): StoredPhoto | null {
+    const row = this.s.photoById.get(id) as PhotoRow | undefined;
+    return row ? toStoredPhoto(row) : null;
   }
 
   getPhotoByPath(path: string): StoredPhoto | null {
@@ -811,9 +837,17 @@ export class Store {
    * duplicates/journal.ts); a file logged after the fact is 'trashed' (the default).
    */
   addActionFile(
-    file: Omit<ActionFile, 'id' | 'restoredAt' | 'state' | 'createdAt'> & { state?: ActionFileState },
+    file: Omit<ActionFile, 'id' | 'restoredAt' | 'state' | 'createdAt' | 'linkTarget'> & {
+      state?: ActionFileState;
+      linkTarget?: string | null;
+    },
   ): number {
-    return this.s.actionFileInsert.get({ state: 'trashed', ...file, createdAt: Date.now() }) as number;
+    return this.s.actionFileInsert.get({
+      state: 'trashed',
+      linkTarget: null,
+      ...file,
+      createdAt: Date.now(),
+    }) as number;
   }
 
   /** Records where a 'moving' file went (null fields: the trash cannot tell); returns whether the row was moving. */

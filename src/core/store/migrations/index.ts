@@ -8,6 +8,7 @@ import { cropViews } from './0050-crop-views.js';
 import { nestedFolders } from './0060-nested-folders.js';
 import { verifiedDuplicates } from './0070-verified-duplicates.js';
 import { trashJournal } from './0080-trash-journal.js';
+import { followSymlinks } from './0090-follow-symlinks.js';
 
 export interface Migration {
   /** Becomes PRAGMA user_version once applied; numbered in steps of 10. */
@@ -26,6 +27,7 @@ export const MIGRATIONS: readonly Migration[] = [
   nestedFolders,
   verifiedDuplicates,
   trashJournal,
+  followSymlinks,
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
