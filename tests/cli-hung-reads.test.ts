@@ -48,15 +48,16 @@ async function until(check: () => boolean, ms: number): Promise<boolean> {
 
 const mounted = (dir: string) => fs.readFileSync('/proc/self/mounts', 'utf8').includes(` ${dir} fuse.hangfs `);
 
-async function mountHung(dir: string): Promise<Mounted> {
+async function mountHung(dir: string, opts: { files?: number; hungDir?: boolean } = {}): Promise<Mounted> {
   fs.mkdirSync(dir, { recursive: true });
-  const daemon = spawn(hangfs, [dir, String(STUCK_FILES), '-f'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = [dir, String(opts.files ?? STUCK_FILES), ...(opts.hungDir ? ['--hung-dir'] : []), '-f'];
+  const daemon = spawn(hangfs, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   started.unshift(daemon); // ended first: it is what holds the others
   let err = '';
   let reads = 0;
   daemon.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
   createInterface({ input: daemon.stdout! }).on('line', (line) => {
-    if (line.startsWith('read ')) reads++;
+    if (line.startsWith('read ') || line.startsWith('readdir ')) reads++;
   });
   const exited = new Promise<void>((resolve) => daemon.once('exit', () => resolve()));
   if (!(await until(() => mounted(dir) || daemon.exitCode !== null, 10_000)) || !mounted(dir)) {
@@ -255,6 +256,45 @@ describe('a drive whose reads never answer', () => {
       expect((await serve.exited).signal).toBe('SIGKILL');
     } finally {
       serve.child.kill('SIGKILL');
+      await share.stop();
+    }
+  }, 120_000);
+
+  it('`doppel index` reports a folder whose listing never answers and keeps the photos it knew there', async (ctx) => {
+    if (unavailable) return ctx.skip();
+    const dir = path.join(tmp, 'listing');
+    const lib = path.join(dir, 'photos');
+    const shareDir = path.join(lib, 'share');
+    copyInto(photos('CSet14', 3), lib);
+    // Indexed while the share answered: one photo in its folder hung-dir.
+    const [kept] = copyInto(photos('CSet14', 4).slice(3), path.join(shareDir, 'hung-dir'));
+    const env = { DOPPEL_HOME: path.join(dir, 'home'), DOPPEL_READ_TIMEOUT_MS: String(LIMIT_MS) };
+    const first = spawnSync(process.execPath, [BIN, 'index', lib], {
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+    });
+    expect(first.stdout, first.stderr).toMatch(/Library: 4 photos\./);
+    // Now the share is a drive whose folder hung-dir never lists.
+    const share = await mountHung(shareDir, { files: 0, hungDir: true });
+    try {
+      const run = doppel(['index', lib], env);
+      expect(await until(() => ENDING.test(run.stderr()), 60_000), run.stderr()).toBe(true);
+      expect(share.waiting()).toBe(1);
+      const out = run.stdout();
+      // The folder is reported; the photo the library knew there is not taken for deleted.
+      expect(out).toMatch(
+        /^3 files scanned: 0 added, 0 updated, 3 unchanged, 0 removed, 1 could not be indexed .* Library: 4 photos\./m,
+      );
+      expect(out).toContain(`! ${path.join(shareDir, 'hung-dir')}: Did not answer within 2 s`);
+      const info = spawnSync(process.execPath, [BIN, 'info', '--json'], {
+        env: { ...process.env, ...env },
+        encoding: 'utf8',
+      });
+      expect((JSON.parse(info.stdout) as { photos: number }).photos).toBe(4);
+      await share.stop();
+      expect(await run.exited).toEqual({ code: null, signal: 'SIGKILL' });
+      expect(fs.existsSync(kept!)).toBe(true); // the photo itself, under the mount, never touched
+    } finally {
       await share.stop();
     }
   }, 120_000);

@@ -348,6 +348,8 @@ export async function indexFolders(
     const withViews = opts.cropViews === undefined ? null : store.photoIdsWithViews(folder.id, modelId, opts.cropViews);
     const withTurns = store.photoIdsWithTurns(folder.id, modelId);
     const seen = new Set<string>();
+    /** Folders the scan could not list: what the library knew below them is kept, not taken for removed. */
+    const unlisted: string[] = [];
     const scanErrors: FileError[] = [];
     try {
       for await (const event of scanFolder(folder.path, {
@@ -362,6 +364,9 @@ export async function indexFolders(
         if (event.type === 'error') {
           summary.errors.push({ path: event.path, reason: event.reason });
           scanErrors.push({ path: event.path, reason: event.reason });
+          // A file that could not be looked at is still there: its record stays as it was.
+          if (event.folder) unlisted.push(event.path + path.sep);
+          else seen.add(event.path);
           continue;
         }
         summary.scanned++;
@@ -400,7 +405,9 @@ export async function indexFolders(
     }
     if (folder.status === 'offline') store.setFolderStatus(folder.id, 'online');
     store.setScanErrors(folder.id, scanErrors);
-    for (const [p, photo] of known) if (!seen.has(p)) removed.push(photo.id);
+    for (const [p, photo] of known) {
+      if (!seen.has(p) && !unlisted.some((dir) => p.startsWith(dir))) removed.push(photo.id);
+    }
   }
 
   // Phase 2: decode, encode and store what is new or changed, batch by batch. Removed photos go last, so a

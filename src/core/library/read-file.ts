@@ -32,6 +32,26 @@ export interface OpenOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * `work` (a listing or a stat of the scan) within the time limit, counted against `device` when it is given up on:
+ * rejects with UnreadableFile (`retry` set), or at once when the drive already has an operation unanswered.
+ */
+export function answeredWithin<T>(
+  work: () => Promise<T>,
+  opts: { device?: number; timeoutMs?: number; late?: (value: T) => void; signal?: AbortSignal },
+): Promise<T> {
+  const ms = opts.timeoutMs ?? READ_TIMEOUT_MS;
+  if (opts.device !== undefined && deviceNotAnswering(opts.device)) return Promise.reject(notAnswering(ms));
+  return withTimeout(work(), { ms, message: `Did not answer within ${ms / 1000} s`, ...opts });
+}
+
+function notAnswering(ms: number): UnreadableFile {
+  return new UnreadableFile(
+    `Not read: its drive stopped answering (a read there got no answer within ${ms / 1000} s)`,
+    true,
+  );
+}
+
 /** Thrown for a file that is not what a photo can be read from: its message is the reason shown to the user. */
 export class UnreadableFile extends DoppelError {
   constructor(
@@ -166,12 +186,7 @@ export async function openRegularFile(file: string, opts: OpenOptions = {}): Pro
 export async function openRegularFileStat(file: string, opts: OpenOptions = {}): Promise<OpenedFile> {
   const ms = opts.timeoutMs ?? READ_TIMEOUT_MS;
   const device = opts.device ?? opts.expect?.dev;
-  if (device !== undefined && deviceNotAnswering(device)) {
-    throw new UnreadableFile(
-      `Not read: its drive stopped answering (a read there got no answer within ${ms / 1000} s)`,
-      true,
-    );
-  }
+  if (device !== undefined && deviceNotAnswering(device)) throw notAnswering(ms);
   const flags = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | (opts.followSymlinks ? 0 : fs.constants.O_NOFOLLOW);
   const opening = fs.promises.open(file, flags).catch((err: NodeJS.ErrnoException) => {
     if (err?.code === 'ELOOP' && !opts.followSymlinks)

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { DoppelError } from '../../shared/api.js';
+import { answeredWithin } from './read-file.js';
 
 /** File extensions Doppel treats as photos (lower case, with the dot). */
 export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set([
@@ -60,7 +61,8 @@ export function skipRule(exclude: string[] | undefined): (rel: string, name: str
 
 export type ScanEvent =
   | { type: 'file'; path: string; size: number; mtimeMs: number; dev: number; ino: number }
-  | { type: 'error'; path: string; reason: string };
+  /** `folder`: a folder that could not be listed (its photos known before are kept: nothing says they are gone). */
+  | { type: 'error'; path: string; reason: string; folder?: true };
 
 export interface ScanOptions {
   /** Globs matched against the path relative to the root ('/' separators) and against the entry's name. */
@@ -107,7 +109,8 @@ export async function* scanFolder(root: string, opts: ScanOptions = {}): AsyncGe
   const absRoot = path.resolve(root);
   let rootStat: fs.Stats;
   try {
-    rootStat = await fs.promises.stat(absRoot);
+    // Within the time limit: a share that stopped answering is not reachable, like an unplugged drive.
+    rootStat = await answeredWithin(() => fs.promises.stat(absRoot), {});
   } catch (err) {
     throw new DoppelError('not-found', `Folder not reachable: ${absRoot} (${fsReason(err)})`, { cause: err });
   }
@@ -122,15 +125,24 @@ export async function* scanFolder(root: string, opts: ScanOptions = {}): AsyncGe
     if (opts.signal?.aborted) throw new DoppelError('cancelled', 'Scan cancelled');
   }
 
-  async function* walk(dir: string): AsyncGenerator<ScanEvent> {
+  /** A folder's entries; opendir streams them instead of materialising a huge readdir result up front. */
+  async function list(dir: string): Promise<fs.Dirent[]> {
+    const names: fs.Dirent[] = [];
+    for await (const entry of await fs.promises.opendir(dir)) names.push(entry);
+    return names;
+  }
+
+  // Every listing and stat has the read time limit, counted against the drive of the folder it is in
+  // (read-file.ts): a share that stops answering is reported, and its other folders are not asked.
+  async function* walk(dir: string, device: number): AsyncGenerator<ScanEvent> {
     checkAborted();
+    const limit = { device, ...(opts.signal ? { signal: opts.signal } : {}) };
     let names: fs.Dirent[];
     try {
-      names = [];
-      // opendir streams entries instead of materialising a huge readdir result up front.
-      for await (const entry of await fs.promises.opendir(dir)) names.push(entry);
+      names = await answeredWithin(() => list(dir), limit);
     } catch (err) {
-      if (!isGone(err)) yield { type: 'error', path: dir, reason: fsReason(err) };
+      if (opts.signal?.aborted) checkAborted();
+      if (!isGone(err)) yield { type: 'error', path: dir, reason: fsReason(err), folder: true };
       return;
     }
     // Code-unit order, independent of locale, so scans are deterministic everywhere.
@@ -155,7 +167,7 @@ export async function* scanFolder(root: string, opts: ScanOptions = {}): AsyncGe
       // Folders are stat'ed too: their (dev, ino) feeds the loop guard for followed links.
       let st: fs.Stats;
       try {
-        st = await fs.promises.stat(full); // follows the link when it is one
+        st = await answeredWithin(() => fs.promises.stat(full), limit); // follows the link when it is one
       } catch (err) {
         if (isGone(err) && entry.name.includes('\uFFFD')) {
           // Node reads names as UTF-8: bytes that are not valid UTF-8 become U+FFFD, and that name does not open.
@@ -173,7 +185,7 @@ export async function* scanFolder(root: string, opts: ScanOptions = {}): AsyncGe
         if (visitedDirs.has(key)) continue; // symlink loop or a folder reached twice
         if (opts.skipDirs?.has(full)) continue;
         visitedDirs.add(key);
-        yield* walk(full);
+        yield* walk(full, st.dev);
       } else if (st.isFile() && isImagePath(entry.name)) {
         if (st.nlink > 1 || follow) {
           const key = idKey(st);
@@ -185,5 +197,5 @@ export async function* scanFolder(root: string, opts: ScanOptions = {}): AsyncGe
     }
   }
 
-  yield* walk(absRoot);
+  yield* walk(absRoot, rootStat.dev);
 }
