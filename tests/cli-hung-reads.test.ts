@@ -30,6 +30,8 @@ const started: ChildProcess[] = [];
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 
 interface Mounted {
+  /** Sends SIGUSR1: photo.jpg (of --backed) stops answering too. */
+  hang(): void;
   /** How many reads the file system has left waiting. */
   waiting(): number;
   /** Kills the file system: the kernel then fails the reads still waiting on it. */
@@ -48,9 +50,18 @@ async function until(check: () => boolean, ms: number): Promise<boolean> {
 
 const mounted = (dir: string) => fs.readFileSync('/proc/self/mounts', 'utf8').includes(` ${dir} fuse.hangfs `);
 
-async function mountHung(dir: string, opts: { files?: number; hungDir?: boolean } = {}): Promise<Mounted> {
+async function mountHung(
+  dir: string,
+  opts: { files?: number; hungDir?: boolean; backed?: string } = {},
+): Promise<Mounted> {
   fs.mkdirSync(dir, { recursive: true });
-  const args = [dir, String(opts.files ?? STUCK_FILES), ...(opts.hungDir ? ['--hung-dir'] : []), '-f'];
+  const args = [
+    dir,
+    String(opts.files ?? STUCK_FILES),
+    ...(opts.hungDir ? ['--hung-dir'] : []),
+    ...(opts.backed ? ['--backed', opts.backed] : []),
+    '-f',
+  ];
   const daemon = spawn(hangfs, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   started.unshift(daemon); // ended first: it is what holds the others
   let err = '';
@@ -66,6 +77,7 @@ async function mountHung(dir: string, opts: { files?: number; hungDir?: boolean 
   }
   return {
     waiting: () => reads,
+    hang: () => daemon.kill('SIGUSR1'),
     stop: async () => {
       daemon.kill('SIGKILL');
       await exited;
@@ -123,6 +135,28 @@ function doppel(args: string[], env: NodeJS.ProcessEnv): Run {
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
   return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+/** The URL `doppel serve` prints, and a caller of its API members. */
+async function bridgeOf(
+  serve: Run,
+): Promise<{ base: string; call: <T>(member: string, ...args: unknown[]) => Promise<T> }> {
+  const base = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: serve.child.stdout! }).once('line', resolve);
+    void serve.exited.then(() => reject(new Error(`serve ended: ${serve.stderr()}`)));
+  });
+  const call = async <T>(member: string, ...args: unknown[]): Promise<T> => {
+    const res = await fetch(`${base}api/${member}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(toWire(args)),
+    });
+    const body = fromWire(JSON.parse(await res.text())) as
+      { ok: true; value: T } | { ok: false; error: { kind: string; message: string } };
+    if (!body.ok) throw new Error(`${member}: ${body.error.kind}: ${body.error.message}`);
+    return body.value;
+  };
+  return { base, call };
 }
 
 const ENDING = /(\d+) read\(s\) of a drive that stopped answering are still waiting; ending the process/;
@@ -194,21 +228,7 @@ describe('a drive whose reads never answer', () => {
     const share = await mountHung(shareDir);
     const serve = doppel(['serve'], env);
     try {
-      const base = await new Promise<string>((resolve, reject) => {
-        createInterface({ input: serve.child.stdout! }).once('line', resolve);
-        void serve.exited.then(() => reject(new Error(`serve ended: ${serve.stderr()}`)));
-      });
-      const call = async <T>(member: string, ...args: unknown[]): Promise<T> => {
-        const res = await fetch(`${base}api/${member}`, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify(toWire(args)),
-        });
-        const body = fromWire(JSON.parse(await res.text())) as
-          { ok: true; value: T } | { ok: false; error: { kind: string; message: string } };
-        if (!body.ok) throw new Error(`${member}: ${body.error.kind}: ${body.error.message}`);
-        return body.value;
-      };
+      const { base, call } = await bridgeOf(serve);
       // Runs only when asked: the watcher would start one of its own for the new folder.
       await call('updateSettings', { watch: false });
       await call('addFolder', shareDir);
@@ -294,6 +314,56 @@ describe('a drive whose reads never answer', () => {
       await share.stop();
       expect(await run.exited).toEqual({ code: null, signal: 'SIGKILL' });
       expect(fs.existsSync(kept!)).toBe(true); // the photo itself, under the mount, never touched
+    } finally {
+      await share.stop();
+    }
+  }, 120_000);
+
+  it('`doppel serve` answers 503 for an original whose drive stopped answering, then at once', async (ctx) => {
+    if (unavailable) return ctx.skip();
+    const dir = path.join(tmp, 'original');
+    const lib = path.join(dir, 'photos');
+    const [local] = copyInto(photos('CSet14', 2), lib);
+    const [real] = photos('CSet14', 3).slice(2);
+    // A share that answered while it was indexed: photo.jpg has the bytes of a real photo.
+    const share = await mountHung(path.join(lib, 'share'), { files: 0, backed: real! });
+    const env = { DOPPEL_HOME: path.join(dir, 'home'), DOPPEL_READ_TIMEOUT_MS: String(LIMIT_MS) };
+    const first = spawnSync(process.execPath, [BIN, 'index', lib], {
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+    });
+    expect(first.stdout, first.stderr).toMatch(/Library: 3 photos\./);
+    const serve = doppel(['serve'], env);
+    try {
+      const { base, call } = await bridgeOf(serve);
+      const page = await call<PhotoPage>('listPhotos', { limit: 10 });
+      const onShare = page.photos.find((p) => p.path.endsWith('/share/photo.jpg'))!;
+      const onDisk = page.photos.find((p) => p.path === local)!;
+      const original = (id: number) => fetch(`${base}media/original/${id}`, { signal: AbortSignal.timeout(20_000) });
+      const served = await original(onShare.id);
+      expect(served.status).toBe(200);
+      expect(Buffer.from(await served.arrayBuffer()).equals(fs.readFileSync(real!))).toBe(true);
+
+      share.hang();
+      // The first read gives up after the limit: a 503 with the reason, not a 200 cut short.
+      const hung = await original(onShare.id);
+      expect(hung.status).toBe(503);
+      expect(await hung.text()).toMatch(/^not answering: Did not answer within 2 s$/);
+      expect(share.waiting()).toBe(1);
+      // The drive is not asked again while that read waits: the next request is refused without a read.
+      const again = await original(onShare.id);
+      expect(again.status).toBe(503);
+      expect(await again.text()).toMatch(/^not answering: Not read: its drive stopped answering/);
+      expect(share.waiting()).toBe(1);
+      // Photos on other drives are served as ever.
+      const fine = await original(onDisk.id);
+      expect(fine.status).toBe(200);
+      expect(Buffer.from(await fine.arrayBuffer()).equals(fs.readFileSync(local!))).toBe(true);
+
+      serve.child.kill('SIGTERM');
+      expect(await until(() => ENDING.test(serve.stderr()), 30_000), serve.stderr()).toBe(true);
+      await share.stop();
+      expect((await serve.exited).signal).toBe('SIGKILL');
     } finally {
       await share.stop();
     }

@@ -2,7 +2,7 @@
 // or original, found by id and confined to the library (src/core/media.ts). Nothing else is reachable through it.
 // Free of runtime electron imports so it runs under plain Node in tests.
 import { Readable } from 'node:stream';
-import { openRegularFile } from '../core/library/read-file.js';
+import { openRegularFile, servedStream, UnreadableFile } from '../core/library/read-file.js';
 import { parseMediaId, resolveMedia, type MediaFile, type MediaKind, type MediaLibrary } from '../core/media.js';
 
 export const MEDIA_SCHEME = 'doppel';
@@ -40,16 +40,19 @@ export function createMediaHandler(library: MediaLibrary): (request: { url: stri
   return async (request) => {
     const file = resolveMediaUrl(library, request.url);
     if (!file) return new Response('not a photo of the library', { status: 404 });
+    let body: Readable;
     try {
-      // From the descriptor checked to be the file resolveMedia saw, in chunks (never the whole original in memory).
+      // From the descriptor checked to be the file resolveMedia saw, in chunks (never the whole original in memory),
+      // each read within the time limit; the first answers before the status is chosen.
       const handle = await openRegularFile(file.path, { expect: file.identity, followSymlinks: file.followSymlinks });
-      const body = Readable.toWeb(handle.createReadStream()) as ReadableStream<Uint8Array>;
-      return new Response(body, {
-        status: 200,
-        headers: { 'Content-Type': file.contentType, 'X-Content-Type-Options': 'nosniff' },
-      });
-    } catch {
+      body = await servedStream(handle);
+    } catch (err) {
+      if (err instanceof UnreadableFile && err.retry) return new Response('not answering', { status: 503 });
       return new Response('not readable', { status: 404 });
     }
+    return new Response(Readable.toWeb(body) as ReadableStream<Uint8Array>, {
+      status: 200,
+      headers: { 'Content-Type': file.contentType, 'X-Content-Type-Options': 'nosniff' },
+    });
   };
 }

@@ -11,8 +11,9 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { API_LIMITS, dispatch } from '../core/api-schema.js';
-import { openRegularFile } from '../core/library/read-file.js';
+import { openRegularFile, servedStream, UnreadableFile } from '../core/library/read-file.js';
 import {
   confineFile,
   contentTypeOf,
@@ -101,17 +102,19 @@ async function sendFile(
   type: string,
   headers: Record<string, string> = {},
 ): Promise<void> {
-  let handle: fs.promises.FileHandle;
+  let body: Readable;
   try {
-    handle = await openRegularFile(file.path, { expect: file.identity, followSymlinks: file.followSymlinks });
-  } catch {
+    const handle = await openRegularFile(file.path, { expect: file.identity, followSymlinks: file.followSymlinks });
+    // Its first read answers before the status is sent: a drive that stopped answering gets a 503, not half a 200.
+    body = await servedStream(handle);
+  } catch (err) {
+    if (err instanceof UnreadableFile && err.retry) return send(res, 503, `not answering: ${err.message}`);
     return send(res, 404, 'not found');
   }
-  const stream = handle.createReadStream();
   res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': type, ...headers });
-  stream.on('error', () => res.destroy());
-  res.on('close', () => stream.destroy());
-  stream.pipe(res);
+  body.on('error', () => res.destroy());
+  res.on('close', () => body.destroy());
+  body.pipe(res);
 }
 
 async function readBody(req: http.IncomingMessage): Promise<string | null> {

@@ -4,6 +4,7 @@
 // swapped in after the scan, a hung network mount) is reported and skipped instead of holding up the run.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { Readable } from 'node:stream';
 import { DoppelError } from '../../shared/api.js';
 
 /**
@@ -278,6 +279,44 @@ export async function hashOpenedFile(
     size += bytesRead;
   }
   return { hash: hash.digest('hex'), size };
+}
+
+/** Bytes per read when an original is served (servedStream). */
+const SERVE_CHUNK_BYTES = 256 * 1024;
+
+/**
+ * An opened file's content, from its first byte, as a stream for serving: each read within the time limit and
+ * counted against the file's drive when given up on (so the next request of a photo there is refused at once,
+ * instead of another thread waiting for good). Resolves once the first read has answered, so that a drive that
+ * stopped answering gets an error status rather than half a 200; rejects as reading does (UnreadableFile). The
+ * handle is closed when the stream ends, fails or is destroyed.
+ */
+export async function servedStream(handle: fs.promises.FileHandle, timeoutMs = READ_TIMEOUT_MS): Promise<Readable> {
+  const message = `Did not answer within ${timeoutMs / 1000} s`;
+  let offset = 0;
+  const next = async (): Promise<Buffer | null> => {
+    const buffer = Buffer.allocUnsafe(SERVE_CHUNK_BYTES);
+    const read = handle.read(buffer, 0, buffer.length, offset);
+    const { bytesRead } = await withTimeout(read, { ms: timeoutMs, message, ...limits.get(handle) });
+    offset += bytesRead;
+    return bytesRead === 0 ? null : buffer.subarray(0, bytesRead);
+  };
+  let first: Buffer | null;
+  try {
+    first = await next();
+  } catch (err) {
+    closeLater(handle);
+    throw err;
+  }
+  return Readable.from(
+    (async function* () {
+      try {
+        for (let chunk = first; chunk !== null; chunk = await next()) yield chunk;
+      } finally {
+        closeLater(handle);
+      }
+    })(),
+  );
 }
 
 let procFd: boolean | undefined;
