@@ -22,6 +22,17 @@ const LAYERS = {
   renderer: ['shared'],
 };
 
+/**
+ * The rooms of src/core, lowest first: each may import the ones before it and the base files (CORE_BASE), never
+ * one after it nor the service files (CORE_TOP), which may import everything. docs/ARCHITECTURE.md, "Layering
+ * rules"; tests/lint-layers.test.ts checks that every folder of src/core is listed here.
+ */
+export const CORE_ROOMS = ['store', 'imaging', 'library', 'search', 'model', 'indexer', 'duplicates', 'eval'];
+/** Files directly in src/core that every room may import: they import no room. */
+export const CORE_BASE = ['api-schema', 'paths', 'random', 'threads', 'vectors'];
+/** Files directly in src/core above every room: the service facade and the media it serves. */
+export const CORE_TOP = ['service', 'media'];
+
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 const NODE_BUILTINS = `^(node:.*|(${builtinModules.map(escape).join('|')})(/.*)?)$`;
 /** The engine's runtime dependencies: Node-only packages that belong behind src/core, never in a web page. */
@@ -83,6 +94,47 @@ function layerPatterns(layer, depth) {
       message: `src/${layer} may import only ${LAYERS[layer].map((l) => `src/${l}`).join(', ') || 'itself'} (docs/ARCHITECTURE.md, layering rules).`,
     },
   ];
+}
+
+/** no-restricted-imports patterns for a file `depth` folders below src/ in core room `room` (null: a base file). */
+function roomPatterns(room, depth) {
+  const above = room === null ? CORE_ROOMS : CORE_ROOMS.slice(CORE_ROOMS.indexOf(room) + 1);
+  const toCore = room === null ? './' : '../'.repeat(depth - 1);
+  const where = room === null ? 'the base files of src/core' : `src/core/${room}`;
+  const may =
+    room === null
+      ? 'no room of src/core'
+      : `src/core's base files and ${
+          CORE_ROOMS.slice(0, CORE_ROOMS.indexOf(room))
+            .map((r) => r + '/')
+            .join(', ') || 'no room'
+        }`;
+  const message = `${where} may import only ${may} (docs/ARCHITECTURE.md, the rooms of src/core).`;
+  const patterns = [{ regex: `^${escape(toCore)}(${CORE_TOP.join('|')})\\.js$`, message }];
+  if (above.length > 0) patterns.push({ regex: `^${escape(toCore)}(${above.join('|')})(/|$)`, message });
+  return patterns;
+}
+
+/** The core layer's rules with the rooms' order on top (flat config: the last matching config sets the rule). */
+function coreRoomConfigs() {
+  const configs = [];
+  const rule = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
+  configs.push({
+    name: 'doppel/core-rooms/base',
+    files: CORE_BASE.map((f) => `src/core/${f}.ts`),
+    rules: rule([...layerPatterns('core', 1), ...PACKAGE_RULES.core, BETTER_SQLITE, ...roomPatterns(null, 1)]),
+  });
+  for (const room of CORE_ROOMS) {
+    for (let depth = 2; depth <= MAX_DEPTH; depth++) {
+      const sqlite = room === 'store' ? [] : [BETTER_SQLITE];
+      configs.push({
+        name: `doppel/core-rooms/${room}/depth-${depth}`,
+        files: [`src/core/${room}/${'*/'.repeat(depth - 2)}*.{ts,js,mjs,svelte}`],
+        rules: rule([...layerPatterns('core', depth), ...PACKAGE_RULES.core, ...sqlite, ...roomPatterns(room, depth)]),
+      });
+    }
+  }
+  return configs;
 }
 
 function layerConfigs() {
@@ -168,4 +220,5 @@ export default defineConfig(
     languageOptions: { globals: { ...globals.browser } },
   },
   ...layerConfigs(),
+  ...coreRoomConfigs(),
 );

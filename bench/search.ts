@@ -10,7 +10,7 @@ import { groupDuplicates, type GroupingPhoto } from '../src/core/duplicates/grou
 import { defaultModelsDir } from '../src/core/paths.js';
 import { LibrarySearch } from '../src/core/search/library-search.js';
 import { APPROXIMATE_FROM, CompactIndex } from '../src/core/search/search-index.js';
-import { normalise } from '../src/core/search/vector-index.js';
+import { normalise } from '../src/core/vectors.js';
 import { DoppelService } from '../src/core/service.js';
 import { Store } from '../src/core/store/repository.js';
 import { rng as mulberry } from '../src/core/random.js';

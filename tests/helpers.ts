@@ -67,7 +67,7 @@ export function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number 
 }
 
 /** Cosine similarity of two equally long vectors: the engine's own (search/vector-index.ts). */
-export { cosine } from '../src/core/search/vector-index.js';
+export { cosine } from '../src/core/vectors.js';
 
 export function std(a: ArrayLike<number>): number {
   let m = 0;

@@ -46,12 +46,13 @@ import { IndexWorker } from './indexer/worker-client.js';
 import { unansweredReads } from './library/read-file.js';
 import { FolderWatcher } from './library/watch.js';
 import type { MediaLibrary } from './media.js';
-import { LazyModel, ModelInfo } from './model/card.js';
+import { ModelInfo } from './model/card.js';
+import { LazyModel } from './model/lazy-model.js';
 import { restrictToOwner, thumbnailDirFor } from './paths.js';
 import { nearestByViews, viewFloor, viewNeighbours, viewScore, viewStretch } from './search/crop-views.js';
 import { LibrarySearch } from './search/library-search.js';
 import type { CompactIndex } from './search/search-index.js';
-import { cosine } from './search/vector-index.js';
+import { cosine } from './vectors.js';
 import { Store } from './store/repository.js';
 
 export interface ServiceOptions {

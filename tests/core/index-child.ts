@@ -4,7 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { indexFolders } from '../../src/core/indexer/indexer.js';
-import { LazyModel, ModelInfo } from '../../src/core/model/card.js';
+import { ModelInfo } from '../../src/core/model/card.js';
+import { LazyModel } from '../../src/core/model/lazy-model.js';
 import { defaultModelsDir } from '../../src/core/paths.js';
 import { Store } from '../../src/core/store/repository.js';
 

@@ -15,7 +15,8 @@ import {
   readRegularFile,
   STREAM_CHUNK_BYTES,
 } from '../../src/core/library/read-file.js';
-import { LazyModel, ModelInfo } from '../../src/core/model/card.js';
+import { ModelInfo } from '../../src/core/model/card.js';
+import { LazyModel } from '../../src/core/model/lazy-model.js';
 import { defaultModelsDir } from '../../src/core/paths.js';
 import { Store } from '../../src/core/store/repository.js';
 import { photos, tempDir } from '../helpers.js';

@@ -7,7 +7,7 @@ import { defaultModelsDir } from '../../src/core/paths.js';
 import { LibrarySearch } from '../../src/core/search/library-search.js';
 import { APPROXIMATE_FROM, CompactIndex, SCAN_CELLS_FROM } from '../../src/core/search/search-index.js';
 import { snapshotPaths } from '../../src/core/search/snapshot.js';
-import { normalise, type Neighbour } from '../../src/core/search/vector-index.js';
+import { normalise, type Neighbour } from '../../src/core/vectors.js';
 import { Store } from '../../src/core/store/repository.js';
 import { tempDir } from '../helpers.js';
 

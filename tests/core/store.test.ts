@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DoppelError } from '../../src/shared/api.js';
 import { openDatabase } from '../../src/core/store/db.js';
 import { LATEST_VERSION, MIGRATIONS, migrate } from '../../src/core/store/migrations/index.js';
-import { cosine } from '../../src/core/search/vector-index.js';
+import { cosine } from '../../src/core/vectors.js';
 import { Store, type PhotoRecord } from '../../src/core/store/repository.js';
 
 const columns = (db: BetterSqlite3.Database, table: string) =>

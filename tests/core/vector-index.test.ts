@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { normalise, VectorIndex, type Neighbour } from '../../src/core/search/vector-index.js';
+import { VectorIndex } from '../../src/core/search/vector-index.js';
+import { normalise, type Neighbour } from '../../src/core/vectors.js';
 
 function randomVectors(n: number, dim: number, seed: number): Float32Array[] {
   let s = seed;

@@ -19,7 +19,7 @@
 // "Not a duplicate" answers (by content hash) keep two photos out of the same group in every tier; one that
 // pairs a hash with itself keeps that set's copies out of every group.
 import { DoppelError, type DuplicateGroup, type DuplicateKind, type DuplicateMember } from '../../shared/api.js';
-import type { Neighbour } from '../search/vector-index.js';
+import type { Neighbour, NeighbourSource } from '../vectors.js';
 import {
   chooseKeeper,
   DEFAULT_KEEPER_OPTIONS,
@@ -32,25 +32,6 @@ export interface GroupingPhoto extends KeeperPhoto {
   id: number;
   /** Content hash; null only for photos that could not be read (they take part by vector only). */
   hash: string | null;
-}
-
-/** What grouping needs from a vector index. VectorIndex satisfies it; an approximate index can too. */
-export interface NeighbourSource {
-  /** The photo's (normalised) vector, undefined when it has none. */
-  get(id: number): ArrayLike<number> | undefined;
-  /** The k most similar vectors, best first, without the ids in `exclude`. */
-  search(query: ArrayLike<number>, k: number, exclude?: ReadonlySet<number>): Neighbour[];
-  /** search() for many queries at once, when the index has a faster way to do that. Neighbours below
-   * `minScore` may be left out (grouping ignores them): an index can skip work on them. */
-  searchMany?(
-    queries: readonly ArrayLike<number>[],
-    k: number,
-    excludes: readonly ReadonlySet<number>[],
-    minScore?: number,
-  ): Neighbour[][];
-  /** Every photo's k nearest others at or above `threshold` (photos with none left out), when the index has a
-   * whole-library scan that is faster than a query per photo. */
-  neighboursWithin?(threshold: number, k: number): Map<number, Neighbour[]>;
 }
 
 /** Queries per searchMany call: bounds the query vectors held at once (2,048 x 512 floats: 4 MB); large enough

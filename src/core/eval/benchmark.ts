@@ -11,7 +11,8 @@ import { scanFolder } from '../library/scan.js';
 import type { Autoencoder } from '../model/autoencoder.js';
 import { viewFloor, viewScore, viewStretch } from '../search/crop-views.js';
 import { hasViewPredictor } from '../model/view-predictor.js';
-import { normalise, VectorIndex } from '../search/vector-index.js';
+import { VectorIndex } from '../search/vector-index.js';
+import { normalise } from '../vectors.js';
 import { ATTACKS, decodeOriginal, type Attack } from './attacks.js';
 import { HammingIndex, imageHashes, type ImageHashes } from './hashes.js';
 

@@ -3,7 +3,8 @@
 // and writes each batch in one transaction while the caller's connection keeps answering queries (WAL).
 import { parentPort, workerData } from 'node:worker_threads';
 import { DoppelError, type DoppelErrorData } from '../../shared/api.js';
-import { LazyModel, ModelInfo } from '../model/card.js';
+import { ModelInfo } from '../model/card.js';
+import { LazyModel } from '../model/lazy-model.js';
 import { Store } from '../store/repository.js';
 import { unansweredReads } from '../library/read-file.js';
 import { indexFolders } from './indexer.js';

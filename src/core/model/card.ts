@@ -1,12 +1,24 @@
 // What a model is without its weights: its card (architecture, input, code size, retrieval steps, thresholds),
 // read without loading TensorFlow.js. Most commands and the start of indexing need only this; the weights (and
-// TensorFlow.js, ~0.3 s to load) come when something is first encoded.
+// TensorFlow.js, ~0.3 s to load) come when something is first encoded (lazy-model.ts).
 import fs from 'node:fs';
 import path from 'node:path';
 import { DoppelError } from '../../shared/api.js';
 import type { ModelInputSpec } from '../imaging/analyze.js';
-import type { Autoencoder } from './autoencoder.js';
-import type { ViewPredictorInfo } from './view-predictor.js';
+
+/** How the corner-view map was fitted (ModelCard.cropViews.predictor; model/view-predictor.ts). */
+export interface ViewPredictorInfo {
+  file: string;
+  /** Ridge penalty on the map's weights (not on its bias). */
+  lambda: number;
+  data: { folders: string[]; images: number; skipped: number; heldOut: number };
+  /** Mean cosine, on the held-out images, of predicted views to the views encoded from crops. */
+  heldOutCosine: number;
+  /** The same for the bilinear samples alone, without the map. */
+  sampledCosine: number;
+  command?: string;
+  createdAt: string;
+}
 
 export interface ModelCard {
   name: string;
@@ -134,53 +146,4 @@ export class ModelInfo extends CardDerived {
 export interface EncodedWithViews {
   vectors: Float32Array[];
   views: Float32Array[][];
-}
-
-/** A model known by its name, card and folder, whose weights are somewhere else (loaded later, another thread). */
-export abstract class ModelOfInfo extends CardDerived {
-  constructor(readonly info: ModelInfo) {
-    super();
-  }
-
-  get name(): string {
-    return this.info.name;
-  }
-
-  get card(): ModelCard {
-    return this.info.card;
-  }
-}
-
-/** A model whose weights load on first use: `load()` once, or `prepare()` to start loading in the background. */
-export class LazyModel extends ModelOfInfo {
-  private loading: Promise<Autoencoder> | null = null;
-
-  /** Whether the weights have been asked for. */
-  get started(): boolean {
-    return this.loading !== null;
-  }
-
-  /** The loaded model; the first call loads TensorFlow.js and the weights, later calls share that load. */
-  load(): Promise<Autoencoder> {
-    this.loading ??= import('./autoencoder.js').then(({ Autoencoder }) => Autoencoder.loadWeights(this.info));
-    return this.loading;
-  }
-
-  /** Starts loading; a failure surfaces at the next load() or encode(). */
-  prepare(): void {
-    this.load().catch(() => undefined);
-  }
-
-  async encode(inputs: readonly Uint8Array[]): Promise<Float32Array[]> {
-    return (await this.load()).encode(inputs);
-  }
-
-  async encodeWithViews(inputs: readonly Uint8Array[]): Promise<EncodedWithViews> {
-    return (await this.load()).encodeWithViews(inputs);
-  }
-
-  async dispose(): Promise<void> {
-    const model = await this.loading?.catch(() => null);
-    model?.dispose();
-  }
 }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { DoppelError } from '../../shared/api.js';
 import { imageToModelInputViews } from '../imaging/analyze.js';
 import { scanFolder } from '../library/scan.js';
-import { cosine, normalise } from '../search/vector-index.js';
+import { cosine, normalise } from '../vectors.js';
 import { Autoencoder } from './autoencoder.js';
 import { ModelInfo, type ModelCard } from './card.js';
 import { shuffled } from './dataset.js';

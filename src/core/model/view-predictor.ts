@@ -9,22 +9,10 @@ import path from 'node:path';
 import { DoppelError } from '../../shared/api.js';
 import type { ModelCard } from './card.js';
 
+export type { ViewPredictorInfo } from './card.js';
+
 /** The fitted map's file in the model's folder: float32, little-endian, (dim + 1) rows of dim (the last: bias). */
 export const VIEW_PREDICTOR_FILE = 'views.bin';
-
-/** How the map was fitted (ModelCard.cropViews.predictor). */
-export interface ViewPredictorInfo {
-  file: string;
-  /** Ridge penalty on the map's weights (not on its bias). */
-  lambda: number;
-  data: { folders: string[]; images: number; skipped: number; heldOut: number };
-  /** Mean cosine, on the held-out images, of predicted views to the views encoded from crops. */
-  heldOutCosine: number;
-  /** The same for the bilinear samples alone, without the map. */
-  sampledCosine: number;
-  command?: string;
-  createdAt: string;
-}
 
 /** The corners in the order of the stored views: top-left, top-right, bottom-left, bottom-right. */
 const CORNERS = [

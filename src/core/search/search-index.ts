@@ -14,11 +14,11 @@
 // scores the candidates exactly, so the exact path equals an exact float32 search unless more than
 // 2 (k + excluded) + 16 candidates sit within the int8 error of the k-th score.
 import os from 'node:os';
-import type { NeighbourSource } from '../duplicates/grouping.js';
 import { DEGREE, dotRow, NeighbourGraph, normOf, TopList } from './graph.js';
 import { CellPartition, defaultCells, nearestRows, scanCells, scanCellsFor, train } from './partition.js';
 import type { SavedPartition } from './snapshot.js';
-import { normalise, quantiseRow, RowTable, type Neighbour } from './vector-index.js';
+import { normalise, type Neighbour, type NeighbourSource } from '../vectors.js';
+import { quantiseRow, RowTable } from './vector-index.js';
 
 /** The float32 vector of a photo, for the exact re-rank (any scale: normalised here); undefined when unknown. */
 export type FloatSource = (id: number) => ArrayLike<number> | undefined;

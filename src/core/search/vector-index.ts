@@ -1,33 +1,6 @@
 // Exact cosine k-nearest-neighbour search over L2-normalised vectors held in one growable Float32Array.
 // Cosine similarity of normalised vectors is their dot product.
-
-export interface Neighbour {
-  id: number;
-  score: number;
-}
-
-export function normalise(vector: ArrayLike<number>): Float32Array {
-  let sum = 0;
-  for (let i = 0; i < vector.length; i++) sum += vector[i]! * vector[i]!;
-  const norm = Math.sqrt(sum);
-  const out = new Float32Array(vector.length);
-  if (norm === 0) return out;
-  for (let i = 0; i < vector.length; i++) out[i] = vector[i]! / norm;
-  return out;
-}
-
-/** Cosine similarity of two vectors (0 when either is all zeros). */
-export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i]! * b[i]!;
-    aa += a[i]! * a[i]!;
-    bb += b[i]! * b[i]!;
-  }
-  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
-}
+import { normalise, type Neighbour } from '../vectors.js';
 
 /** A bounded min-heap keeping the k best (highest score) candidates seen. */
 class TopK {

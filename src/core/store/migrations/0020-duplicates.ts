@@ -1,4 +1,4 @@
-import type { Migration } from './index.js';
+import type { Migration } from './migration.js';
 
 /**
  * The duplicate review: reference folders, remembered "not a duplicate" answers and the action log that undo

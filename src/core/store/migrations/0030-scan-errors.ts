@@ -1,4 +1,4 @@
-import type { Migration } from './index.js';
+import type { Migration } from './migration.js';
 
 /**
  * Problems found while scanning a folder that are not one photo's (an unreadable sub-folder, a name that cannot

@@ -1,4 +1,4 @@
-import type { Migration } from './index.js';
+import type { Migration } from './migration.js';
 
 /**
  * What the search layer needs to trust a snapshot of its index kept beside the database: per model, a token

@@ -1,4 +1,4 @@
-import type { Migration } from './index.js';
+import type { Migration } from './migration.js';
 
 /**
  * The corner views of photos, for the "find cropped copies" setting (search/crop-views.ts): one row per photo and

@@ -1,5 +1,5 @@
 import { sqlInside } from '../sql.js';
-import type { Migration } from './index.js';
+import type { Migration } from './migration.js';
 
 /**
  * A folder added inside another one is a root of its own, and a photo belongs to the deepest folder it is inside.

@@ -1,4 +1,4 @@
-import type { Migration } from './index.js';
+import type { Migration } from './migration.js';
 
 /**
  * The action log becomes a journal (duplicates/journal.ts): a file's row is written before the file moves, in

@@ -1,4 +1,4 @@
-import type { Migration } from './index.js';
+import type { Migration } from './migration.js';
 
 /**
  * Following symbolic links becomes a saved setting of each folder (off by default, as every scan was before):

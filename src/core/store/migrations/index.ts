@@ -10,12 +10,9 @@ import { verifiedDuplicates } from './0070-verified-duplicates.js';
 import { trashJournal } from './0080-trash-journal.js';
 import { followSymlinks } from './0090-follow-symlinks.js';
 
-export interface Migration {
-  /** Becomes PRAGMA user_version once applied; numbered in steps of 10. */
-  version: number;
-  name: string;
-  up(db: Database): void;
-}
+import type { Migration } from './migration.js';
+
+export type { Migration } from './migration.js';
 
 /** Every migration, oldest first. Never edit one that has shipped: add a new one. */
 export const MIGRATIONS: readonly Migration[] = [
