@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { confinePath, resolveMedia, type MediaLibrary } from '../src/core/media.js';
-import { thumbnailPath } from '../src/core/indexer/indexer.js';
+import { thumbnailPath } from '../src/core/library/thumbnails.js';
 import { registerDesktopIpc } from '../src/main/desktop.js';
 import type { InvokeEvent, IpcMainLike } from '../src/main/ipc.js';
 import { createMediaHandler, parseMediaUrl, resolveMediaUrl } from '../src/main/protocol.js';

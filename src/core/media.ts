@@ -5,8 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FolderInfo, PhotoInfo } from '../shared/api.js';
-import { isInside } from './duplicates/keeper.js';
-import { existingThumbnail } from './indexer/indexer.js';
+import { isInside } from './paths.js';
+import { existingThumbnail } from './library/thumbnails.js';
 
 export type MediaKind = 'thumb' | 'original';
 

@@ -21,6 +21,12 @@ export function defaultDbPath(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(defaultDataDir(env), 'library.sqlite');
 }
 
+/** True when `file` lies inside `folder` (or is it). Both absolute. */
+export function isInside(file: string, folder: string): boolean {
+  const rel = path.relative(folder, file);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
+}
+
 /** Thumbnails are cached beside the database they belong to. */
 export function thumbnailDirFor(dbPath: string): string {
   return dbPath === ':memory:'

@@ -41,7 +41,8 @@ import { keeperOptionsOf, readSettings, updateSettings, type ThresholdDefaults }
 import { systemTrasher, type Trasher } from './duplicates/trash.js';
 import { imageToModelInput, imageToModelInputViews, rgbToPng } from './imaging/analyze.js';
 import { viewsReady } from './model/view-predictor.js';
-import { existingThumbnail, indexFolders, type IndexOptions } from './indexer/indexer.js';
+import { indexFolders, type IndexOptions } from './indexer/indexer.js';
+import { existingThumbnail } from './library/thumbnails.js';
 import { IndexWorker } from './indexer/worker-client.js';
 import { unansweredReads } from './library/read-file.js';
 import { FolderWatcher } from './library/watch.js';

@@ -2,12 +2,8 @@
 // real VectorIndex, many iterations. The real-photo tests are in duplicates.test.ts.
 import { describe, expect, it } from 'vitest';
 import type { DuplicateGroup, DuplicateKind } from '../../src/shared/api.js';
-import {
-  groupDuplicates,
-  verifyFloor,
-  type GroupingPhoto,
-  type NeighbourSource,
-} from '../../src/core/duplicates/grouping.js';
+import { groupDuplicates, verifyFloor, type GroupingPhoto } from '../../src/core/duplicates/grouping.js';
+import type { NeighbourSource } from '../../src/core/vectors.js';
 import {
   chooseKeeper,
   DEFAULT_KEEPER_OPTIONS,

@@ -5,13 +5,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  contentHash,
   IN_FLIGHT_BUDGET_BYTES,
   ReadBudget,
   readPlan,
   WeightedSemaphore,
   WHOLE_READ_MAX_BYTES,
 } from '../../src/core/indexer/read-budget.js';
+import { contentHash } from '../../src/core/library/fingerprint.js';
 import { openRegularFileStat } from '../../src/core/library/read-file.js';
 import { photos, tempDir } from '../helpers.js';
 

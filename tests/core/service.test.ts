@@ -3,7 +3,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IndexProgress } from '../../src/shared/api.js';
-import { thumbnailPath } from '../../src/core/indexer/indexer.js';
+import { thumbnailPath } from '../../src/core/library/thumbnails.js';
 import { defaultModelsDir, thumbnailDirFor } from '../../src/core/paths.js';
 import { DoppelService } from '../../src/core/service.js';
 import { copyInto, photos, tempDir } from '../helpers.js';

@@ -8,7 +8,7 @@ import { DoppelError, type FileError, type TrashedFile, type TrashReport } from 
 import type { ActionFile, Store } from '../store/repository.js';
 import { lockFileFor, withActionLock } from './action-lock.js';
 import { hashFile, holdsLoggedBytes, recordMoved, settleMove, settleMoves } from './journal.js';
-import { isInside } from './keeper.js';
+import { isInside } from '../paths.js';
 import { RestoreConflict, type TrashRecord, type Trasher } from './trash.js';
 
 export interface TrashOutcome extends TrashReport {

@@ -19,7 +19,7 @@
 // of a link makes a new link in the trash, then unlinks the old one; cut short between the two, the one in the
 // trash is the leftover.
 import fs from 'node:fs';
-import { CONTENT_HASH } from '../indexer/read-budget.js';
+import { CONTENT_HASH } from '../library/fingerprint.js';
 import { closeLater, hashOpenedFile, openRegularFile } from '../library/read-file.js';
 import type { ActionFile, Store } from '../store/repository.js';
 import type { Trasher, TrashEntry } from './trash.js';

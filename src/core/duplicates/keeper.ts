@@ -1,8 +1,8 @@
 // Which photo of a duplicate group to keep: ordered, editable rules (see KeeperRule in src/shared/api.ts).
 // Photos in reference folders always win; the last resort is the path, so the choice never depends on ids or
 // on the order photos were indexed in.
-import nodePath from 'node:path';
 import { KEEPER_RULES, type KeeperRule } from '../../shared/api.js';
+import { isInside } from '../paths.js';
 
 /** What the keeper rules look at. PhotoInfo has all of it; `referenceFolder` comes from the photo's folder. */
 export interface KeeperPhoto {
@@ -61,12 +61,6 @@ export function captureTime(p: KeeperPhoto): number {
     if (Number.isFinite(t)) return t;
   }
   return p.mtimeMs;
-}
-
-/** True when `file` lies inside `folder` (or is it). Both absolute. */
-export function isInside(file: string, folder: string): boolean {
-  const rel = nodePath.relative(folder, file);
-  return rel === '' || (!rel.startsWith('..') && !nodePath.isAbsolute(rel));
 }
 
 /** A comparator for Array.prototype.sort: the photo to keep first. Total and deterministic. */

@@ -1,7 +1,7 @@
 // Verification for the duplicate scan: which candidate pairs the verifier must see, its measures cached by
 // content-hash pair in the library (a later scan compares only pairs it has not seen), and the measures turned into
 // verdicts: same or not, what the verifier saw in words, and which photo is derived from the other.
-import { existingThumbnail } from '../indexer/indexer.js';
+import { existingThumbnail } from '../library/thumbnails.js';
 import type { Store } from '../store/repository.js';
 import { pairKey, type GroupingPhoto, type PairVerdict } from './grouping.js';
 import { quarterTurn, SQUARE_TILT, VERIFIER_VERSION, type PairMeasure } from './verify.js';

@@ -5,7 +5,6 @@
 // batch is written in one transaction, so an interrupted run keeps every finished batch and the next run
 // goes on from there. The same function runs inside the indexing worker thread (./worker.ts) and, for an
 // in-memory library that a worker cannot open, in the caller's thread.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +20,7 @@ import type { EncodedWithViews } from '../model/card.js';
 import { allTurnInputs } from '../search/turn-views.js';
 import { closeLater, openRegularFileStat, UnreadableFile, type OpenedFile } from '../library/read-file.js';
 import { fsReason, scanFolder } from '../library/scan.js';
+import { clearPartialThumbnails, existingThumbnail, writeThumbnail } from '../library/thumbnails.js';
 import type { PhotoRecord, Store, StoredPhoto } from '../store/repository.js';
 import { ReadBudget, type Content } from './read-budget.js';
 
@@ -82,38 +82,6 @@ interface Task {
 
 /** Scan progress is sent at most this often (a scan can list tens of thousands of files a second). */
 const SCAN_PROGRESS_MS = 100;
-
-/**
- * Where the display thumbnail of a content hash is written: JPEG (it encodes in ~2 ms against WebP's ~7 ms, a
- * tenth of the per-photo work of indexing). Libraries indexed before keep their WebP thumbnails: see
- * existingThumbnail.
- */
-export function thumbnailPath(thumbnailDir: string, hash: string, ext: '.jpg' | '.webp' = '.jpg'): string {
-  return path.join(thumbnailDir, hash.slice(0, 2), `${hash}${ext}`);
-}
-
-/** The cached thumbnail of a content hash (JPEG, or the WebP of an older library), or null when there is none. */
-export function existingThumbnail(thumbnailDir: string, hash: string): string | null {
-  for (const ext of ['.jpg', '.webp'] as const) {
-    const file = thumbnailPath(thumbnailDir, hash, ext);
-    if (fs.existsSync(file)) return file;
-  }
-  return null;
-}
-
-/** Writes a file whole or not at all (temporary file + rename), so a crash never leaves half a thumbnail. */
-async function writeAtomic(file: string, data: Uint8Array): Promise<void> {
-  // Owner only: thumbnails show the user's photos.
-  await fs.promises.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await fs.promises.writeFile(tmp, data, { mode: 0o600 });
-    await fs.promises.rename(tmp, file);
-  } catch (err) {
-    await fs.promises.rm(tmp, { force: true });
-    throw err;
-  }
-}
 
 /** Runs at most `limit` of the functions given to it at once. */
 function limiter(limit: number): <T>(fn: () => Promise<T>) => Promise<T> {
@@ -278,7 +246,7 @@ async function indexContent(
     // Written whether or not one is there already (a file with this content indexed before, its record since
     // removed): the same bytes replace it atomically, and the indexing thread makes no synchronous file-system
     // call per photo (measured at ~0.6 ms a stat with the decoders' reads and writes in flight).
-    await writeAtomic(thumbnailPath(opts.thumbnailDir, hash), a.thumbnail);
+    await writeThumbnail(opts.thumbnailDir, hash, a.thumbnail);
     return {
       kind: 'decoded',
       input: a.modelInput,
@@ -337,6 +305,9 @@ export async function indexFolders(
     const rate = p.phase === 'index' && secs > 0 ? p.done / secs : 0;
     opts.onProgress?.({ ...p, rate, etaMs: rate > 0 ? ((p.total - p.done) / rate) * 1000 : null });
   };
+
+  // Half-written thumbnails of a run that was killed go (the thumbnails themselves are whole or absent).
+  await clearPartialThumbnails(opts.thumbnailDir);
 
   // Phase 1: scan every folder and work out what changed.
   const todo: Task[] = [];

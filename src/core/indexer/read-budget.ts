@@ -5,8 +5,8 @@
 // open descriptor: it is hashed in chunks and decoded by libvips through the descriptor (library/read-file.ts,
 // descriptorPath), one such file at a time. Where there is no such path, a file up to the budget is read whole
 // under the budget and a larger one is refused with its reason.
-import crypto from 'node:crypto';
 import type { ImageFile } from '../imaging/analyze.js';
+import { CONTENT_HASH, contentHash } from '../library/fingerprint.js';
 import {
   descriptorPath,
   hashOpenedFile,
@@ -17,13 +17,6 @@ import {
 } from '../library/read-file.js';
 
 const MiB = 1024 * 1024;
-
-/** The content hash photos are stored and matched by (copies, moves, duplicates). */
-export const CONTENT_HASH = 'sha256';
-
-export function contentHash(bytes: Uint8Array): string {
-  return crypto.createHash(CONTENT_HASH).update(bytes).digest('hex');
-}
 
 /**
  * Files up to this size are read whole. Far above any ordinary photo (a 50-megapixel camera JPEG is ~25 MB, a phone
