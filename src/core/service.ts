@@ -37,7 +37,7 @@ import { measurePairs, verdictOf } from './duplicates/verification.js';
 import { VerifierPool } from './duplicates/verify-pool.js';
 import { folderProblem } from './library/folder-policy.js';
 import { turnNeighbours } from './search/turn-views.js';
-import { keeperOptionsOf, readSettings, updateSettings, type ThresholdDefaults } from './duplicates/settings.js';
+import { keeperOptionsOf, readSettings, updateSettings, type ThresholdDefaults } from './settings.js';
 import { systemTrasher, type Trasher } from './duplicates/trash.js';
 import { imageToModelInput, imageToModelInputViews, rgbToPng } from './imaging/analyze.js';
 import { viewsReady } from './model/view-predictor.js';
@@ -189,7 +189,8 @@ export class DoppelService implements DoppelApi {
   }
 
   /**
-   * The search index (int8 rows, k-means cells past APPROXIMATE_FROM photos, exact float32 re-rank from SQLite):
+   * The search index (int8 rows; k-means cells for searches from APPROXIMATE_FROM photos and for whole-library
+   * scans from SCAN_CELLS_FROM; exact float32 re-rank from SQLite):
    * loaded on first use from its snapshot beside the library (or from SQLite), then brought up to date from
    * SQLite's change log before every use, whoever changed the vectors (an indexing worker, another process).
    * One per service, so per model: another model means another service and index (and snapshot file).

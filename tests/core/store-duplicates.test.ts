@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readSettings, updateSettings } from '../../src/core/duplicates/settings.js';
+import { readSettings, updateSettings } from '../../src/core/settings.js';
 import { openDatabase } from '../../src/core/store/db.js';
 import { LATEST_VERSION, MIGRATIONS, migrate } from '../../src/core/store/migrations/index.js';
 import { Store } from '../../src/core/store/repository.js';

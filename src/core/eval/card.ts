@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DoppelError } from '../../shared/api.js';
 import type { ModelCard } from '../model/autoencoder.js';
-import { writeCard } from '../model/train.js';
+import { writeCard } from '../model/card.js';
 import type { EvalReport, MethodReport } from './benchmark.js';
 
 /** `crops`: the same model measured with its card's corner views, whose calibrated view threshold is stored too. */

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { imageToModelInput, type ModelInputSpec } from '../imaging/analyze.js';
 import { scanFolder } from '../library/scan.js';
 import { rng } from '../random.js';
-import { writeFileAtomic } from './files.js';
+import { writeFileAtomic } from '../atomic.js';
 
 export interface Dataset {
   /** Number of images. */

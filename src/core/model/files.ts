@@ -2,6 +2,7 @@
 // file:// handler, so the same code runs on every backend.
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from '../atomic.js';
 import { tf } from './runtime.js';
 import type { TF } from './tfjs.js';
 
@@ -11,13 +12,6 @@ interface ModelJson {
   generatedBy: string;
   convertedBy: null;
   weightsManifest: { paths: string[]; weights: TF.io.WeightsManifestEntry[] }[];
-}
-
-/** Writes `file` through a temporary sibling and a rename, so a killed process never leaves half a file. */
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
 }
 
 function weightBytes(data: TF.io.WeightData | undefined): Uint8Array {

@@ -11,7 +11,7 @@ import { cosine, normalise } from '../vectors.js';
 import { Autoencoder } from './autoencoder.js';
 import { ModelInfo, type ModelCard } from './card.js';
 import { shuffled } from './dataset.js';
-import { writeCard } from './train.js';
+import { writeCard } from './card.js';
 import {
   applyRidge,
   checkPredictable,

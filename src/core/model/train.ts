@@ -5,11 +5,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ARCHITECTURES, encoderLayers } from './architectures.js';
-import { ModelInfo, type ModelCard } from './card.js';
+import { ModelInfo, writeCard, type ModelCard } from './card.js';
 import { rng } from '../random.js';
 import { loadDataset, shuffled, type Dataset } from './dataset.js';
 import { attack, halve } from './augment.js';
-import { loadLayersModel, loadTensors, saveLayersModel, saveTensors, writeFileAtomic } from './files.js';
+import { writeFileAtomic } from '../atomic.js';
+import { loadLayersModel, loadTensors, saveLayersModel, saveTensors } from './files.js';
 import { initBackend, tf } from './runtime.js';
 import type { TF } from './tfjs.js';
 
@@ -439,88 +440,4 @@ async function exportModel(model: TF.LayersModel, dir: string, card: ModelCard):
   await saveLayersModel(model, dir);
   writeCard(dir, card);
   return card;
-}
-
-/** Writes a model's card: card.json, and CARD.md rendered from it. */
-export function writeCard(dir: string, card: ModelCard): void {
-  writeFileAtomic(path.join(dir, 'card.json'), JSON.stringify(card, null, 2) + '\n');
-  writeFileAtomic(path.join(dir, 'CARD.md'), renderCard(card));
-}
-
-export function renderCard(card: ModelCard): string {
-  const f = (v: number | null): string => (v === null ? 'n/a' : v.toFixed(5));
-  const rows = card.history
-    .map((h) => `| ${h.epoch} | ${h.samplesSeen} | ${h.trainMse.toFixed(5)} | ${h.validationMse.toFixed(5)} |`)
-    .join('\n');
-  const evalLines = card.eval ? renderEval(card) : '';
-  return `# Model card: ${card.name}
-
-- **Architecture** (\`${card.architecture.id}\`): ${card.architecture.description}
-- **Input**: ${card.inputSize}x${card.inputSize} RGB on [0,1]; **code**: ${card.codeShape.join('x')} = ${card.dim}-d vector
-- **Data**: ${card.data.folders.join(', ')} — ${card.data.images} images, ${card.data.trainImages} for training, ${card.data.validationImages} held out for validation
-- **Training**: ${card.training.epochs} epoch(s), ${card.training.samplesSeen} samples seen, batch ${card.training.batchSize}, Adam lr ${card.training.learningRates?.map((r) => `${r.rate} from epoch ${r.fromEpoch}`).join(', ') ?? card.training.learningRate}, augmentation: ${card.training.augmentation}; backend ${card.training.backend}; ${card.training.trainSeconds} s of training
-- **Losses** (MSE on [0,1] pixels): train ${f(card.losses.trainMse)}, validation ${f(card.losses.validationMse)}
-- **Date**: ${card.createdAt}
-- **Command**: \`${card.command}\`${predictorLine(card)}
-
-| epoch | samples seen | train MSE | validation MSE |
-|---|---|---|---|
-${rows}
-${evalLines}`;
-}
-
-function predictorLine(card: ModelCard): string {
-  const p = card.cropViews?.predictor;
-  if (!p) return '';
-  return (
-    `\n- **Corner views** (keeping ${card.cropViews!.fraction} of each side): predicted from the codes of the image and ` +
-    `its mirror image by a linear map (\`${p.file}\`, ridge ${p.lambda}) fitted on ${p.data.images} images of ` +
-    `${p.data.folders.join(', ')} (the first ${p.data.skipped} left out); on ${p.data.heldOut} held-out images its ` +
-    `views have cosine ${p.heldOutCosine.toFixed(3)} to views encoded from crops (${p.sampledCosine.toFixed(3)} ` +
-    `for the sampled codes alone); \`${p.command ?? 'doppel fit-views'}\``
-  );
-}
-
-interface CardEval {
-  date: string;
-  library: number;
-  originals: number;
-  distractors: number;
-  recallAt1: { perAttack: Record<string, number>; mean: number };
-  recallAt10: { perAttack: Record<string, number>; mean: number };
-  nearThreshold: { value: number; precision: number | null; recall: number };
-  similarThreshold: { value: number; precision: number | null; recall: number };
-  encodeRate?: number;
-}
-
-function renderEval(card: ModelCard): string {
-  const e = card.eval as unknown as CardEval;
-  const views = card.cropViews?.eval as
-    | { recallAt1: CardEval['recallAt1']; viewThreshold: { value: number; precision: number | null; recall: number } }
-    | undefined;
-  const cell = (r: CardEval['recallAt1'] | undefined, a: string): string =>
-    r ? ` ${r.perAttack[a]?.toFixed(3) ?? '-'} |` : '';
-  const rows = Object.keys(e.recallAt1.perAttack)
-    .map(
-      (a) =>
-        `| ${a} | ${e.recallAt1.perAttack[a]!.toFixed(3)} | ${e.recallAt10.perAttack[a]!.toFixed(3)} |${cell(views?.recallAt1, a)}`,
-    )
-    .join('\n');
-  const p = (v: number | null): string => (v === null ? 'n/a' : v.toFixed(3));
-  const viewsNote = views
-    ? `\nWith corner views keeping ${card.cropViews!.fraction} of each side (the library setting "find cropped copies"): ` +
-      `a view counts as a near duplicate from cosine ${views.viewThreshold.value.toFixed(4)}; photo or view, precision ` +
-      `${p(views.viewThreshold.precision)}, recall ${p(views.viewThreshold.recall)}.\n`
-    : '';
-  return `
-## Retrieval benchmark (\`doppel eval\`, ${e.date})
-
-${e.originals} originals with 12 attacked copies each, among ${e.library} library photos (${e.distractors} distractors).
-Duplicate thresholds (cosine): near ${e.nearThreshold.value.toFixed(4)} (precision ${p(e.nearThreshold.precision)}, recall ${p(e.nearThreshold.recall)}), similar ${e.similarThreshold.value.toFixed(4)} (precision ${p(e.similarThreshold.precision)}, recall ${p(e.similarThreshold.recall)}).${e.encodeRate ? ` Encoding: ${Math.round(e.encodeRate)} images/s.` : ''}
-${viewsNote}
-| attack | recall@1 | recall@10 |${views ? ' recall@1 with corner views |' : ''}
-|---|---|---|${views ? '---|' : ''}
-${rows}
-| **mean** | **${e.recallAt1.mean.toFixed(3)}** | **${e.recallAt10.mean.toFixed(3)}** |${views ? ` **${views.recallAt1.mean.toFixed(3)}** |` : ''}
-`;
 }

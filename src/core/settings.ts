@@ -1,5 +1,6 @@
-// The duplicate review's settings, kept as JSON values in the `settings` table. Thresholds are stored per model:
-// a cosine threshold only means something for the model whose vectors it was calibrated on.
+// The library's settings (watching, excludes, find cropped copies) and the duplicate review's (thresholds, keeper
+// rules, format preference, preferred folders), kept as JSON values in the `settings` table. Thresholds are stored
+// per model: a cosine threshold only means something for the model whose vectors it was calibrated on.
 import path from 'node:path';
 import picomatch from 'picomatch';
 import {
@@ -9,10 +10,10 @@ import {
   type Settings,
   type SettingsUpdate,
   type ThresholdSource,
-} from '../../shared/api.js';
-import type { Store } from '../store/repository.js';
-import { validateThresholds } from './grouping.js';
-import { DEFAULT_FORMAT_PREFERENCE, DEFAULT_KEEPER_RULES, type KeeperOptions } from './keeper.js';
+} from '../shared/api.js';
+import type { Store } from './store/repository.js';
+import { validateThresholds } from './duplicates/grouping.js';
+import { DEFAULT_FORMAT_PREFERENCE, DEFAULT_KEEPER_RULES, type KeeperOptions } from './duplicates/keeper.js';
 
 export interface ThresholdDefaults {
   near: number;
