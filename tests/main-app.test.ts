@@ -23,6 +23,10 @@ const fake = vi.hoisted(() => {
     menu: null as unknown,
     quit: 0,
     exit: [] as number[],
+    /** Calls of app.whenReady(): start-up (window, handlers) begins with one. */
+    readyCalls: 0,
+    /** Calls of app.on(). */
+    onCalls: 0,
   };
   return state;
 });
@@ -55,8 +59,14 @@ vi.mock('electron', () => {
       getPath: () => fake.userData,
       enableSandbox: () => {},
       requestSingleInstanceLock: () => fake.lock,
-      on: (event: string, handler: Fn) => fake.appHandlers.set(event, handler),
-      whenReady: () => Promise.resolve(),
+      on: (event: string, handler: Fn) => {
+        fake.onCalls++;
+        fake.appHandlers.set(event, handler);
+      },
+      whenReady: () => {
+        fake.readyCalls++;
+        return Promise.resolve();
+      },
       quit: () => fake.quit++,
       exit: (code: number) => fake.exit.push(code),
     },
@@ -153,9 +163,14 @@ describe('main process', () => {
     fake.lock = false;
     const quits = fake.quit;
     const handlers = fake.ipcHandlers.size;
+    const readyCalls = fake.readyCalls;
+    const onCalls = fake.onCalls;
     await import('../src/main/index.js');
     expect(fake.quit).toBe(quits + 1);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Start-up never began (it waits for app.whenReady() first, and registers its app handlers before): no window
+    // or handler can come later.
+    expect(fake.readyCalls).toBe(readyCalls);
+    expect(fake.onCalls).toBe(onCalls);
     expect(fake.windows).toHaveLength(1);
     expect(fake.ipcHandlers.size).toBe(handlers);
   });

@@ -90,6 +90,8 @@ export class DoppelService implements DoppelApi {
   private readonly listeners = new Map<keyof DoppelEvents, Set<(payload: never) => void>>();
   private indexing: Promise<IndexSummary> | null = null;
   private runControl: { abort: AbortController; paused: boolean; wake: (() => void) | null } | null = null;
+  /** Callers of whenParked, told when a paused run reaches the point between batches where it waits. */
+  private readonly parkedWaiters = new Set<() => void>();
   private lastProgress: IndexProgress | null = null;
   protected watching = false;
   private watcher: FolderWatcher | null = null;
@@ -313,6 +315,15 @@ export class DoppelService implements DoppelApi {
     return this.statusChanged();
   }
 
+  /**
+   * Resolves once the running indexing run, paused, waits between two batches (at once if it already does): from
+   * then until it is resumed or cancelled, no batch completes. For hosts and tests that must know a pause took.
+   */
+  whenParked(): Promise<void> {
+    if (this.runControl?.paused && this.runControl.wake) return Promise.resolve();
+    return new Promise<void>((resolve) => this.parkedWaiters.add(resolve));
+  }
+
   async resumeIndexing(): Promise<IndexStatus> {
     const run = this.runControl;
     if (run) {
@@ -356,7 +367,12 @@ export class DoppelService implements DoppelApi {
       ...(crops ? { cropViews: crops.fraction } : {}),
       signal,
       whenRunnable: async () => {
-        while (control.paused && !signal.aborted) await new Promise<void>((resolve) => (control.wake = resolve));
+        while (control.paused && !signal.aborted) {
+          const woken = new Promise<void>((resolve) => (control.wake = resolve));
+          for (const parked of this.parkedWaiters) parked();
+          this.parkedWaiters.clear();
+          await woken;
+        }
         control.wake = null;
       },
       thumbnailDir: thumbnailDirFor(this.dbPath),

@@ -164,12 +164,11 @@ describe('DoppelService indexing control', () => {
           }
         });
         const run = svc.indexAll();
-        // While paused, no batch completes.
-        await new Promise((r) => setTimeout(r, 100));
-        await expect.poll(async () => (await svc.indexStatus()).state, { timeout: 30_000 }).toBe('paused');
-        const before = batches;
-        await new Promise((r) => setTimeout(r, 1500));
-        expect(batches).toBe(before);
+        // The pause takes before the next batch: the run waits between batches, where no batch can complete until
+        // it is resumed or cancelled.
+        await svc.whenParked();
+        expect((await svc.indexStatus()).state).toBe('paused');
+        expect(batches).toBe(1);
         expect((await svc.indexStatus()).progress).toMatchObject({ phase: 'index', done: pausedAt });
         await svc.cancelIndexing();
         await expect(run).rejects.toMatchObject({ kind: 'cancelled' });
