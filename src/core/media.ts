@@ -5,6 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FolderInfo, PhotoInfo } from '../shared/api.js';
+import type { Readable } from 'node:stream';
+import { openRegularFile, servedStream, UnreadableFile } from './library/read-file.js';
 import { isInside } from './paths.js';
 import { existingThumbnail } from './library/thumbnails.js';
 
@@ -152,4 +154,20 @@ function throughLink(photo: MediaPhoto, folder: FolderInfo): MediaFile | null {
     identity: { dev: st.dev, ino: st.ino },
     followSymlinks: true,
   };
+}
+
+/**
+ * The content of a file that resolveMedia or confineFile checked, streamed from the descriptor opened for it (no
+ * link followed unless the file says so, the identity the check saw expected), each read within the time limit;
+ * resolves once the first read has answered. Rejects with an fs error or UnreadableFile (driveNotAnswering tells
+ * which).
+ */
+export async function openMedia(file: Pick<MediaFile, 'path' | 'identity' | 'followSymlinks'>): Promise<Readable> {
+  const handle = await openRegularFile(file.path, { expect: file.identity, followSymlinks: file.followSymlinks });
+  return servedStream(handle);
+}
+
+/** Whether openMedia failed because the file's drive is not answering (worth a 503), not because of the file. */
+export function driveNotAnswering(err: unknown): err is UnreadableFile {
+  return err instanceof UnreadableFile && err.retry;
 }

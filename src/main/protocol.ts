@@ -2,8 +2,15 @@
 // or original, found by id and confined to the library (src/core/media.ts). Nothing else is reachable through it.
 // Free of runtime electron imports so it runs under plain Node in tests.
 import { Readable } from 'node:stream';
-import { openRegularFile, servedStream, UnreadableFile } from '../core/library/read-file.js';
-import { parseMediaId, resolveMedia, type MediaFile, type MediaKind, type MediaLibrary } from '../core/media.js';
+import {
+  driveNotAnswering,
+  openMedia,
+  parseMediaId,
+  resolveMedia,
+  type MediaFile,
+  type MediaKind,
+  type MediaLibrary,
+} from '../core/media.js';
 
 export const MEDIA_SCHEME = 'doppel';
 
@@ -44,10 +51,9 @@ export function createMediaHandler(library: MediaLibrary): (request: { url: stri
     try {
       // From the descriptor checked to be the file resolveMedia saw, in chunks (never the whole original in memory),
       // each read within the time limit; the first answers before the status is chosen.
-      const handle = await openRegularFile(file.path, { expect: file.identity, followSymlinks: file.followSymlinks });
-      body = await servedStream(handle);
+      body = await openMedia(file);
     } catch (err) {
-      if (err instanceof UnreadableFile && err.retry) return new Response('not answering', { status: 503 });
+      if (driveNotAnswering(err)) return new Response('not answering', { status: 503 });
       return new Response('not readable', { status: 404 });
     }
     return new Response(Readable.toWeb(body) as ReadableStream<Uint8Array>, {

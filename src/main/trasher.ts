@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
+  exists,
   FreedesktopTrasher,
   systemTrasher,
   type TrashEntry,
@@ -48,14 +49,7 @@ export class ElectronTrasher implements Trasher {
     };
     if (this.freedesktop) return this.freedesktop.trashWith(file, move);
     await move(file);
-    if (
-      await fs.promises.lstat(file).then(
-        () => true,
-        () => false,
-      )
-    ) {
-      throw new DoppelError('io', `${file} is still in its place after moving it to the trash`);
-    }
+    if (await exists(file)) throw new DoppelError('io', `${file} is still in its place after moving it to the trash`);
     return { originalPath: file, trashPath: null, infoPath: null, deletedAt: null };
   }
 

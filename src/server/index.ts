@@ -13,10 +13,11 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { API_LIMITS, dispatch } from '../core/api-schema.js';
-import { openRegularFile, servedStream, UnreadableFile } from '../core/library/read-file.js';
 import {
   confineFile,
   contentTypeOf,
+  driveNotAnswering,
+  openMedia,
   parseMediaId,
   resolveMedia,
   type FileIdentity,
@@ -104,11 +105,10 @@ async function sendFile(
 ): Promise<void> {
   let body: Readable;
   try {
-    const handle = await openRegularFile(file.path, { expect: file.identity, followSymlinks: file.followSymlinks });
     // Its first read answers before the status is sent: a drive that stopped answering gets a 503, not half a 200.
-    body = await servedStream(handle);
+    body = await openMedia(file);
   } catch (err) {
-    if (err instanceof UnreadableFile && err.retry) return send(res, 503, `not answering: ${err.message}`);
+    if (driveNotAnswering(err)) return send(res, 503, `not answering: ${err.message}`);
     return send(res, 404, 'not found');
   }
   res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': type, ...headers });

@@ -9,7 +9,7 @@ import type { ActionFile, Store } from '../store/repository.js';
 import { lockFileFor, withActionLock } from './action-lock.js';
 import { hashFile, holdsLoggedBytes, recordMoved, settleMove, settleMoves } from './journal.js';
 import { isInside } from '../paths.js';
-import { RestoreConflict, type TrashRecord, type Trasher } from './trash.js';
+import { exists, RestoreConflict, type TrashRecord, type Trasher } from './trash.js';
 
 export interface TrashOutcome extends TrashReport {
   /** Photo ids removed from the library (the search index must drop them too). */
@@ -208,11 +208,7 @@ async function trashLocked(
 /** Whether a logged file is back in its place, with its bytes, and gone from the trash. */
 async function alreadyBack(f: ActionFile): Promise<boolean> {
   if (f.trashPath === null) return false;
-  const inTrash = await fs.promises.lstat(f.trashPath).then(
-    () => true,
-    () => false,
-  );
-  return !inTrash && (await holdsLoggedBytes(f.path, f));
+  return !(await exists(f.trashPath)) && (await holdsLoggedBytes(f.path, f));
 }
 
 export interface UndoOutcome {

@@ -19,10 +19,10 @@
 // of a link makes a new link in the trash, then unlinks the old one; cut short between the two, the one in the
 // trash is the leftover.
 import fs from 'node:fs';
-import { CONTENT_HASH } from '../library/fingerprint.js';
+import { CONTENT_HASH, holdsBeginningOf } from '../library/fingerprint.js';
 import { closeLater, hashOpenedFile, openRegularFile } from '../library/read-file.js';
 import type { ActionFile, Store } from '../store/repository.js';
-import type { Trasher, TrashEntry } from './trash.js';
+import { exists, type Trasher, type TrashEntry } from './trash.js';
 
 /** The content hash of a file, streamed from its descriptor; null when there is no regular file there. */
 export async function hashFile(file: string): Promise<string | null> {
@@ -60,35 +60,15 @@ export async function holdsLoggedBytes(
   return (await hashFile(file)) === row.hash;
 }
 
-/** Whether `copy` is a regular file whose bytes are `file`'s, or a beginning of them. */
-async function isPartialCopy(copy: string, file: string): Promise<boolean> {
-  const [a, b] = await Promise.all([fs.promises.lstat(copy).catch(() => null), fs.promises.lstat(file)]);
-  if (!a?.isFile() || a.size > b.size) return false;
-  const [x, y] = await Promise.all([fs.promises.open(copy, 'r'), fs.promises.open(file, 'r')]);
-  try {
-    const size = 1 << 20;
-    const bx = Buffer.alloc(size);
-    const by = Buffer.alloc(size);
-    for (let at = 0; at < a.size; at += size) {
-      const [{ bytesRead: nx }, { bytesRead: ny }] = await Promise.all([
-        x.read(bx, 0, size, at),
-        y.read(by, 0, size, at),
-      ]);
-      if (nx === 0 || nx > ny || !bx.subarray(0, nx).equals(by.subarray(0, nx))) return false;
-    }
-    return true;
-  } finally {
-    await Promise.all([x.close(), y.close()]);
-  }
-}
-
 /** Removes what a cut-short move of a file (or link) still in its place left in the trash. */
 async function clearLeftovers(entries: readonly TrashEntry[], row: ActionFile): Promise<void> {
   const file = row.path;
   for (const e of entries) {
     const leftover =
       e.trashPath === null ||
-      (row.linkTarget !== null ? await isLinkTo(e.trashPath, row.linkTarget) : await isPartialCopy(e.trashPath, file));
+      (row.linkTarget !== null
+        ? await isLinkTo(e.trashPath, row.linkTarget)
+        : await holdsBeginningOf(e.trashPath, file));
     if (!leftover) continue;
     if (e.trashPath !== null) await fs.promises.rm(e.trashPath, { force: true });
     await fs.promises.rm(e.infoPath, { force: true });
@@ -123,11 +103,7 @@ export async function settleMove(store: Store, trasher: Trasher, row: ActionFile
   for (const e of orphans) await fs.promises.rm(e.infoPath, { force: true });
   let ours: TrashEntry | null = null;
   for (const e of fresh) if (e.trashPath !== null && !ours && (await holdsLoggedBytes(e.trashPath, row))) ours = e;
-  const inPlace = await fs.promises.lstat(row.path).then(
-    () => true,
-    () => false,
-  );
-  if (!ours && inPlace) {
+  if (!ours && (await exists(row.path))) {
     // A file of the user's took the place and none of ours is in the trash: nothing moved.
     store.dropMovingActionFile(row.id);
     return 'in-place';

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DoppelError } from '../../shared/api.js';
+import { holdsBeginningOf } from '../library/fingerprint.js';
 
 /** Where a file went. The fields beyond originalPath are null when the trash cannot tell. */
 export interface TrashRecord {
@@ -57,7 +58,8 @@ function errnoCode(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | null)?.code;
 }
 
-async function exists(file: string): Promise<boolean> {
+/** Whether anything (a file, a link, a folder) is at `file`, the link itself not followed; other errors throw. */
+export async function exists(file: string): Promise<boolean> {
   try {
     await fs.promises.lstat(file);
     return true;
@@ -315,8 +317,7 @@ async function sameFile(a: string, b: string): Promise<boolean> {
   if (sa.isSymbolicLink() && sb.isSymbolicLink())
     return (await fs.promises.readlink(a)) === (await fs.promises.readlink(b));
   if (!sa.isFile() || !sb.isFile() || sa.size !== sb.size) return false;
-  const [ba, bb] = await Promise.all([fs.promises.readFile(a), fs.promises.readFile(b)]);
-  return ba.equals(bb);
+  return holdsBeginningOf(a, b); // as long as b: the same bytes
 }
 
 /** Moves `from` to `to` without ever replacing a file at `to`; the bytes and mtime are kept. */

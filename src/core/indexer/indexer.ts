@@ -457,12 +457,9 @@ export async function indexFolders(
           if (existing) gone.push(existing.id);
           return;
         }
-        if (r.kind === 'retry') {
+        if (r.kind === 'retry' && existing?.status === 'indexed') {
+          // Reported; the photo keeps its record (and vector) until a run reads it.
           errors.push({ path: r.record.path, reason: r.record.error ?? '' });
-          if (existing?.status === 'indexed') return;
-          store.upsertPhoto(r.record);
-          if (existing) summary.updated++;
-          else summary.added++;
           return;
         }
         if (r.kind === 'views') {
@@ -475,7 +472,8 @@ export async function indexFolders(
         const id = store.upsertPhoto(r.record);
         if (existing) summary.updated++;
         else summary.added++;
-        if (r.kind === 'error') errors.push({ path: r.record.path, reason: r.record.error ?? '' });
+        if (r.kind === 'error' || r.kind === 'retry')
+          errors.push({ path: r.record.path, reason: r.record.error ?? '' });
         const vector = vectorOf.get(j);
         if (vector) {
           store.putVector(id, modelId, vector);

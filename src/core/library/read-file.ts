@@ -43,8 +43,11 @@ export function answeredWithin<T>(
 ): Promise<T> {
   const ms = opts.timeoutMs ?? READ_TIMEOUT_MS;
   if (opts.device !== undefined && deviceNotAnswering(opts.device)) return Promise.reject(notAnswering(ms));
-  return withTimeout(work(), { ms, message: `Did not answer within ${ms / 1000} s`, ...opts });
+  return withTimeout(work(), { ms, message: noAnswer(ms), ...opts });
 }
+
+/** The reason given for an operation that got no answer within `ms`. */
+const noAnswer = (ms: number): string => `Did not answer within ${ms / 1000} s`;
 
 function notAnswering(ms: number): UnreadableFile {
   return new UnreadableFile(
@@ -106,7 +109,6 @@ export const CANCELLED_WAIT_MS = 1000;
  * cancel after CANCELLED_WAIT_MS of waiting, marks the drive as not answering until the operation settles.
  */
 function withTimeout<T>(work: Promise<T>, { ms, message, late, device, signal }: Limit<T>): Promise<T> {
-  let settled = false;
   let counted = false; // given up on (rejected) or overdue, and not settled: in unansweredTotal
   let overdue = false; // counted against the device
   const started = Date.now();
@@ -138,7 +140,6 @@ function withTimeout<T>(work: Promise<T>, { ms, message, late, device, signal }:
     else signal?.addEventListener('abort', onAbort, { once: true });
   });
   const answered = (): void => {
-    settled = true;
     clearTimeout(timer);
     signal?.removeEventListener('abort', onAbort);
     if (counted) unansweredTotal--;
@@ -152,10 +153,8 @@ function withTimeout<T>(work: Promise<T>, { ms, message, late, device, signal }:
     answered();
     if (givenUp) late?.(value);
   }, answered);
-  return Promise.race([work, limit]).finally(() => {
-    if (settled) return;
-    signal?.removeEventListener('abort', onAbort);
-  });
+  // Given up on or answered, a later abort changes nothing (the timer still marks a drive that never answers).
+  return Promise.race([work, limit]).finally(() => signal?.removeEventListener('abort', onAbort));
 }
 
 function kindOf(st: fs.Stats): string {
@@ -203,12 +202,7 @@ export async function openRegularFileStat(file: string, opts: OpenOptions = {}):
     signal,
   });
   try {
-    const stat = await withTimeout(handle.stat(), {
-      ms,
-      message: `Did not answer within ${ms / 1000} s`,
-      device,
-      signal,
-    });
+    const stat = await withTimeout(handle.stat(), { ms, message: noAnswer(ms), device, signal });
     if (!stat.isFile()) throw new UnreadableFile(`Is ${kindOf(stat)}, not a photo file`);
     if (opts.expect && (stat.dev !== opts.expect.dev || stat.ino !== opts.expect.ino))
       throw new UnreadableFile('Changed while it was being opened');
@@ -234,7 +228,7 @@ export async function readOpenedFile(handle: fs.promises.FileHandle, timeoutMs =
   try {
     return await withTimeout(handle.readFile({ signal: abort.signal }), {
       ms: timeoutMs,
-      message: `Did not answer within ${timeoutMs / 1000} s`,
+      message: noAnswer(timeoutMs),
       ...limits.get(handle),
     });
   } catch (err) {
@@ -251,6 +245,12 @@ export async function readRegularFile(file: string, opts: OpenOptions = {}): Pro
   } finally {
     closeLater(handle);
   }
+}
+
+/** Reads into `buffer` from `position` of an opened file, within the time limit and counted against its drive. */
+async function readAt(handle: fs.promises.FileHandle, buffer: Buffer, position: number, ms: number): Promise<number> {
+  const read = handle.read(buffer, 0, buffer.length, position);
+  return (await withTimeout(read, { ms, message: noAnswer(ms), ...limits.get(handle) })).bytesRead;
 }
 
 /** Bytes per read when an opened file is streamed (hashOpenedFile): all the memory streaming a file takes. */
@@ -271,9 +271,7 @@ export async function hashOpenedFile(
   const buffer = Buffer.allocUnsafe(STREAM_CHUNK_BYTES);
   let size = 0;
   for (;;) {
-    const read = handle.read(buffer, 0, buffer.length, size);
-    const message = `Did not answer within ${ms / 1000} s`;
-    const { bytesRead } = await withTimeout(read, { ms, message, ...limits.get(handle) });
+    const bytesRead = await readAt(handle, buffer, size, ms);
     if (bytesRead === 0) break;
     hash.update(buffer.subarray(0, bytesRead));
     size += bytesRead;
@@ -292,12 +290,10 @@ const SERVE_CHUNK_BYTES = 256 * 1024;
  * handle is closed when the stream ends, fails or is destroyed.
  */
 export async function servedStream(handle: fs.promises.FileHandle, timeoutMs = READ_TIMEOUT_MS): Promise<Readable> {
-  const message = `Did not answer within ${timeoutMs / 1000} s`;
   let offset = 0;
   const next = async (): Promise<Buffer | null> => {
     const buffer = Buffer.allocUnsafe(SERVE_CHUNK_BYTES);
-    const read = handle.read(buffer, 0, buffer.length, offset);
-    const { bytesRead } = await withTimeout(read, { ms: timeoutMs, message, ...limits.get(handle) });
+    const bytesRead = await readAt(handle, buffer, offset, timeoutMs);
     offset += bytesRead;
     return bytesRead === 0 ? null : buffer.subarray(0, bytesRead);
   };

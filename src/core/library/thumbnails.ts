@@ -36,13 +36,16 @@ export async function writeThumbnail(thumbnailDir: string, hash: string, data: U
   const file = thumbnailPath(thumbnailDir, hash);
   // Owner only: thumbnails show the user's photos.
   await fs.promises.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  await fs.promises.mkdir(partialDir(thumbnailDir), { recursive: true, mode: 0o700 });
-  const tmp = path.join(
-    partialDir(thumbnailDir),
-    `${hash}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`,
-  );
+  const partial = partialDir(thumbnailDir);
+  const tmp = path.join(partial, `${hash}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
+  const write = () => fs.promises.writeFile(tmp, data, { mode: 0o600 });
   try {
-    await fs.promises.writeFile(tmp, data, { mode: 0o600 });
+    // The partial folder is made once, by the first write that finds it missing (not one mkdir a thumbnail more).
+    await write().catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+      await fs.promises.mkdir(partial, { recursive: true, mode: 0o700 });
+      await write();
+    });
     await fs.promises.rename(tmp, file);
   } catch (err) {
     await fs.promises.rm(tmp, { force: true });
