@@ -3,7 +3,7 @@
 // `doppel index` reports those files and indexes the rest, `doppel serve` keeps serving while a run waits on them,
 // cancel ends that run, and SIGTERM ends the process. Needs /dev/fuse, a C compiler and libfuse3 (Debian's fuse3 and
 // libfuse3-dev, which .ci/run installs); where one is missing the tests are skipped and say why.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -159,6 +159,11 @@ async function bridgeOf(
   return { base, call };
 }
 
+/** `doppel …` run to its end with `env` added (a command that answers). */
+function doppelSync(args: string[], env: NodeJS.ProcessEnv): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, encoding: 'utf8' });
+}
+
 const ENDING = /(\d+) read\(s\) of a drive that stopped answering are still waiting; ending the process/;
 
 describe('a drive whose reads never answer', () => {
@@ -189,10 +194,7 @@ describe('a drive whose reads never answer', () => {
       expect(Number(ENDING.exec(run.stderr())![1])).toBe(waited);
 
       // Meanwhile another process reads the library the first one closed: the reasons are stored.
-      const info = spawnSync(process.execPath, [BIN, 'info', '--errors', '--json'], {
-        env: { ...process.env, ...env },
-        encoding: 'utf8',
-      });
+      const info = doppelSync(['info', '--errors', '--json'], env);
       expect(info.status, info.stderr).toBe(0);
       const stored = JSON.parse(info.stdout) as { photos: number; errorFiles: { path: string; reason: string }[] };
       expect(stored.photos).toBe(5);
@@ -220,10 +222,7 @@ describe('a drive whose reads never answer', () => {
     copyInto(photos('CSet14', 3), lib);
     // A time limit longer than the test takes to cancel: a cancelled run ends before any read is given up on.
     const env = { DOPPEL_HOME: path.join(dir, 'home'), DOPPEL_READ_TIMEOUT_MS: '8000' };
-    const first = spawnSync(process.execPath, [BIN, 'index', lib], {
-      env: { ...process.env, ...env },
-      encoding: 'utf8',
-    });
+    const first = doppelSync(['index', lib], env);
     expect(first.status, first.stderr).toBe(0);
     const share = await mountHung(shareDir);
     const serve = doppel(['serve'], env);
@@ -289,10 +288,7 @@ describe('a drive whose reads never answer', () => {
     // Indexed while the share answered: one photo in its folder hung-dir.
     const [kept] = copyInto(photos('CSet14', 4).slice(3), path.join(shareDir, 'hung-dir'));
     const env = { DOPPEL_HOME: path.join(dir, 'home'), DOPPEL_READ_TIMEOUT_MS: String(LIMIT_MS) };
-    const first = spawnSync(process.execPath, [BIN, 'index', lib], {
-      env: { ...process.env, ...env },
-      encoding: 'utf8',
-    });
+    const first = doppelSync(['index', lib], env);
     expect(first.stdout, first.stderr).toMatch(/Library: 4 photos\./);
     // Now the share is a drive whose folder hung-dir never lists.
     const share = await mountHung(shareDir, { files: 0, hungDir: true });
@@ -306,10 +302,7 @@ describe('a drive whose reads never answer', () => {
         /^3 files scanned: 0 added, 0 updated, 3 unchanged, 0 removed, 1 could not be indexed .* Library: 4 photos\./m,
       );
       expect(out).toContain(`! ${path.join(shareDir, 'hung-dir')}: Did not answer within 2 s`);
-      const info = spawnSync(process.execPath, [BIN, 'info', '--json'], {
-        env: { ...process.env, ...env },
-        encoding: 'utf8',
-      });
+      const info = doppelSync(['info', '--json'], env);
       expect((JSON.parse(info.stdout) as { photos: number }).photos).toBe(4);
       await share.stop();
       expect(await run.exited).toEqual({ code: null, signal: 'SIGKILL' });
@@ -328,10 +321,7 @@ describe('a drive whose reads never answer', () => {
     // A share that answered while it was indexed: photo.jpg has the bytes of a real photo.
     const share = await mountHung(path.join(lib, 'share'), { files: 0, backed: real! });
     const env = { DOPPEL_HOME: path.join(dir, 'home'), DOPPEL_READ_TIMEOUT_MS: String(LIMIT_MS) };
-    const first = spawnSync(process.execPath, [BIN, 'index', lib], {
-      env: { ...process.env, ...env },
-      encoding: 'utf8',
-    });
+    const first = doppelSync(['index', lib], env);
     expect(first.stdout, first.stderr).toMatch(/Library: 3 photos\./);
     const serve = doppel(['serve'], env);
     try {

@@ -1,7 +1,9 @@
 // Shared test helpers: real photos from ../shared/data, temporary folders, image statistics.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Store } from '../src/core/store/repository.js';
 
 export const DATA = path.resolve(import.meta.dirname, '../../shared/data');
 export const PHOTOS = path.join(DATA, 'photos');
@@ -76,4 +78,46 @@ export function std(a: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += (a[i]! - m) ** 2;
   return Math.sqrt(s / a.length);
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+/** A DeletionDate as the `trash` package writes it (local time). */
+export const trashDeletionDate = (d: Date) =>
+  `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+
+/**
+ * Writes a .trashinfo for `file` into `trash` as the `trash` package does (before it moves the file); returns the
+ * entry's name.
+ */
+export function writeTrashInfo(trash: string, file: string, when = new Date()): string {
+  const name = crypto.randomUUID();
+  fs.mkdirSync(path.join(trash, 'info'), { recursive: true });
+  fs.mkdirSync(path.join(trash, 'files'), { recursive: true });
+  fs.writeFileSync(
+    path.join(trash, 'info', `${name}.trashinfo`),
+    `[Trash Info]\nPath=${encodeURI(file)}\nDeletionDate=${trashDeletionDate(when)}`,
+  );
+  return name;
+}
+
+/**
+ * The journal row a trash writes just before it moves `file` (a library photo), as a killed process leaves it;
+ * `linkTarget` for a link. Returns the action's id.
+ */
+export function beginTrashMove(store: Store, file: string, linkTarget?: string): number {
+  const photo = store.getPhotoByPath(file)!;
+  const actionId = store.beginAction('trash', 'freedesktop');
+  store.addActionFile({
+    actionId,
+    folderId: photo.folderId,
+    path: file,
+    hash: photo.hash,
+    size: photo.size,
+    trashPath: null,
+    infoPath: null,
+    deletedAt: null,
+    state: 'moving',
+    ...(linkTarget === undefined ? {} : { linkTarget }),
+  });
+  return actionId;
 }

@@ -14,7 +14,7 @@ import { Store } from '../../src/core/store/repository.js';
 import { createMediaHandler } from '../../src/main/protocol.js';
 import { startBridge, type Bridge } from '../../src/server/index.js';
 import type { FolderInfo } from '../../src/shared/api.js';
-import { copyInto, photos, REPO, tempDir, useTempTrash } from '../helpers.js';
+import { beginTrashMove, copyInto, photos, REPO, tempDir, useTempTrash, writeTrashInfo } from '../helpers.js';
 
 const tmp = tempDir('doppel-links-');
 const TRASH = useTempTrash(tmp);
@@ -213,38 +213,9 @@ describe('moving a photo reached through a link to the trash', () => {
 });
 
 describe('the trash journal with links', () => {
-  const pad = (n: number) => String(n).padStart(2, '0');
-  const deletionDate = (d: Date) =>
-    `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-  /** A .trashinfo for `file` as the `trash` package writes it before the move; returns the entry's name. */
-  function writeInfo(file: string): string {
-    const name = crypto.randomUUID();
-    fs.mkdirSync(path.join(TRASH, 'info'), { recursive: true });
-    fs.mkdirSync(path.join(TRASH, 'files'), { recursive: true });
-    fs.writeFileSync(
-      path.join(TRASH, 'info', `${name}.trashinfo`),
-      `[Trash Info]\nPath=${encodeURI(file)}\nDeletionDate=${deletionDate(new Date())}`,
-    );
-    return name;
-  }
+  const writeInfo = (file: string) => writeTrashInfo(TRASH, file);
   /** The row a trash writes just before it moves the link, as a killed process leaves it. */
-  function beginMove(file: string): number {
-    const photo = store.getPhotoByPath(file)!;
-    const actionId = store.beginAction('trash', 'freedesktop');
-    store.addActionFile({
-      actionId,
-      folderId: photo.folderId,
-      path: file,
-      hash: photo.hash,
-      size: photo.size,
-      trashPath: null,
-      infoPath: null,
-      deletedAt: null,
-      state: 'moving',
-      linkTarget: fs.readlinkSync(file),
-    });
-    return actionId;
-  }
+  const beginMove = (file: string) => beginTrashMove(store, file, fs.readlinkSync(file));
 
   it('settles a trash killed after the move, before it was logged: undo brings the link back', async () => {
     const file = link('rel.png');

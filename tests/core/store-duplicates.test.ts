@@ -21,6 +21,19 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
+/** A library file migrated up to `version` only, holding the rows `inserts` add: what an older Doppel left. */
+function libraryAt(version: number, inserts: readonly string[]): string {
+  const file = path.join(tmp, `v${version}.sqlite`);
+  const raw = new BetterSqlite3(file);
+  migrate(
+    raw,
+    MIGRATIONS.filter((m) => m.version <= version),
+  );
+  for (const sql of inserts) raw.prepare(sql).run();
+  raw.close();
+  return file;
+}
+
 describe('migration 0020-duplicates', () => {
   it('creates the duplicate tables on :memory:', () => {
     const db = openDatabase(':memory:');
@@ -59,17 +72,10 @@ describe('migration 0020-duplicates', () => {
   });
 
   it('upgrades a version-70 action log to the journal: logged files are trashed, dated by their action', () => {
-    const file = path.join(tmp, 'v70.sqlite');
-    const raw = new BetterSqlite3(file);
-    migrate(
-      raw,
-      MIGRATIONS.filter((m) => m.version <= 70),
-    );
-    raw.prepare("INSERT INTO actions (kind, trasher, created_at) VALUES ('trash', 'freedesktop', 1234)").run();
-    raw
-      .prepare("INSERT INTO action_files (action_id, path, size, trash_path) VALUES (1, '/p/a.jpg', 3, '/t/files/a')")
-      .run();
-    raw.close();
+    const file = libraryAt(70, [
+      "INSERT INTO actions (kind, trasher, created_at) VALUES ('trash', 'freedesktop', 1234)",
+      "INSERT INTO action_files (action_id, path, size, trash_path) VALUES (1, '/p/a.jpg', 3, '/t/files/a')",
+    ]);
     const store = Store.open(file);
     expect(store.lastOpenAction()!.files).toMatchObject([{ path: '/p/a.jpg', state: 'trashed', createdAt: 1234 }]);
     expect(store.movingActionFiles()).toEqual([]);
@@ -77,11 +83,7 @@ describe('migration 0020-duplicates', () => {
   });
 
   it('upgrades a version-10 library file, keeping its folders as ordinary folders', () => {
-    const file = path.join(tmp, 'v10.sqlite');
-    const raw = new BetterSqlite3(file);
-    migrate(raw, MIGRATIONS.slice(0, 1));
-    raw.prepare("INSERT INTO folders (path, added_at) VALUES ('/photos', 5)").run();
-    raw.close();
+    const file = libraryAt(10, ["INSERT INTO folders (path, added_at) VALUES ('/photos', 5)"]);
     const store = Store.open(file);
     expect(store.db.pragma('user_version', { simple: true })).toBe(LATEST_VERSION);
     expect(store.listFolders()).toEqual([
@@ -93,18 +95,11 @@ describe('migration 0020-duplicates', () => {
 
 describe('migration 0090-follow-symlinks', () => {
   it('upgrades a version-80 library: its folders do not follow links and its logged files are not links', () => {
-    const file = path.join(tmp, 'v80.sqlite');
-    const raw = new BetterSqlite3(file);
-    migrate(
-      raw,
-      MIGRATIONS.filter((m) => m.version <= 80),
-    );
-    raw.prepare("INSERT INTO folders (path, added_at) VALUES ('/photos', 5)").run();
-    raw.prepare("INSERT INTO actions (kind, trasher, created_at) VALUES ('trash', 'freedesktop', 1234)").run();
-    raw
-      .prepare("INSERT INTO action_files (action_id, path, size, trash_path) VALUES (1, '/photos/a.jpg', 3, '/t/a')")
-      .run();
-    raw.close();
+    const file = libraryAt(80, [
+      "INSERT INTO folders (path, added_at) VALUES ('/photos', 5)",
+      "INSERT INTO actions (kind, trasher, created_at) VALUES ('trash', 'freedesktop', 1234)",
+      "INSERT INTO action_files (action_id, path, size, trash_path) VALUES (1, '/photos/a.jpg', 3, '/t/a')",
+    ]);
     const store = Store.open(file);
     expect(store.db.pragma('user_version', { simple: true })).toBe(LATEST_VERSION);
     const [folder] = store.listFolders();

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lockFileFor, withActionLock } from '../../src/core/duplicates/action-lock.js';
 import { DoppelService } from '../../src/core/service.js';
 import { Store } from '../../src/core/store/repository.js';
-import { copyInto, photos, REPO, tempDir, useTempTrash } from '../helpers.js';
+import { beginTrashMove, copyInto, photos, REPO, tempDir, useTempTrash, writeTrashInfo } from '../helpers.js';
 
 const tmp = tempDir('doppel-journal-');
 const TRASH = useTempTrash(tmp);
@@ -30,40 +30,8 @@ const trashNames = (sub: 'files' | 'info') => {
     return [];
   }
 };
-const pad = (n: number) => String(n).padStart(2, '0');
-/** A DeletionDate as the `trash` package writes it (local time). */
-const deletionDate = (d: Date) =>
-  `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-
-/** Writes a .trashinfo for `file` as the `trash` package does (before it moves the file); returns the entry name. */
-function writeInfo(file: string, when = new Date()): string {
-  const name = crypto.randomUUID();
-  fs.mkdirSync(path.join(TRASH, 'info'), { recursive: true });
-  fs.mkdirSync(path.join(TRASH, 'files'), { recursive: true });
-  fs.writeFileSync(
-    path.join(TRASH, 'info', `${name}.trashinfo`),
-    `[Trash Info]\nPath=${encodeURI(file)}\nDeletionDate=${deletionDate(when)}`,
-  );
-  return name;
-}
-
-/** The journal row a trash writes just before it moves `file`, as a killed process leaves it. */
-function beginMove(file: string): number {
-  const photo = store.getPhotoByPath(file)!;
-  const actionId = store.beginAction('trash', 'freedesktop');
-  store.addActionFile({
-    actionId,
-    folderId: photo.folderId,
-    path: file,
-    hash: photo.hash,
-    size: photo.size,
-    trashPath: null,
-    infoPath: null,
-    deletedAt: null,
-    state: 'moving',
-  });
-  return actionId;
-}
+const writeInfo = (file: string, when?: Date) => writeTrashInfo(TRASH, file, when);
+const beginMove = (file: string) => beginTrashMove(store, file);
 
 const inLibrary = async (file: string) => (await service.listPhotos({})).photos.some((p) => p.path === file);
 
