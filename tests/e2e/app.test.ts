@@ -241,13 +241,24 @@ describe('the app in Chromium through doppel serve', () => {
     });
     await page.getByRole('button', { name: 'Move to trash' }).click();
     expect(await asked).toContain('every copy of 1 photo(s): baboon.png');
+    expect(await asked).toMatch(/Move 2 photo\(s\), [\d.]+ [KM]B, to the trash\?/);
     await page.getByRole('status').filter({ hasText: 'Nothing moved' }).waitFor();
     expect(fs.existsSync(path.join(library, ORIGINAL))).toBe(true);
     expect(fs.existsSync(path.join(library, PLANTED))).toBe(true);
     // Select exactly the planted copy.
     await page.getByRole('checkbox', { name: `Select ${ORIGINAL}` }).setChecked(false);
     expect(await ticked()).toBe(1);
+    // Always asked first, with the count and the space it frees; accepting moves it.
+    const confirmed = new Promise<string>((resolve) =>
+      page.once('dialog', (d) => {
+        resolve(d.message());
+        void d.accept();
+      }),
+    );
     await page.getByRole('button', { name: 'Move to trash' }).click();
+    expect(await confirmed).toBe(
+      `Move 1 photo(s), ${Math.round(planted.length / 1024)} KB, to the trash? Undo puts them back.`,
+    );
     await page.getByRole('status').filter({ hasText: '1 photo(s) moved to the trash' }).waitFor();
     const file = path.join(library, PLANTED);
     expect(fs.existsSync(file)).toBe(false);
