@@ -72,8 +72,6 @@ type Listener<K extends keyof DoppelEvents> = (payload: DoppelEvents[K]) => void
 /** Thresholds used when neither the query nor the model card gives any. */
 const FALLBACK_THRESHOLDS = { near: 0.97, similar: 0.9 };
 
-/** Photos whose views encoded from crops the duplicate scan keeps between scans (8 KB each). */
-const ENCODED_VIEWS_KEPT = 5000;
 /** Photos a duplicate scan's second stage decodes and encodes at most (~30 ms each on 2 cores). */
 const ENCODED_VIEWS_PER_SCAN = 2000;
 /** Photos encoded at once by the duplicate scan's second stage (four views each). */
@@ -81,11 +79,6 @@ const ENCODE_BATCH = 16;
 
 export class DoppelService implements DoppelApi {
   private search: LibrarySearch | null = null;
-  /**
-   * Views encoded from crops of cached thumbnails for the duplicate scan's second stage, by photo id with the
-   * content hash they were made from; the most recent ENCODED_VIEWS_KEPT (8 KB each).
-   */
-  private readonly encodedViews = new Map<number, { hash: string; views: Float32Array[] }>();
   private readonly modelId: number;
   private readonly listeners = new Map<keyof DoppelEvents, Set<(payload: never) => void>>();
   private indexing: Promise<IndexSummary> | null = null;
@@ -761,24 +754,35 @@ export class DoppelService implements DoppelApi {
     for (const [a, list] of found)
       for (const n of list) if (n.score < stage.near && a < n.id) pairs.push({ a, b: n.id, score: n.score });
     pairs.sort((x, y) => y.score - x.score || x.a - y.a || x.b - y.b);
+    // Views encoded by an earlier scan (of this process or another) are kept in the library with the content hash
+    // they were made from: they cost nothing, and the budget goes to photos not encoded yet.
+    const encoded = new Map<number, Float32Array[]>();
+    const hashes = new Map<number, string | null>();
+    const hashOf = (id: number): string | null => {
+      if (!hashes.has(id)) hashes.set(id, this.store.getPhoto(id)?.hash ?? null);
+      return hashes.get(id)!;
+    };
+    const stored = (id: number): boolean => {
+      if (encoded.has(id)) return true;
+      const hash = hashOf(id);
+      const views = hash ? this.store.getEncodedViews(id, this.modelId, stage.fraction, hash) : null;
+      if (views) encoded.set(id, views);
+      return views !== null;
+    };
     const ids = new Set<number>();
     let fresh = 0;
     for (const { a, b } of pairs) {
       const add = [a, b].filter((id) => !ids.has(id));
-      const cost = add.filter((id) => !this.encodedViews.has(id)).length;
+      const cost = add.filter((id) => !stored(id)).length;
       if (fresh + cost > ENCODED_VIEWS_PER_SCAN) continue;
       fresh += cost;
       for (const id of add) ids.add(id);
     }
     const thumbnailDir = thumbnailDirFor(this.dbPath);
-    const encoded = new Map<number, Float32Array[]>();
     const todo: { id: number; hash: string }[] = [];
     for (const id of ids) {
-      const hash = this.store.getPhoto(id)?.hash;
-      if (!hash) continue;
-      const kept = this.encodedViews.get(id);
-      if (kept?.hash === hash) encoded.set(id, kept.views);
-      else todo.push({ id, hash });
+      const hash = hashOf(id);
+      if (hash && !encoded.has(id)) todo.push({ id, hash });
     }
     /** The model inputs of a photo's corner views from its thumbnail; null without one (its predicted score stands). */
     const inputsOf = async ({ id, hash }: { id: number; hash: string }) => {
@@ -798,16 +802,14 @@ export class DoppelService implements DoppelApi {
     for (let start = 0; start < made.length; start += ENCODE_BATCH) {
       const batch = made.slice(start, start + ENCODE_BATCH);
       const codes = await this.model.encode(batch.flatMap((m) => m.views));
-      batch.forEach((m, i) => {
-        const views = codes.slice(i * 4, i * 4 + 4);
-        encoded.set(m.id, views);
-        this.encodedViews.delete(m.id);
-        this.encodedViews.set(m.id, { hash: m.hash, views });
-      });
-      for (const id of this.encodedViews.keys()) {
-        if (this.encodedViews.size <= ENCODED_VIEWS_KEPT) break;
-        this.encodedViews.delete(id);
-      }
+      this.store.transaction(() =>
+        batch.forEach((m, i) => {
+          this.store.putEncodedViews(m.id, this.modelId, stage.fraction, m.hash, codes.slice(i * 4, i * 4 + 4));
+          // As stored (quantised), so that this scan scores them as every later one will.
+          const views = this.store.getEncodedViews(m.id, this.modelId, stage.fraction, m.hash);
+          if (views) encoded.set(m.id, views);
+        }),
+      );
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     /** The best encoded view of `a` against the vector of `b`, on the common scale. */

@@ -182,13 +182,22 @@ describe('find cropped copies', () => {
     const groups = await service.findDuplicates({ kinds: ['exact', 'near'], verify: false });
     const group = groupOf(groups, crop);
     expect(group?.kind).toBe('near');
-    // The service keeps what that stage encoded: the next scan needs no thumbnail.
+    // The library keeps what that stage encoded: the next scan needs no thumbnail, in this service or in the next
+    // process's (the next `doppel dupes`).
     const thumbnails = thumbnailDirFor(db);
     fs.renameSync(thumbnails, `${thumbnails}.away`);
     try {
       expect(groupOf(await service.findDuplicates({ kinds: ['exact', 'near'], verify: false }), crop)?.kind).toBe(
         'near',
       );
+      const next = await DoppelService.open({ dbPath: db, modelsDir: defaultModelsDir() });
+      try {
+        expect(groupOf(await next.findDuplicates({ kinds: ['exact', 'near'], verify: false }), crop)?.kind).toBe(
+          'near',
+        );
+      } finally {
+        await next.close();
+      }
     } finally {
       fs.renameSync(`${thumbnails}.away`, thumbnails);
     }

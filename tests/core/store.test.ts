@@ -56,6 +56,7 @@ describe('migrations', () => {
     expect(tables).toEqual([
       'action_files',
       'actions',
+      'encoded_views',
       'folders',
       'models',
       'not_duplicates',
@@ -108,6 +109,13 @@ describe('migrations', () => {
       'vector BLOB NOT NULL',
     ]);
     expect(columns(db, 'settings')).toEqual(['key TEXT PK1', 'value TEXT NOT NULL']);
+    expect(columns(db, 'encoded_views')).toEqual([
+      'photo_id INTEGER NOT NULL PK1',
+      'model_id INTEGER NOT NULL PK2',
+      'fraction REAL NOT NULL',
+      'hash TEXT NOT NULL',
+      'vectors BLOB NOT NULL',
+    ]);
     const indexes = db
       .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'photos' AND sql IS NOT NULL")
       .pluck()
@@ -381,6 +389,30 @@ describe('Store', () => {
     expect(seen).toEqual([p1, 4]);
     store.deletePhotos([p1]);
     expect(store.photoIdsWithViews(f.id, m, 0.75).size).toBe(0);
+  });
+
+  it('keeps encoded views with the content they were made from, gone with their photo and with the model', () => {
+    const f = store.addFolder('/p');
+    const m = store.ensureModel({ name: 'ae-v1', dim: 8, inputSize: 32 });
+    const p1 = store.upsertPhoto(photo(f.id, '/p/1.jpg'));
+    const views = [1, 2, 3, 4].map((k) => Float32Array.from({ length: 8 }, (_, i) => (i % k) - 1.5));
+    store.putEncodedViews(p1, m, 0.75, 'hash-one', views);
+    const back = store.getEncodedViews(p1, m, 0.75, 'hash-one')!;
+    expect(back).toHaveLength(4);
+    back.forEach((v, i) => expect(cosine(v, views[i]!)).toBeGreaterThan(0.99));
+    // Made from other content (the photo changed since), or with another fraction: not these views.
+    expect(store.getEncodedViews(p1, m, 0.75, 'hash-two')).toBeNull();
+    expect(store.getEncodedViews(p1, m, 0.6, 'hash-one')).toBeNull();
+    // Made again from the new content: replaced.
+    store.putEncodedViews(p1, m, 0.75, 'hash-two', views.slice().reverse());
+    expect(store.getEncodedViews(p1, m, 0.75, 'hash-one')).toBeNull();
+    expect(cosine(store.getEncodedViews(p1, m, 0.75, 'hash-two')![0]!, views[3]!)).toBeGreaterThan(0.99);
+    expect(() => store.putEncodedViews(p1, m, 0.75, 'h', [new Float32Array(3)])).toThrow(/8 values/);
+    store.deleteVectorsForModel(m);
+    expect(store.getEncodedViews(p1, m, 0.75, 'hash-two')).toBeNull();
+    store.putEncodedViews(p1, m, 0.75, 'hash-two', views);
+    store.deletePhotos([p1]);
+    expect(store.getEncodedViews(p1, m, 0.75, 'hash-two')).toBeNull();
   });
 
   it('keeps turned views per photo and model, gone with their photo and with the model', () => {

@@ -342,6 +342,12 @@ function prepareStatements(db: Database) {
     viewIdsInFolder: prepare(`
       SELECT p.id FROM photos p CROSS JOIN view_vectors w ON w.photo_id = p.id AND w.model_id = ? AND w.fraction = ?
       WHERE p.folder_id = ?`).pluck(),
+    encodedPut: prepare(
+      'INSERT OR REPLACE INTO encoded_views (photo_id, model_id, fraction, hash, vectors) VALUES (?, ?, ?, ?, ?)',
+    ),
+    encodedGet: prepare(
+      'SELECT vectors FROM encoded_views WHERE photo_id = ? AND model_id = ? AND fraction = ? AND hash = ?',
+    ).pluck(),
     turnsPut: prepare('INSERT OR REPLACE INTO turn_vectors (photo_id, model_id, vectors) VALUES (?, ?, ?)'),
     turnsGet: prepare('SELECT vectors FROM turn_vectors WHERE photo_id = ? AND model_id = ?').pluck(),
     turnsEach: prepare(`
@@ -351,6 +357,7 @@ function prepareStatements(db: Database) {
       SELECT p.id FROM photos p CROSS JOIN turn_vectors t ON t.photo_id = p.id AND t.model_id = ?
       WHERE p.folder_id = ?`).pluck(),
     turnsDeleteModel: prepare('DELETE FROM turn_vectors WHERE model_id = ?'),
+    encodedDeleteModel: prepare('DELETE FROM encoded_views WHERE model_id = ?'),
     verdictGet: prepare('SELECT measure FROM pair_verdicts WHERE hash_a = ? AND hash_b = ? AND version = ?').pluck(),
     verdictPut: prepare(
       'INSERT OR REPLACE INTO pair_verdicts (hash_a, hash_b, version, measure, created_at) VALUES (?, ?, ?, ?, ?)',
@@ -753,6 +760,29 @@ export class Store {
     return new Set(this.s.viewIdsInFolder.all(modelId, fraction, folderId) as number[]);
   }
 
+  // ---- views encoded from thumbnail crops (the duplicate scan's second stage; service.ts)
+
+  /** Stores the views encoded from crops of the thumbnail of content `hash`, replacing any the photo had. */
+  putEncodedViews(
+    photoId: number,
+    modelId: number,
+    fraction: number,
+    hash: string,
+    views: readonly Float32Array[],
+  ): void {
+    const dim = this.modelDim(modelId);
+    if (views.length === 0 || views.some((v) => v.length !== dim)) {
+      throw new DoppelError('invalid-argument', `Views must be vectors of the model's ${dim} values`);
+    }
+    this.s.encodedPut.run(photoId, modelId, fraction, hash, viewsToBlob(views, dim));
+  }
+
+  /** The views encoded for this photo from the thumbnail of content `hash`, or null (none, or made from other content). */
+  getEncodedViews(photoId: number, modelId: number, fraction: number, hash: string): Float32Array[] | null {
+    const blob = this.s.encodedGet.get(photoId, modelId, fraction, hash) as Buffer | undefined;
+    return blob ? blobToViews(blob, this.modelDim(modelId)) : null;
+  }
+
   // ---- turned views (rotated copies; search/turn-views.ts)
 
   /** Stores a photo's turned views (its picture turned 90 and 180 degrees), replacing any it had. */
@@ -804,6 +834,7 @@ export class Store {
 
   deleteVectorsForModel(modelId: number): void {
     this.s.turnsDeleteModel.run(modelId);
+    this.s.encodedDeleteModel.run(modelId);
     this.s.viewsDeleteModel.run(modelId);
     this.s.vectorDeleteModel.run(modelId);
   }

@@ -9,6 +9,7 @@ import { nestedFolders } from './0060-nested-folders.js';
 import { verifiedDuplicates } from './0070-verified-duplicates.js';
 import { trashJournal } from './0080-trash-journal.js';
 import { followSymlinks } from './0090-follow-symlinks.js';
+import { encodedViews } from './0100-encoded-views.js';
 
 import type { Migration } from './migration.js';
 
@@ -25,6 +26,7 @@ export const MIGRATIONS: readonly Migration[] = [
   verifiedDuplicates,
   trashJournal,
   followSymlinks,
+  encodedViews,
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
