@@ -3,7 +3,8 @@
 // ../shared/data/imagenette/train and ../shared/data/photos (indexed in place, read-only) plus 340 planted
 // copies, each one edit of one original (17 edits, 20 originals each), in a folder of their own with neutral
 // names. It is built in a temp folder, or in DOPPEL_BENCH_REVIEW_DIR, where a rerun reuses the copies and the
-// index when the planted set is the same. Then DoppelService.findDuplicates with the default settings:
+// index when the planted set is the same (and keeps the indexed distinct photos when only the seed differs:
+// DOPPEL_BENCH_REVIEW_SEED plants copies of other originals). Then DoppelService.findDuplicates with the default settings:
 // - recall: a planted copy counts as found when it shares an exact or near group with its original;
 // - falseGroups: group members that are not the same picture as their group's reference (neither a planted
 //   copy of it, nor its original, nor a known duplicate: KNOWN_DUPLICATES);
@@ -32,7 +33,13 @@ const IMAGENETTE = path.join(DATA, 'imagenette/train');
 const PHOTOS = path.join(DATA, 'photos');
 const log = (m: string): void => void process.stderr.write(`${m}\n`);
 
-const SEED = 20261202;
+/**
+ * Which originals get copies. The default set is the one the verifier was developed on; another seed
+ * (DOPPEL_BENCH_REVIEW_SEED) plants copies of other originals, a check on copies nobody looked at.
+ */
+const DEFAULT_SEED = 20261202;
+const SEED = Number(process.env.DOPPEL_BENCH_REVIEW_SEED ?? DEFAULT_SEED);
+if (!Number.isSafeInteger(SEED)) throw new Error('DOPPEL_BENCH_REVIEW_SEED must be an integer');
 /** Originals per edit. */
 const PER_EDIT = 20;
 /** Bumped whenever the way copies are made changes: a library built another way is rebuilt. */
@@ -177,6 +184,16 @@ async function plant(dir: string, planned: readonly PlantedCopy[]): Promise<void
   }
   const manifest = { version: PLANT_VERSION, seed: SEED, copies: planned };
   fs.writeFileSync(path.join(dir, 'planted/manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+/** The PLANT_VERSION of the copies planted in the folder, if any. */
+function plantVersion(dir: string): number | null {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(dir, 'planted/manifest.json'), 'utf8')) as { version: number })
+      .version;
+  } catch {
+    return null;
+  }
 }
 
 /** Whether the folder holds this planted set already (same manifest, every copy there). */
@@ -396,12 +413,16 @@ export async function reviewBench(): Promise<Record<string, unknown>> {
   const distinct = [...photoFiles(IMAGENETTE), ...photoFiles(PHOTOS)];
   const planned = plan(distinct);
   const reused = planted(root, planned) && fs.existsSync(dbPath);
+  // A library indexed with the copies of another seed keeps its distinct photos (and the verdicts on their pairs):
+  // only the planted folder is replaced, and indexing takes the change as it would a user's.
+  const replanted = !reused && fs.existsSync(dbPath) && plantVersion(root) === PLANT_VERSION;
   if (!reused) {
-    log(`review: planting ${planned.length} copies in ${root}`);
-    for (const f of fs.readdirSync(root))
-      if (f.startsWith('library.sqlite') || f === 'thumbnails') {
-        fs.rmSync(path.join(root, f), { recursive: true, force: true });
-      }
+    log(`review: planting ${planned.length} copies in ${root}${replanted ? ' (keeping the indexed library)' : ''}`);
+    if (!replanted)
+      for (const f of fs.readdirSync(root))
+        if (f.startsWith('library.sqlite') || f === 'thumbnails' || f === 'library.json') {
+          fs.rmSync(path.join(root, f), { recursive: true, force: true });
+        }
     await plant(root, planned);
   } else log(`review: reusing the library in ${root}`);
   const truth = truthOf(root, planned);
@@ -424,7 +445,7 @@ export async function reviewBench(): Promise<Record<string, unknown>> {
   // What the first run on this library measured: its indexing, and its first scan (later runs find the verifier's
   // measures cached in the database, so their first scan is not a first one).
   const libraryFile = path.join(root, 'library.json');
-  if (!reused || !fs.existsSync(libraryFile)) {
+  if ((!reused && !replanted) || !fs.existsSync(libraryFile)) {
     fs.writeFileSync(libraryFile, `${JSON.stringify({ firstIndexSeconds: summary.durationMs / 1000 })}\n`);
   }
   const record = JSON.parse(fs.readFileSync(libraryFile, 'utf8')) as {
@@ -506,7 +527,9 @@ export async function reviewBench(): Promise<Record<string, unknown>> {
         indexed: info.photos,
         indexErrors: summary.errors.length,
         indexErrorExamples: summary.errors.slice(0, 5).map((e) => ({ path: truth.rel(e.path), reason: e.reason })),
+        seed: SEED,
         reused,
+        replanted,
         indexSeconds: summary.durationMs / 1000,
         firstIndexSeconds: record.firstIndexSeconds,
       },
