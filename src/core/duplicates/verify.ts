@@ -326,7 +326,8 @@ export class Verifier {
     const k = side / Math.max(big.width, big.height);
     const bigS = new cv.Mat();
     if (k === 1) big.mat.copyTo(bigS);
-    else cv.resize(big.mat, bigS, new cv.Size(Math.round(big.width * k), Math.round(big.height * k)), 0, 0, cv.INTER_AREA);
+    else
+      cv.resize(big.mat, bigS, new cv.Size(Math.round(big.width * k), Math.round(big.height * k)), 0, 0, cv.INTER_AREA);
     const t = new cv.Mat();
     const out = new cv.Mat();
     let best: { score: number; share: number; h: number[] } | null = null;
