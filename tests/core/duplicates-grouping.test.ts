@@ -319,6 +319,38 @@ describe('groupDuplicates on random clusters', () => {
     expect(groupDuplicates({ photos, vectors: index }, opts)).toEqual([]);
   });
 
+  it('keeps in a near group only what the verifier did not find to differ from the keeper', () => {
+    // c is a crop of the original a; b is another shot of the scene whose keypoints fit the crop, and which the
+    // verifier measured against a: another picture. Grouped around c, b must not go to the trash for a.
+    const index = new VectorIndex(2);
+    const at = (cos: number) => [cos, Math.sqrt(1 - cos * cos)];
+    index.upsert(1, [1, 0]);
+    index.upsert(2, at(0.97));
+    index.upsert(3, at(0.99));
+    const photos = [photo(1, 'a'), photo(2, 'b'), photo(3, 'c')];
+    const opts = { near: 0.95, similar: 0.9, kinds: ['exact', 'near'] as DuplicateKind[] };
+    const says: Record<string, { same: boolean; derived: 'a' | 'b' | null }> = {
+      'c-a': { same: true, derived: 'a' }, // c is the derived one
+      'c-b': { same: true, derived: null },
+      'a-b': { same: false, derived: null },
+    };
+    const verdict = (x: GroupingPhoto, y: GroupingPhoto) => {
+      const v = says[`${x.hash}-${y.hash}`];
+      const w = says[`${y.hash}-${x.hash}`];
+      if (v) return { ...v, edits: [] };
+      if (w) return { same: w.same, derived: w.derived === 'a' ? 'b' : w.derived === 'b' ? 'a' : null, edits: [] };
+      return undefined;
+    };
+    const groups = groupDuplicates({ photos, vectors: index, verdict }, opts);
+    expect(groups.map((g) => [g.kind, g.keeper, g.members.map((m) => m.path).sort()])).toEqual([
+      ['near', '/l/a.jpg', ['/l/a.jpg', '/l/c.jpg']],
+    ]);
+    // Unmeasured against the keeper, b stays: the verdict against the reference is all there is.
+    delete says['a-b'];
+    const unmeasured = groupDuplicates({ photos, vectors: index, verdict }, opts);
+    expect(unmeasured.map((g) => g.members.map((m) => m.path).sort())).toEqual([['/l/a.jpg', '/l/b.jpg', '/l/c.jpg']]);
+  });
+
   it('refuses thresholds out of range or a similar threshold above the near one', () => {
     const index = new VectorIndex(2);
     for (const [near, similar] of [

@@ -297,16 +297,36 @@ export function groupDuplicates(
           if (v?.derived === 'b') derived.add(n.id);
           accepted.push({ p: candidate, score: n.score });
         }
-        if (accepted.length < 2) continue;
-        for (const a of accepted) assigned.add(a.p.id);
         // Exact copies of the members come along, so every photo is in one group and kept or not in one place.
-        const all = accepted.flatMap((a) =>
-          withCopies(a.p, a.score).map((c) => ({ ...c, rep: a.p, derived: derived.has(a.p.id) })),
-        );
-        const keeper = chooseKeeper(
-          all.map((a) => ({ ...a.p, derived: a.derived })),
-          keeperOpts,
-        );
+        const withTheirCopies = (members: typeof accepted) =>
+          members.flatMap((a) =>
+            withCopies(a.p, a.score).map((c) => ({ ...c, rep: a.p, derived: derived.has(a.p.id) })),
+          );
+        const keeperOf = (members: ReturnType<typeof withTheirCopies>) =>
+          chooseKeeper(
+            members.map((a) => ({ ...a.p, derived: a.derived })),
+            keeperOpts,
+          );
+        let members = accepted;
+        let all = withTheirCopies(members);
+        let keeper = keeperOf(all);
+        if (kind === 'near' && verdict) {
+          // What leaves the library is a copy of what stays: a member the verifier measured against the keeper and
+          // found to be another picture leaves the group (linked through the reference alone: another shot of a
+          // scene whose keypoints fit a crop of it). The keeper may change with it, so again until none leaves.
+          for (;;) {
+            const kept = all.find((a) => a.p.id === keeper.id)!.rep;
+            const consistent = members.filter(
+              (a) => a.p.id === kept.id || a.p.id === ref.id || verdict(kept, a.p, 1)?.same !== false,
+            );
+            if (consistent.length === members.length) break;
+            members = consistent;
+            all = withTheirCopies(members);
+            keeper = keeperOf(all);
+          }
+        }
+        if (members.length < 2) continue;
+        for (const a of members) assigned.add(a.p.id);
         const keeperRep = all.find((a) => a.p.id === keeper.id)!.rep;
         /** What a member is against the keeper, as the verifier saw it (else against the reference). */
         const editsOf = (a: (typeof all)[number]): string[] => {
