@@ -2,7 +2,12 @@
 // real VectorIndex, many iterations. The real-photo tests are in duplicates.test.ts.
 import { describe, expect, it } from 'vitest';
 import type { DuplicateGroup, DuplicateKind } from '../../src/shared/api.js';
-import { groupDuplicates, verifyFloor, type GroupingPhoto } from '../../src/core/duplicates/grouping.js';
+import {
+  groupDuplicates,
+  verifyFloor,
+  type GroupingPhoto,
+  type PairVerdict,
+} from '../../src/core/duplicates/grouping.js';
 import type { NeighbourSource } from '../../src/core/vectors.js';
 import {
   chooseKeeper,
@@ -334,7 +339,7 @@ describe('groupDuplicates on random clusters', () => {
       'c-b': { same: true, derived: null },
       'a-b': { same: false, derived: null },
     };
-    const verdict = (x: GroupingPhoto, y: GroupingPhoto) => {
+    const verdict = (x: GroupingPhoto, y: GroupingPhoto): PairVerdict | undefined => {
       const v = says[`${x.hash}-${y.hash}`];
       const w = says[`${y.hash}-${x.hash}`];
       if (v) return { ...v, edits: [] };
