@@ -25,6 +25,7 @@ import {
   type UndoReport,
 } from '../shared/api.js';
 import { trashPhotos, undoLastAction } from './duplicates/actions.js';
+import { rescoreWithEncodedViews } from './duplicates/encoded-views.js';
 import { exportGroups } from './duplicates/export.js';
 import {
   candidatePairs,
@@ -39,10 +40,9 @@ import { folderProblem } from './library/folder-policy.js';
 import { turnNeighbours } from './search/turn-views.js';
 import { keeperOptionsOf, readSettings, updateSettings, type ThresholdDefaults } from './settings.js';
 import { systemTrasher, type Trasher } from './duplicates/trash.js';
-import { imageToModelInput, imageToModelInputViews, rgbToPng } from './imaging/analyze.js';
+import { imageToModelInput, rgbToPng } from './imaging/analyze.js';
 import { viewsReady } from './model/view-predictor.js';
 import { indexFolders, type IndexOptions } from './indexer/indexer.js';
-import { existingThumbnail } from './library/thumbnails.js';
 import { IndexWorker } from './indexer/worker-client.js';
 import { unansweredReads } from './library/read-file.js';
 import { FolderWatcher } from './library/watch.js';
@@ -53,7 +53,6 @@ import { restrictToOwner, thumbnailDirFor } from './paths.js';
 import { nearestByViews, viewFloor, viewNeighbours, viewScore, viewStretch } from './search/crop-views.js';
 import { LibrarySearch } from './search/library-search.js';
 import type { CompactIndex } from './search/search-index.js';
-import { cosine } from './vectors.js';
 import { Store } from './store/repository.js';
 
 export interface ServiceOptions {
@@ -71,11 +70,6 @@ type Listener<K extends keyof DoppelEvents> = (payload: DoppelEvents[K]) => void
 
 /** Thresholds used when neither the query nor the model card gives any. */
 const FALLBACK_THRESHOLDS = { near: 0.97, similar: 0.9 };
-
-/** Photos a duplicate scan's second stage decodes and encodes at most (~30 ms each on 2 cores). */
-const ENCODED_VIEWS_PER_SCAN = 2000;
-/** Photos encoded at once by the duplicate scan's second stage (four views each). */
-const ENCODE_BATCH = 16;
 
 export class DoppelService implements DoppelApi {
   private search: LibrarySearch | null = null;
@@ -699,7 +693,13 @@ export class DoppelService implements DoppelApi {
       extraNeighbours = viewNeighbours(forEach, index, crops.stretch, searchFloor);
       if (crops.encodedStretch !== undefined) {
         const stage = { near, floor: reach, stretch: crops.encodedStretch, fraction: crops.fraction };
-        extraNeighbours = await this.rescoreWithEncodedViews(extraNeighbours, index, stage);
+        extraNeighbours = await rescoreWithEncodedViews(extraNeighbours, index, stage, {
+          store: this.store,
+          modelId: this.modelId,
+          inputSpec: this.model.inputSpec,
+          encode: (inputs) => this.model.encode(inputs),
+          thumbnailDir: thumbnailDirFor(this.dbPath),
+        });
       }
     }
     if (verify && (kinds.includes('near') || kinds.includes('similar'))) {
@@ -736,100 +736,6 @@ export class DoppelService implements DoppelApi {
 
   private verifierPool(): VerifierPool {
     return (this.pool ??= new VerifierPool());
-  }
-
-  /**
-   * The duplicate scan's second stage for predicted views: a pair that views found below the near threshold is
-   * scored again with views encoded from crops of both photos' cached thumbnails (the card's encodedThreshold),
-   * closer to what a cropped copy encodes to than a prediction. Pairs that end below `floor` are dropped.
-   */
-  private async rescoreWithEncodedViews(
-    found: Map<number, { id: number; score: number }[]>,
-    index: CompactIndex,
-    stage: { near: number; floor: number; stretch: number; fraction: number },
-  ): Promise<Map<number, { id: number; score: number }[]>> {
-    // The most promising pairs first; a scan decodes at most ENCODED_VIEWS_PER_SCAN photos that it has no views
-    // of yet (the rest keep their predicted scores until a later scan gets to them).
-    const pairs: { a: number; b: number; score: number }[] = [];
-    for (const [a, list] of found)
-      for (const n of list) if (n.score < stage.near && a < n.id) pairs.push({ a, b: n.id, score: n.score });
-    pairs.sort((x, y) => y.score - x.score || x.a - y.a || x.b - y.b);
-    // Views encoded by an earlier scan (of this process or another) are kept in the library with the content hash
-    // they were made from: they cost nothing, and the budget goes to photos not encoded yet.
-    const encoded = new Map<number, Float32Array[]>();
-    const hashes = new Map<number, string | null>();
-    const hashOf = (id: number): string | null => {
-      if (!hashes.has(id)) hashes.set(id, this.store.getPhoto(id)?.hash ?? null);
-      return hashes.get(id)!;
-    };
-    const stored = (id: number): boolean => {
-      if (encoded.has(id)) return true;
-      const hash = hashOf(id);
-      const views = hash ? this.store.getEncodedViews(id, this.modelId, stage.fraction, hash) : null;
-      if (views) encoded.set(id, views);
-      return views !== null;
-    };
-    const ids = new Set<number>();
-    let fresh = 0;
-    for (const { a, b } of pairs) {
-      const add = [a, b].filter((id) => !ids.has(id));
-      const cost = add.filter((id) => !stored(id)).length;
-      if (fresh + cost > ENCODED_VIEWS_PER_SCAN) continue;
-      fresh += cost;
-      for (const id of add) ids.add(id);
-    }
-    const thumbnailDir = thumbnailDirFor(this.dbPath);
-    const todo: { id: number; hash: string }[] = [];
-    for (const id of ids) {
-      const hash = hashOf(id);
-      if (hash && !encoded.has(id)) todo.push({ id, hash });
-    }
-    /** The model inputs of a photo's corner views from its thumbnail; null without one (its predicted score stands). */
-    const inputsOf = async ({ id, hash }: { id: number; hash: string }) => {
-      const file = existingThumbnail(thumbnailDir, hash);
-      const bytes = file ? await fs.promises.readFile(file).catch(() => null) : null;
-      const made =
-        bytes && (await imageToModelInputViews(bytes, this.model.inputSpec, stage.fraction).catch(() => null));
-      return made ? { id, hash, views: made.views } : null;
-    };
-    const made: { id: number; hash: string; views: Uint8Array[] }[] = [];
-    // Decoded a few at a time: sharp runs them on libuv's threads.
-    for (let start = 0; start < todo.length; start += ENCODE_BATCH) {
-      const batch = await Promise.all(todo.slice(start, start + ENCODE_BATCH).map(inputsOf));
-      for (const m of batch) if (m) made.push(m);
-    }
-    // A batch at a time, giving the event loop a turn between them (the app's main process runs this).
-    for (let start = 0; start < made.length; start += ENCODE_BATCH) {
-      const batch = made.slice(start, start + ENCODE_BATCH);
-      const codes = await this.model.encode(batch.flatMap((m) => m.views));
-      this.store.transaction(() =>
-        batch.forEach((m, i) => {
-          this.store.putEncodedViews(m.id, this.modelId, stage.fraction, m.hash, codes.slice(i * 4, i * 4 + 4));
-          // As stored (quantised), so that this scan scores them as every later one will.
-          const views = this.store.getEncodedViews(m.id, this.modelId, stage.fraction, m.hash);
-          if (views) encoded.set(m.id, views);
-        }),
-      );
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
-    /** The best encoded view of `a` against the vector of `b`, on the common scale. */
-    const oneWay = (a: number, b: number): number => {
-      const vector = index.get(b);
-      const views = encoded.get(a);
-      if (!vector || !views) return -Infinity;
-      return viewScore(Math.max(...views.map((v) => cosine(v, vector))), stage.stretch);
-    };
-    const out = new Map<number, { id: number; score: number }[]>();
-    for (const [a, list] of found) {
-      const kept = list
-        .map((n) =>
-          n.score >= stage.near ? n : { id: n.id, score: Math.max(n.score, oneWay(a, n.id), oneWay(n.id, a)) },
-        )
-        .filter((n) => n.score >= stage.floor)
-        .sort((x, y) => y.score - x.score || x.id - y.id);
-      if (kept.length > 0) out.set(a, kept);
-    }
-    return out;
   }
 
   /**

@@ -760,7 +760,7 @@ export class Store {
     return new Set(this.s.viewIdsInFolder.all(modelId, fraction, folderId) as number[]);
   }
 
-  // ---- views encoded from thumbnail crops (the duplicate scan's second stage; service.ts)
+  // ---- views encoded from thumbnail crops (the duplicate scan's second stage; duplicates/encoded-views.ts)
 
   /** Stores the views encoded from crops of the thumbnail of content `hash`, replacing any the photo had. */
   putEncodedViews(

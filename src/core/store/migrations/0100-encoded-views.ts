@@ -2,7 +2,7 @@ import type { Migration } from './migration.js';
 
 /**
  * The corner views the duplicate scan's second stage encodes from crops of a photo's cached thumbnail
- * (service.ts, rescoreWithEncodedViews), kept with the content hash they were made from: a later scan, in this
+ * (duplicates/encoded-views.ts), kept with the content hash they were made from: a later scan, in this
  * process or the next `doppel dupes`, reads them instead of decoding and encoding the photo again, and spends its
  * budget on photos it has not encoded yet. Quantised to signed bytes as view_vectors are (only their direction
  * counts). A row whose hash is not the photo's any more is stale and is made again.
