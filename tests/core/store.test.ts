@@ -396,9 +396,11 @@ describe('Store', () => {
     const m = store.ensureModel({ name: 'ae-v1', dim: 8, inputSize: 32 });
     const p1 = store.upsertPhoto(photo(f.id, '/p/1.jpg'));
     const views = [1, 2, 3, 4].map((k) => Float32Array.from({ length: 8 }, (_, i) => (i % k) - 1.5));
-    store.putEncodedViews(p1, m, 0.75, 'hash-one', views);
+    const stored = store.putEncodedViews(p1, m, 0.75, 'hash-one', views);
     const back = store.getEncodedViews(p1, m, 0.75, 'hash-one')!;
     expect(back).toHaveLength(4);
+    // What put returns is what get reads back: the quantised views.
+    expect(stored).toEqual(back);
     back.forEach((v, i) => expect(cosine(v, views[i]!)).toBeGreaterThan(0.99));
     // Made from other content (the photo changed since), or with another fraction: not these views.
     expect(store.getEncodedViews(p1, m, 0.75, 'hash-two')).toBeNull();

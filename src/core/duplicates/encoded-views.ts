@@ -89,10 +89,8 @@ export async function rescoreWithEncodedViews(
     const codes = await encode(batch.flatMap((m) => m.views));
     store.transaction(() =>
       batch.forEach((m, i) => {
-        store.putEncodedViews(m.id, modelId, stage.fraction, m.hash, codes.slice(i * 4, i * 4 + 4));
         // As stored (quantised), so that this scan scores them as every later one will.
-        const views = store.getEncodedViews(m.id, modelId, stage.fraction, m.hash);
-        if (views) encoded.set(m.id, views);
+        encoded.set(m.id, store.putEncodedViews(m.id, modelId, stage.fraction, m.hash, codes.slice(i * 4, i * 4 + 4)));
       }),
     );
     await new Promise<void>((resolve) => setImmediate(resolve));

@@ -190,7 +190,7 @@ export function loadOpenCv(): Promise<{ cv: CV }> {
 
 /** Keypoints and descriptors of a picture (or of its mirror image), with the grey Mat they came from. */
 export interface Features {
-  keypoints: { x: number; y: number; angle: number }[];
+  keypoints: { x: number; y: number }[];
   descriptors: Uint32Array;
   count: number;
   mat: CvObject;
@@ -221,10 +221,10 @@ export class Verifier {
     try {
       this.orb.detectAndCompute(mat, none, kps, desc);
       const count = desc.rows as number;
-      const keypoints: { x: number; y: number; angle: number }[] = [];
+      const keypoints: { x: number; y: number }[] = [];
       for (let i = 0; i < count; i++) {
-        const kp = kps.get(i) as { pt: { x: number; y: number }; angle: number };
-        keypoints.push({ x: kp.pt.x, y: kp.pt.y, angle: kp.angle });
+        const pt = kps.get(i).pt as { x: number; y: number };
+        keypoints.push({ x: pt.x, y: pt.y });
       }
       const bytes = new Uint8Array(count * 32);
       if (count > 0) bytes.set((desc.data as Uint8Array).subarray(0, count * 32));

@@ -762,19 +762,24 @@ export class Store {
 
   // ---- views encoded from thumbnail crops (the duplicate scan's second stage; duplicates/encoded-views.ts)
 
-  /** Stores the views encoded from crops of the thumbnail of content `hash`, replacing any the photo had. */
+  /**
+   * Stores the views encoded from crops of the thumbnail of content `hash`, replacing any the photo had. Returns
+   * them as stored (quantised), as getEncodedViews will read them.
+   */
   putEncodedViews(
     photoId: number,
     modelId: number,
     fraction: number,
     hash: string,
     views: readonly Float32Array[],
-  ): void {
+  ): Float32Array[] {
     const dim = this.modelDim(modelId);
     if (views.length === 0 || views.some((v) => v.length !== dim)) {
       throw new DoppelError('invalid-argument', `Views must be vectors of the model's ${dim} values`);
     }
-    this.s.encodedPut.run(photoId, modelId, fraction, hash, viewsToBlob(views, dim));
+    const blob = viewsToBlob(views, dim);
+    this.s.encodedPut.run(photoId, modelId, fraction, hash, blob);
+    return blobToViews(blob, dim);
   }
 
   /** The views encoded for this photo from the thumbnail of content `hash`, or null (none, or made from other content). */
