@@ -176,6 +176,17 @@ describe('doppel dupes', () => {
     expect(exactRows.map((c) => c.at(-1)).sort()).toEqual(['', 'exact copy']);
   });
 
+  it("reads an unchanged library's last scan back and says so; --rescan searches again", () => {
+    expect(doppel('dupes').status).toBe(0);
+    const kept = doppel('dupes');
+    expect(kept.status).toBe(0);
+    expect(kept.stderr).toContain("nothing changed since the last scan: its groups ('--rescan'");
+    const rescanned = doppel('dupes', '--rescan');
+    expect(rescanned.status).toBe(0);
+    expect(rescanned.stderr).not.toContain('nothing changed');
+    expect(rescanned.stdout).toBe(kept.stdout);
+  });
+
   it('moves nothing in a dry run, and never lists a photo of a reference folder', () => {
     expect(doppel('reference', dir('ref')).status).toBe(0);
     const groups = dupesJson();

@@ -160,6 +160,7 @@ export function registerDupes(program: Command, { withCommon, withService }: Cli
       .addOption(new Option('--csv', 'CSV on stdout: a header, then one row per member').conflicts(['json', 'trash']))
       .option('--near <similarity>', 'near-duplicate threshold for this run (default: the setting)', similarityOption)
       .option('--similar <similarity>', 'similar-photo threshold for this run (default: the setting)', similarityOption)
+      .option('--rescan', 'search the whole library again, even if nothing changed since the last scan', false)
       .option('--trash', "move every member that is not kept to the system trash (undo: 'doppel undo')", false)
       .option('--dry-run', 'with --trash: only print what would be moved', false),
   ).action(
@@ -169,6 +170,7 @@ export function registerDupes(program: Command, { withCommon, withService }: Cli
         csv?: boolean;
         near?: number;
         similar?: number;
+        rescan: boolean;
         trash: boolean;
         dryRun: boolean;
       },
@@ -180,11 +182,19 @@ export function registerDupes(program: Command, { withCommon, withService }: Cli
           kinds: o.tier,
           nearThreshold: o.near,
           similarThreshold: o.similar,
+          rescan: o.rescan,
         });
         if (!o.trash) {
           if (o.csv) process.stdout.write(groupsToCsv(groups));
           else if (o.json) process.stdout.write(groupsToJsonLines(groups));
-          else printGroupsText(groups);
+          else {
+            printGroupsText(groups);
+            if (service.lastScan?.stored) {
+              process.stderr.write(
+                "doppel: nothing changed since the last scan: its groups ('--rescan' searches the library again)\n",
+              );
+            }
+          }
           return;
         }
         const uncalibrated = await uncalibratedTiers(service, o);

@@ -35,6 +35,7 @@ const duplicateQuery = z.strictObject({
   nearThreshold: similarity.optional(),
   similarThreshold: similarity.optional(),
   verify: z.boolean().optional(),
+  rescan: z.boolean().optional(),
 });
 const exportFormat = z.enum(['csv', 'json']);
 const photoIds = z.array(id).max(API_LIMITS.maxTrashIds);

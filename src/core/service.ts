@@ -25,19 +25,10 @@ import {
   type UndoReport,
 } from '../shared/api.js';
 import { trashPhotos, undoLastAction } from './duplicates/actions.js';
-import { rescoreWithEncodedViews } from './duplicates/encoded-views.js';
 import { exportGroups } from './duplicates/export.js';
-import {
-  candidatePairs,
-  findCandidates,
-  groupDuplicates,
-  verifyFloor,
-  type GroupingPhoto,
-} from './duplicates/grouping.js';
-import { measurePairs, verdictOf } from './duplicates/verification.js';
+import { scanDuplicates, type ScanReport } from './duplicates/scan.js';
 import { VerifierPool } from './duplicates/verify-pool.js';
 import { folderProblem } from './library/folder-policy.js';
-import { turnNeighbours } from './search/turn-views.js';
 import { keeperOptionsOf, readSettings, updateSettings, type ThresholdDefaults } from './settings.js';
 import { systemTrasher, type Trasher } from './duplicates/trash.js';
 import { imageToModelInput, rgbToPng } from './imaging/analyze.js';
@@ -50,7 +41,7 @@ import type { MediaLibrary } from './media.js';
 import { ModelInfo } from './model/card.js';
 import { LazyModel } from './model/lazy-model.js';
 import { restrictToOwner, thumbnailDirFor } from './paths.js';
-import { nearestByViews, viewFloor, viewNeighbours, viewScore, viewStretch } from './search/crop-views.js';
+import { nearestByViews, viewFloor, viewScore, viewStretch } from './search/crop-views.js';
 import { LibrarySearch } from './search/library-search.js';
 import type { CompactIndex } from './search/search-index.js';
 import { Store } from './store/repository.js';
@@ -669,70 +660,29 @@ export class DoppelService implements DoppelApi {
 
   async findDuplicates(query: DuplicateQuery): Promise<DuplicateGroup[]> {
     const settings = this.settings();
-    const reference = new Map(this.store.listFolders().map((f) => [f.id, f.reference]));
-    const total = this.store.countPhotos({ status: 'indexed' });
-    const photos: GroupingPhoto[] = this.store
-      .listPhotos({ limit: total, sort: 'path' })
-      .photos.map((p) => ({ ...p, referenceFolder: reference.get(p.folderId) ?? false }));
-    const kinds = query.kinds ?? ['exact', 'near'];
-    const near = query.nearThreshold ?? settings.nearThreshold;
-    const similar = query.similarThreshold ?? settings.similarThreshold;
-    const index = await this.scanIndex();
-    const crops = this.cropViews();
-    const verify = query.verify !== false;
-    // With verification every pair above the look-alike threshold is a candidate for the near tier.
-    const floor = kinds.includes('similar') || verify ? Math.min(near, similar) : near;
-    // A photo's few most similar others are verified from further down (grouping.ts, VERIFY_TOP).
-    const reach = verify ? verifyFloor(near, similar) : floor;
-    let extraNeighbours: Map<number, { id: number; score: number }[]> | undefined;
-    if (crops && (kinds.includes('near') || kinds.includes('similar'))) {
-      // With a second stage, views also bring the pairs between the look-alike and near thresholds, to be re-scored.
-      const searchFloor = crops.encodedStretch === undefined ? reach : Math.min(reach, similar);
-      const forEach = (fn: (photoId: number, views: Float32Array[]) => void) =>
-        this.store.forEachViews(this.modelId, crops.fraction, fn);
-      extraNeighbours = viewNeighbours(forEach, index, crops.stretch, searchFloor);
-      if (crops.encodedStretch !== undefined) {
-        const stage = { near, floor: reach, stretch: crops.encodedStretch, fraction: crops.fraction };
-        extraNeighbours = await rescoreWithEncodedViews(extraNeighbours, index, stage, {
-          store: this.store,
-          modelId: this.modelId,
-          inputSpec: this.model.inputSpec,
-          encode: (inputs) => this.model.encode(inputs),
-          thumbnailDir: thumbnailDirFor(this.dbPath),
-        });
-      }
-    }
-    if (verify && (kinds.includes('near') || kinds.includes('similar'))) {
-      // Rotated copies: each photo's turned views against the library's vectors (search/turn-views.ts).
-      const turned = turnNeighbours((fn) => this.store.forEachTurns(this.modelId, fn), index, reach);
-      extraNeighbours = mergeNeighbours(extraNeighbours, turned);
-    }
-    const input = {
-      photos,
-      vectors: index,
-      notDuplicates: this.store.notDuplicatePairs(),
-      ...(extraNeighbours ? { extraNeighbours } : {}),
-    };
-    const options = { kinds, near, similar, keeper: keeperOptionsOf(settings) };
-    if (!verify || !(kinds.includes('near') || kinds.includes('similar'))) return groupDuplicates(input, options);
-    // Every candidate pair the near tier could take is verified (those measured before are read from the library),
-    // then the photos are grouped with the verdicts.
-    const candidates = findCandidates(input, options, true);
-    const { measures, ...counts } = await measurePairs(
-      candidatePairs(candidates),
-      this.store,
-      this.verifierPool(),
-      thumbnailDirFor(this.dbPath),
-    );
-    this.lastVerification = counts;
-    // Pairs below the look-alike threshold (the floor here) are held to the stricter rule.
-    const verdict = (a: GroupingPhoto, b: GroupingPhoto, score: number) => verdictOf(measures, a, b, score, floor);
-    return groupDuplicates({ ...input, verdict }, options, candidates);
+    const { groups, report } = await scanDuplicates(query, {
+      store: this.store,
+      modelId: this.modelId,
+      near: settings.nearThreshold,
+      similar: settings.similarThreshold,
+      keeper: keeperOptionsOf(settings),
+      crops: this.cropViews(),
+      index: () => this.scanIndex(),
+      pool: () => this.verifierPool(),
+      inputSpec: this.model.inputSpec,
+      encode: (inputs) => this.model.encode(inputs),
+      thumbnailDir: thumbnailDirFor(this.dbPath),
+    });
+    this.lastScan = report;
+    if (report.verification) this.lastVerification = report.verification;
+    return groups;
   }
 
   private pool: VerifierPool | null = null;
   /** What the last duplicate scan's verification did: pairs measured now, read from the library, left unverified. */
   lastVerification: { fresh: number; cached: number; skipped: number } | null = null;
+  /** What the last duplicate scan did: groups kept from an earlier scan, or a search (and whether it was complete). */
+  lastScan: ScanReport | null = null;
 
   private verifierPool(): VerifierPool {
     return (this.pool ??= new VerifierPool());
@@ -797,18 +747,4 @@ export class DoppelService implements DoppelApi {
     const { actionId, restored, failed, retried } = outcome;
     return { actionId, restored, failed, reindexed, retried };
   }
-}
-
-/** Two neighbour maps in one (each photo's lists joined, best first). */
-function mergeNeighbours(
-  a: Map<number, { id: number; score: number }[]> | undefined,
-  b: Map<number, { id: number; score: number }[]>,
-): Map<number, { id: number; score: number }[]> {
-  const out = new Map(a ?? []);
-  for (const [id, list] of b)
-    out.set(
-      id,
-      [...(out.get(id) ?? []), ...list].sort((x, y) => y.score - x.score),
-    );
-  return out;
 }

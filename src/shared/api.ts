@@ -164,6 +164,12 @@ export interface DuplicateQuery {
    * alone, as before verification existed (faster, and wrong for many look-alikes; for measurements).
    */
   verify?: boolean;
+  /**
+   * Search the whole library again (default false). A scan of a library unchanged since the last complete scan of
+   * the same query reads that scan's groups back; a new or changed photo, folder, mark or setting moves the library
+   * on and the next scan searches again by itself.
+   */
+  rescan?: boolean;
 }
 
 export type ExportFormat = 'csv' | 'json';

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DuplicateGroup } from '../../src/shared/api.js';
+import type { DuplicateGroup, DuplicateKind } from '../../src/shared/api.js';
 import { defaultModelsDir, thumbnailDirFor } from '../../src/core/paths.js';
 import { calibrateEncodedViewThreshold, calibrateViewThreshold } from '../../src/core/eval/benchmark.js';
 import { nearestByViews, viewScore, viewStretch } from '../../src/core/search/crop-views.js';
@@ -183,18 +183,17 @@ describe('find cropped copies', () => {
     const group = groupOf(groups, crop);
     expect(group?.kind).toBe('near');
     // The library keeps what that stage encoded: the next scan needs no thumbnail, in this service or in the next
-    // process's (the next `doppel dupes`).
+    // process's (the next `doppel dupes`), even searching again (not reading the last scan's groups back).
     const thumbnails = thumbnailDirFor(db);
     fs.renameSync(thumbnails, `${thumbnails}.away`);
     try {
-      expect(groupOf(await service.findDuplicates({ kinds: ['exact', 'near'], verify: false }), crop)?.kind).toBe(
-        'near',
-      );
+      const rescan = { kinds: ['exact', 'near'] as DuplicateKind[], verify: false, rescan: true };
+      expect(groupOf(await service.findDuplicates(rescan), crop)?.kind).toBe('near');
+      expect(service.lastScan?.stored).toBe(false);
       const next = await DoppelService.open({ dbPath: db, modelsDir: defaultModelsDir() });
       try {
-        expect(groupOf(await next.findDuplicates({ kinds: ['exact', 'near'], verify: false }), crop)?.kind).toBe(
-          'near',
-        );
+        expect(groupOf(await next.findDuplicates(rescan), crop)?.kind).toBe('near');
+        expect(next.lastScan?.stored).toBe(false);
       } finally {
         await next.close();
       }

@@ -56,8 +56,10 @@ describe('migrations', () => {
     expect(tables).toEqual([
       'action_files',
       'actions',
+      'duplicate_scans',
       'encoded_views',
       'folders',
+      'library_state',
       'models',
       'not_duplicates',
       'pair_verdicts',

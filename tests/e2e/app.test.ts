@@ -239,6 +239,13 @@ describe('the app in Chromium through doppel serve', () => {
     await refreshed;
     await page.waitForTimeout(200); // the answer applied
     expect(await ticked()).toBe(0);
+    // "Scan again" searches the whole library (not the groups an unchanged library's scan reads back); the
+    // user's choice survives it too.
+    const asking = page.waitForRequest((r) => r.url().endsWith('/api/findDuplicates'));
+    await page.getByRole('button', { name: 'Scan again' }).click();
+    expect((JSON.parse((await asking).postData() ?? '[]') as { rescan?: boolean }[])[0]?.rescan).toBe(true);
+    await page.getByRole('button', { name: 'Scan again', exact: true }).waitFor(); // enabled once answered
+    expect(await ticked()).toBe(0);
     // Every copy selected (the original and the planted copy): the app asks first; declining moves nothing.
     await page.getByRole('checkbox', { name: `Select ${ORIGINAL}` }).setChecked(true);
     await page.getByRole('checkbox', { name: `Select ${PLANTED}` }).setChecked(true);

@@ -26,14 +26,15 @@ export interface EncodedViewsDeps {
 /**
  * The duplicate scan's second stage for predicted views: a pair that views found below the near threshold is
  * scored again with views encoded from crops of both photos' cached thumbnails (the card's encodedThreshold),
- * closer to what a cropped copy encodes to than a prediction. Pairs that end below `floor` are dropped.
+ * closer to what a cropped copy encodes to than a prediction. Pairs that end below `floor` are dropped. `left`:
+ * pairs this scan's budget did not reach (they keep their predicted scores; a later scan encodes them).
  */
 export async function rescoreWithEncodedViews(
   found: Map<number, { id: number; score: number }[]>,
   index: CompactIndex,
   stage: { near: number; floor: number; stretch: number; fraction: number },
   deps: EncodedViewsDeps,
-): Promise<Map<number, { id: number; score: number }[]>> {
+): Promise<{ neighbours: Map<number, { id: number; score: number }[]>; left: number }> {
   const { store, modelId, inputSpec, encode, thumbnailDir } = deps;
   // The most promising pairs first; a scan decodes at most ENCODED_VIEWS_PER_SCAN photos that it has no views
   // of yet (the rest keep their predicted scores until a later scan gets to them).
@@ -58,10 +59,14 @@ export async function rescoreWithEncodedViews(
   };
   const ids = new Set<number>();
   let fresh = 0;
+  let left = 0;
   for (const { a, b } of pairs) {
     const add = [a, b].filter((id) => !ids.has(id));
     const cost = add.filter((id) => !stored(id)).length;
-    if (fresh + cost > ENCODED_VIEWS_PER_SCAN) continue;
+    if (fresh + cost > ENCODED_VIEWS_PER_SCAN) {
+      left++;
+      continue;
+    }
     fresh += cost;
     for (const id of add) ids.add(id);
   }
@@ -112,5 +117,5 @@ export async function rescoreWithEncodedViews(
       .sort((x, y) => y.score - x.score || x.id - y.id);
     if (kept.length > 0) out.set(a, kept);
   }
-  return out;
+  return { neighbours: out, left };
 }

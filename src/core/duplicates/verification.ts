@@ -138,7 +138,7 @@ export async function measurePairs(
   store: Store,
   pool: VerifierPool,
   thumbnailDir: string,
-): Promise<{ measures: Map<string, PairMeasure>; fresh: number; cached: number; skipped: number }> {
+): Promise<{ measures: Map<string, PairMeasure>; fresh: number; cached: number; skipped: number; deferred: number }> {
   const measures = new Map<string, PairMeasure>();
   const todo: { hashA: string; hashB: string; fileA: string; fileB: string; score: number }[] = [];
   const queued = new Set<string>();
@@ -166,7 +166,9 @@ export async function measurePairs(
   }
   todo.sort((x, y) => y.score - x.score);
   const now = todo.slice(0, VERIFY_PER_SCAN);
-  skipped += todo.length - now.length;
+  // Left for a later scan by this scan's budget (counted as skipped too): its groups are not final.
+  const deferred = todo.length - now.length;
+  skipped += deferred;
   // Pairs sharing a photo next to each other: a thread keeps the features of the pictures it saw last.
   const ordered = byNeighbourhood(now);
   const results = await pool.verify(ordered.map((t) => ({ a: t.fileA, b: t.fileB })));
@@ -181,7 +183,7 @@ export async function measurePairs(
     verdicts.push({ hashA: t.hashA, hashB: t.hashB, measure: JSON.stringify(r) });
   });
   store.putVerdicts(verdicts, VERIFIER_VERSION);
-  return { measures, fresh: verdicts.length, cached, skipped };
+  return { measures, fresh: verdicts.length, cached, skipped, deferred };
 }
 
 /**

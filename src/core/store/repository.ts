@@ -3,6 +3,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import { DoppelError } from '../../shared/api.js';
 import type { FileError, FolderInfo, PhotoInfo, PhotoPage, PhotoStatus } from '../../shared/api.js';
 import { openDatabase } from './db.js';
+import { DuplicateScans } from './duplicate-scans.js';
 import { sqlInside } from './sql.js';
 
 /** A photo row as the indexer needs it: the public fields plus the file identity used to spot moves and hard links. */
@@ -428,6 +429,12 @@ export class Store {
       typeof p === 'string' ? nodePath.basename(p) : null,
     );
     this.s = prepareStatements(db);
+  }
+
+  private scans: DuplicateScans | null = null;
+  /** The duplicate scan's kept groups and the library's generation (duplicate-scans.ts). */
+  get duplicateScans(): DuplicateScans {
+    return (this.scans ??= new DuplicateScans(this.db));
   }
 
   /** The database file (':memory:' for an in-memory one). */

@@ -10,6 +10,7 @@ import { verifiedDuplicates } from './0070-verified-duplicates.js';
 import { trashJournal } from './0080-trash-journal.js';
 import { followSymlinks } from './0090-follow-symlinks.js';
 import { encodedViews } from './0100-encoded-views.js';
+import { duplicateScans } from './0110-duplicate-scans.js';
 
 import type { Migration } from './migration.js';
 
@@ -27,6 +28,7 @@ export const MIGRATIONS: readonly Migration[] = [
   trashJournal,
   followSymlinks,
   encodedViews,
+  duplicateScans,
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,0 +1,166 @@
+// The duplicate scan of the whole library: candidate pairs from the search index (the photos' own vectors, their
+// corner views and turned views), the pairs verified (verification.ts), then grouped in tiers (grouping.ts). A
+// complete scan's groups are kept in the library with its generation (store/duplicate-scans.ts): a scan of a library
+// that has not changed since reads them back instead of searching and verifying again.
+import type { DuplicateGroup, DuplicateKind, DuplicateQuery } from '../../shared/api.js';
+import { viewNeighbours } from '../search/crop-views.js';
+import type { CompactIndex } from '../search/search-index.js';
+import { turnNeighbours } from '../search/turn-views.js';
+import type { Store } from '../store/repository.js';
+import { rescoreWithEncodedViews, type EncodedViewsDeps } from './encoded-views.js';
+import { candidatePairs, findCandidates, groupDuplicates, verifyFloor, type GroupingPhoto } from './grouping.js';
+import type { KeeperOptions } from './keeper.js';
+import { measurePairs, verdictOf } from './verification.js';
+import { VERIFIER_VERSION } from './verify.js';
+import type { VerifierPool } from './verify-pool.js';
+
+/**
+ * Moves on whenever the scan's code would group the same library differently (with VERIFIER_VERSION, which moves on
+ * when the verifier's measures change): groups kept by older code are not read back.
+ */
+export const SCAN_VERSION = 1;
+
+/** "Find cropped copies" as the model card and settings have it: the views' crop and score scales. */
+export interface CropViewsSetup {
+  fraction: number;
+  stretch: number;
+  encodedStretch?: number;
+}
+
+/** What a scan works with: the library, the model's index and encoder, the settings in force, the verifier. */
+export interface ScanSetup extends Omit<EncodedViewsDeps, 'store' | 'modelId'> {
+  store: Store;
+  modelId: number;
+  /** The thresholds in force (the settings', else the model card's). */
+  near: number;
+  similar: number;
+  keeper: KeeperOptions;
+  crops: CropViewsSetup | null;
+  /** The search index for a whole-library scan. */
+  index: () => Promise<CompactIndex>;
+  pool: () => VerifierPool;
+}
+
+/** What a scan did: read kept groups, or searched (and verified: pairs measured now, read back, left unverified). */
+export interface ScanReport {
+  stored: boolean;
+  verification: { fresh: number; cached: number; skipped: number } | null;
+  /** Every candidate pair verified and every view encoded that the groups need: they were kept for later scans. */
+  complete: boolean;
+}
+
+/** The groups of `query` over the library, and what the scan did. `query.rescan` ignores kept groups. */
+export async function scanDuplicates(
+  query: DuplicateQuery,
+  setup: ScanSetup,
+): Promise<{ groups: DuplicateGroup[]; report: ScanReport }> {
+  const kinds = query.kinds ?? ['exact', 'near'];
+  const near = query.nearThreshold ?? setup.near;
+  const similar = query.similarThreshold ?? setup.similar;
+  const verify = query.verify !== false;
+  const scans = setup.store.duplicateScans;
+  // Read before the scan begins: a change while it runs moves the library past it, and its groups are not read back.
+  const generation = scans.generation();
+  const key = JSON.stringify({
+    version: [SCAN_VERSION, VERIFIER_VERSION],
+    model: setup.modelId,
+    kinds: [...new Set(kinds)].sort(),
+    near,
+    similar,
+    verify,
+    keeper: setup.keeper,
+    crops: setup.crops,
+  });
+  if (!query.rescan) {
+    const kept = scans.get(key, generation);
+    if (kept !== null) {
+      return {
+        groups: JSON.parse(kept) as DuplicateGroup[],
+        report: { stored: true, verification: null, complete: true },
+      };
+    }
+  }
+  const { groups, verification, complete } = await scan(setup, { kinds, near, similar, verify });
+  if (complete) scans.put(key, generation, JSON.stringify(groups));
+  return { groups, report: { stored: false, verification, complete } };
+}
+
+async function scan(
+  setup: ScanSetup,
+  { kinds, near, similar, verify }: { kinds: DuplicateKind[]; near: number; similar: number; verify: boolean },
+): Promise<{ groups: DuplicateGroup[]; verification: ScanReport['verification']; complete: boolean }> {
+  const { store, modelId, crops } = setup;
+  const reference = new Map(store.listFolders().map((f) => [f.id, f.reference]));
+  const total = store.countPhotos({ status: 'indexed' });
+  const photos: GroupingPhoto[] = store
+    .listPhotos({ limit: total, sort: 'path' })
+    .photos.map((p) => ({ ...p, referenceFolder: reference.get(p.folderId) ?? false }));
+  const index = await setup.index();
+  // With verification every pair above the look-alike threshold is a candidate for the near tier.
+  const floor = kinds.includes('similar') || verify ? Math.min(near, similar) : near;
+  // A photo's few most similar others are verified from further down (grouping.ts, VERIFY_TOP).
+  const reach = verify ? verifyFloor(near, similar) : floor;
+  let complete = true;
+  let extraNeighbours: Map<number, { id: number; score: number }[]> | undefined;
+  if (crops && (kinds.includes('near') || kinds.includes('similar'))) {
+    // With a second stage, views also bring the pairs between the look-alike and near thresholds, to be re-scored.
+    const searchFloor = crops.encodedStretch === undefined ? reach : Math.min(reach, similar);
+    const forEach = (fn: (photoId: number, views: Float32Array[]) => void) =>
+      store.forEachViews(modelId, crops.fraction, fn);
+    extraNeighbours = viewNeighbours(forEach, index, crops.stretch, searchFloor);
+    if (crops.encodedStretch !== undefined) {
+      const stage = { near, floor: reach, stretch: crops.encodedStretch, fraction: crops.fraction };
+      const { neighbours, left } = await rescoreWithEncodedViews(extraNeighbours, index, stage, {
+        store,
+        modelId,
+        inputSpec: setup.inputSpec,
+        encode: setup.encode,
+        thumbnailDir: setup.thumbnailDir,
+      });
+      extraNeighbours = neighbours;
+      if (left > 0) complete = false;
+    }
+  }
+  if (verify && (kinds.includes('near') || kinds.includes('similar'))) {
+    // Rotated copies: each photo's turned views against the library's vectors (search/turn-views.ts).
+    const turned = turnNeighbours((fn) => store.forEachTurns(modelId, fn), index, reach);
+    extraNeighbours = mergeNeighbours(extraNeighbours, turned);
+  }
+  const input = {
+    photos,
+    vectors: index,
+    notDuplicates: store.notDuplicatePairs(),
+    ...(extraNeighbours ? { extraNeighbours } : {}),
+  };
+  const options = { kinds, near, similar, keeper: setup.keeper };
+  if (!verify || !(kinds.includes('near') || kinds.includes('similar'))) {
+    return { groups: groupDuplicates(input, options), verification: null, complete };
+  }
+  // Every candidate pair the near tier could take is verified (those measured before are read from the library),
+  // then the photos are grouped with the verdicts.
+  const candidates = findCandidates(input, options, true);
+  const { measures, deferred, ...counts } = await measurePairs(
+    candidatePairs(candidates),
+    store,
+    setup.pool(),
+    setup.thumbnailDir,
+  );
+  // Pairs below the look-alike threshold (the floor here) are held to the stricter rule.
+  const verdict = (a: GroupingPhoto, b: GroupingPhoto, score: number) => verdictOf(measures, a, b, score, floor);
+  const groups = groupDuplicates({ ...input, verdict }, options, candidates);
+  return { groups, verification: counts, complete: complete && deferred === 0 };
+}
+
+/** Two neighbour maps in one (each photo's lists joined, best first). */
+function mergeNeighbours(
+  a: Map<number, { id: number; score: number }[]> | undefined,
+  b: Map<number, { id: number; score: number }[]>,
+): Map<number, { id: number; score: number }[]> {
+  const out = new Map(a ?? []);
+  for (const [id, list] of b)
+    out.set(
+      id,
+      [...(out.get(id) ?? []), ...list].sort((x, y) => y.score - x.score),
+    );
+  return out;
+}
