@@ -35,6 +35,8 @@ export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
 export interface NeighbourSource {
   /** The photo's (normalised) vector, undefined when it has none. */
   get(id: number): ArrayLike<number> | undefined;
+  /** Whether the photo has a vector (without reading it, where the source keeps vectors elsewhere). */
+  has?(id: number): boolean;
   /** The k most similar vectors, best first, without the ids in `exclude`. */
   search(query: ArrayLike<number>, k: number, exclude?: ReadonlySet<number>): Neighbour[];
   /** search() for many queries at once, when the index has a faster way to do that. Neighbours below

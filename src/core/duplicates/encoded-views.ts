@@ -100,11 +100,19 @@ export async function rescoreWithEncodedViews(
     );
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
+  // Each photo's exact vector read once (index.get reads it from the library), for the photos with encoded views'
+  // pairs only.
+  const vectors = new Map<number, Float32Array | undefined>();
+  const vectorOf = (id: number): Float32Array | undefined => {
+    if (!vectors.has(id)) vectors.set(id, index.get(id));
+    return vectors.get(id);
+  };
   /** The best encoded view of `a` against the vector of `b`, on the common scale. */
   const oneWay = (a: number, b: number): number => {
-    const vector = index.get(b);
     const views = encoded.get(a);
-    if (!vector || !views) return -Infinity;
+    if (!views) return -Infinity;
+    const vector = vectorOf(b);
+    if (!vector) return -Infinity;
     return viewScore(Math.max(...views.map((v) => cosine(v, vector))), stage.stretch);
   };
   const out = new Map<number, { id: number; score: number }[]>();

@@ -168,7 +168,9 @@ export function findCandidates(
     for (const p of set) standsFor.set(p.id, sorted[0]!.id);
     if (!notDup.has(pairKey(hash, hash))) copiesOf.set(sorted[0]!.id, [sorted[0]!, ...sorted.slice(1).sort(byPath)]);
   }
-  const reps = photos.filter((p) => (standsFor.get(p.id) ?? p.id) === p.id && input.vectors.get(p.id) !== undefined);
+  const hasVector = (id: number): boolean =>
+    input.vectors.has ? input.vectors.has(id) : input.vectors.get(id) !== undefined;
+  const reps = photos.filter((p) => (standsFor.get(p.id) ?? p.id) === p.id && hasVector(p.id));
   const lists = new Map<number, Neighbour[]>();
   const result = { photos, byId, rank, standsFor, copiesOf, reps, lists, notDuplicates };
   if (!opts.kinds.includes('near') && !opts.kinds.includes('similar')) return result;

@@ -20,6 +20,9 @@ import type { VerifierPool } from './verify-pool.js';
  */
 export const SCAN_VERSION = 1;
 
+/** Exact vectors a scan keeps once read (float32: 2 KB each at 512 dimensions, so at most ~100 MB). */
+const EXACT_KEPT = 50_000;
+
 /** "Find cropped copies" as the model card and settings have it: the views' crop and score scales. */
 export interface CropViewsSetup {
   fraction: number;
@@ -96,6 +99,17 @@ async function scan(
     .listPhotos({ limit: total, sort: 'path' })
     .photos.map((p) => ({ ...p, referenceFolder: reference.get(p.folderId) ?? false }));
   const index = await setup.index();
+  // Each photo's exact vector read from the library once for the whole scan (2 KB each; at most EXACT_KEPT).
+  return index.withExactVectors(EXACT_KEPT, () => scanWith(setup, index, photos, { kinds, near, similar, verify }));
+}
+
+async function scanWith(
+  setup: ScanSetup,
+  index: CompactIndex,
+  photos: GroupingPhoto[],
+  { kinds, near, similar, verify }: { kinds: DuplicateKind[]; near: number; similar: number; verify: boolean },
+): Promise<{ groups: DuplicateGroup[]; verification: ScanReport['verification']; complete: boolean }> {
+  const { store, modelId, crops } = setup;
   // With verification every pair above the look-alike threshold is a candidate for the near tier.
   const floor = kinds.includes('similar') || verify ? Math.min(near, similar) : near;
   // A photo's few most similar others are verified from further down (grouping.ts, VERIFY_TOP).

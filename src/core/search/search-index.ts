@@ -245,6 +245,7 @@ export class CompactIndex implements SearchIndex {
   }
 
   upsert(id: number, vector: ArrayLike<number>): void {
+    this.exactCache?.delete(id);
     const row = this.table.slot(id, vector.length);
     quantiseRow(vector, this.table.data, row * this.dim, this.dim);
     this.place(row);
@@ -270,6 +271,7 @@ export class CompactIndex implements SearchIndex {
   }
 
   remove(id: number): boolean {
+    this.exactCache?.delete(id);
     const row = this.table.rowIndex(id);
     if (row === undefined) return false;
     const last = this.table.count - 1;
@@ -302,10 +304,34 @@ export class CompactIndex implements SearchIndex {
   }
 
   get(id: number): Float32Array | undefined {
+    const cached = this.exactCache?.get(id);
+    if (cached) return cached;
     const row = this.table.row(id);
     if (row === undefined) return undefined;
     const exact = this.source(id);
-    return normalise(exact ?? row);
+    const v = normalise(exact ?? row);
+    if (this.exactCache && this.exactCache.size < this.exactCacheLimit) this.exactCache.set(id, v);
+    return v;
+  }
+
+  private exactCache: Map<number, Float32Array> | null = null;
+  private exactCacheLimit = 0;
+
+  /**
+   * Runs `fn` (a whole-library scan: its searches re-rank every candidate with the exact vector, which the source
+   * reads from the library) keeping up to `limit` exact vectors read meanwhile, so each is read once, not once per
+   * query it is a candidate of (567,113 reads in one verified scan of 9,857 photos). An upsert or remove drops the
+   * photo's kept vector.
+   */
+  async withExactVectors<T>(limit: number, fn: () => Promise<T>): Promise<T> {
+    if (this.exactCache) return fn();
+    this.exactCache = new Map();
+    this.exactCacheLimit = limit;
+    try {
+      return await fn();
+    } finally {
+      this.exactCache = null;
+    }
   }
 
   /** The partition as the snapshot saves it (per row in rows() order), null when there is none. */
