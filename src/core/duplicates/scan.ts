@@ -92,7 +92,7 @@ async function scan(
   setup: ScanSetup,
   { kinds, near, similar, verify }: { kinds: DuplicateKind[]; near: number; similar: number; verify: boolean },
 ): Promise<{ groups: DuplicateGroup[]; verification: ScanReport['verification']; complete: boolean }> {
-  const { store, modelId, crops } = setup;
+  const { store } = setup;
   const reference = new Map(store.listFolders().map((f) => [f.id, f.reference]));
   const total = store.countPhotos({ status: 'indexed' });
   const photos: GroupingPhoto[] = store
