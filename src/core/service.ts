@@ -672,6 +672,7 @@ export class DoppelService implements DoppelApi {
       inputSpec: this.model.inputSpec,
       encode: (inputs) => this.model.encode(inputs),
       thumbnailDir: thumbnailDirFor(this.dbPath),
+      onProgress: (p) => this.emit('duplicateScan', p),
     });
     this.lastScan = report;
     if (report.verification) this.lastVerification = report.verification;

@@ -349,14 +349,30 @@ export interface DoppelApi {
   updateSettings(update: SettingsUpdate): Promise<Settings>;
 }
 
+/**
+ * Where a duplicate scan that searches the library stands (a scan that reads its last groups back sends none):
+ * photos whose corner or turned views were searched so far, then the pairs to verify, then done.
+ */
+export interface DuplicateScanProgress {
+  step: 'views' | 'turns' | 'verify' | 'done';
+  done: number;
+  total: number;
+}
+
 export interface DoppelEvents {
   progress: IndexProgress;
   indexStatus: IndexStatus;
   libraryChanged: { added: number; updated: number; removed: number };
+  duplicateScan: DuplicateScanProgress;
 }
 
 /** Every DoppelEvents name: what the desktop window and the bridge forward, and what `on` accepts there. */
-export const EVENT_NAMES: readonly (keyof DoppelEvents)[] = ['progress', 'indexStatus', 'libraryChanged'];
+export const EVENT_NAMES: readonly (keyof DoppelEvents)[] = [
+  'progress',
+  'indexStatus',
+  'libraryChanged',
+  'duplicateScan',
+];
 
 export type DoppelErrorKind =
   | 'invalid-argument'

@@ -9,7 +9,7 @@ import type { DuplicateGroup } from '../../src/shared/api.js';
 import { defaultModelsDir } from '../../src/core/paths.js';
 import { DoppelService } from '../../src/core/service.js';
 import { Store } from '../../src/core/store/repository.js';
-import { copyInto, photos, tempDir } from '../helpers.js';
+import { copyInto, DATA, photos, tempDir } from '../helpers.js';
 
 const tmp = tempDir('doppel-scans-');
 
@@ -147,5 +147,54 @@ describe('a scan of an unchanged library', () => {
     expect(service.lastScan?.stored).toBe(false);
     await service.updateSettings({ keeperRules: before });
     expect(await service.findDuplicates({ kinds: ['exact', 'near'] })).toEqual(marked);
+  }, 240_000);
+});
+
+describe('a scan that searches the library', () => {
+  let service: DoppelService;
+  beforeAll(async () => {
+    // 300 photos: the views are searched a page (128 photos) at a time.
+    const train = path.join(DATA, 'imagenette', 'train');
+    const files = fs
+      .readdirSync(train)
+      .sort()
+      .flatMap((c) =>
+        fs
+          .readdirSync(path.join(train, c))
+          .sort()
+          .slice(0, 30)
+          .map((f) => path.join(train, c, f)),
+      );
+    copyInto(files, path.join(tmp, 'many'));
+    service = await DoppelService.open({ dbPath: path.join(tmp, 'many.sqlite'), modelsDir: defaultModelsDir() });
+    const summary = await service.indexFolders([await service.addFolder(path.join(tmp, 'many'))]);
+    expect(summary.errors).toEqual([]);
+  }, 300_000);
+  afterAll(async () => {
+    await service?.close();
+  });
+
+  it('says where it stands, and answers a find-similar asked meanwhile before its views are all searched', async () => {
+    expect((await service.getSettings()).findCroppedCopies).toBe(true);
+    const photo = service.store.listPhotos({ limit: 1 }).photos[0]!;
+    const events: string[] = [];
+    let asked: Promise<void> | null = null;
+    const off = service.on('duplicateScan', (p) => {
+      events.push(`${p.step} ${p.done}/${p.total}`);
+      // Asked from outside the scan: on the event loop's next turn.
+      asked ??= new Promise<void>((resolve) => setImmediate(resolve))
+        .then(() => service.similarToPhoto(photo.id, 5))
+        .then((found) => void events.push(`similar ${found.length}`));
+    });
+    try {
+      await service.findDuplicates({ kinds: ['exact', 'near'], rescan: true });
+    } finally {
+      off();
+    }
+    await asked;
+    expect(events.filter((e) => e.startsWith('views'))).toEqual(['views 128/300', 'views 256/300', 'views 300/300']);
+    expect(events.filter((e) => e.startsWith('turns'))).toEqual(['turns 128/300', 'turns 256/300', 'turns 300/300']);
+    expect(events.at(-1)).toMatch(/^done /);
+    expect(events.indexOf('similar 5')).toBe(1);
   }, 240_000);
 });

@@ -386,9 +386,9 @@ describe('Store', () => {
     expect(store.getViews(p2, m, 0.75)).toBeNull();
     expect([...store.photoIdsWithViews(f.id, m, 0.75)]).toEqual([p1]);
     expect(() => store.putViews(p2, m, 0.75, [new Float32Array(3)])).toThrow(/64 values/);
-    const seen: number[] = [];
-    store.forEachViews(m, 0.75, (id, v) => seen.push(id, v.length));
-    expect(seen).toEqual([p1, 4]);
+    const page = (after: number) => store.viewsPage(m, 0.75, after, 10).map(([id, v]) => [id, v.length]);
+    expect(page(-Infinity)).toEqual([[p1, 4]]);
+    expect(page(p1)).toEqual([]);
     store.deletePhotos([p1]);
     expect(store.photoIdsWithViews(f.id, m, 0.75).size).toBe(0);
   });
@@ -432,9 +432,8 @@ describe('Store', () => {
     expect(store.getTurns(p2, m)).toBeNull();
     expect([...store.photoIdsWithTurns(f.id, m)]).toEqual([p1]);
     expect(() => store.putTurns(p2, m, [new Float32Array(3)])).toThrow(/8 values/);
-    const seen: number[] = [];
-    store.forEachTurns(m, (id, v) => seen.push(id, v.length));
-    expect(seen).toEqual([p1, 2]);
+    expect(store.turnsPage(m, -Infinity, 10).map(([id, v]) => [id, v.length])).toEqual([[p1, 2]]);
+    expect(store.turnsPage(m, p1, 10)).toEqual([]);
     store.deleteVectorsForModel(m);
     expect(store.getTurns(p1, m)).toBeNull();
     store.putTurns(p2, m, turns);
@@ -509,7 +508,9 @@ describe('Store', () => {
     const statements = store['s'];
     const plans = () =>
       Object.fromEntries(
-        (['vectorByHash', 'vectorIdsInFolder', 'viewIdsInFolder', 'turnIdsInFolder'] as const).map((name) => {
+        (
+          ['vectorByHash', 'vectorIdsInFolder', 'viewIdsInFolder', 'turnIdsInFolder', 'viewsPage', 'turnsPage'] as const
+        ).map((name) => {
           const sql = statements[name].source;
           const args = (sql.match(/\?/g) ?? []).map(() => 1);
           const rows = store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[];
@@ -522,12 +523,23 @@ describe('Store', () => {
       expect(p.vectorByHash, when).toMatch(
         /^SEARCH p USING INDEX photos_hash .*SEARCH v USING (INDEX sqlite_autoindex_vectors_1|PRIMARY KEY)/,
       );
+      // A page of views starts at its first photo and reads its rows in id order: no sort, no pass over the table.
+      for (const name of ['viewsPage', 'turnsPage'])
+        expect(p[name], `${name} ${when}`).toMatch(
+          /^SEARCH [wt] USING (INDEX sqlite_autoindex_\w+|PRIMARY KEY) \(photo_id>\?\).*SEARCH p USING INTEGER PRIMARY KEY/,
+        );
       for (const name of ['vectorIdsInFolder', 'viewIdsInFolder', 'turnIdsInFolder'])
         expect(p[name], `${name} ${when}`).toMatch(
           /^SEARCH p USING (COVERING )?INDEX photos_folder .*(sqlite_autoindex_|PRIMARY KEY)/,
         );
     }
     expect(store.vectorByHash('h12345', model)?.vector[0]).toBe(12345);
+    const pages: number[] = [];
+    for (let after = -Infinity, page; (page = store.viewsPage(model, 0.5, after, 7_000)).length > 0; ) {
+      pages.push(page.length);
+      after = page[page.length - 1]![0];
+    }
+    expect(pages).toEqual([7_000, 7_000, 6_000]);
     expect(store.photoIdsWithVector(f.id, model).size).toBe(10_000);
   });
 });

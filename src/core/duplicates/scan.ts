@@ -2,7 +2,7 @@
 // corner views and turned views), the pairs verified (verification.ts), then grouped in tiers (grouping.ts). A
 // complete scan's groups are kept in the library with its generation (store/duplicate-scans.ts): a scan of a library
 // that has not changed since reads them back instead of searching and verifying again.
-import type { DuplicateGroup, DuplicateKind, DuplicateQuery } from '../../shared/api.js';
+import type { DuplicateGroup, DuplicateKind, DuplicateQuery, DuplicateScanProgress } from '../../shared/api.js';
 import { viewNeighbours } from '../search/crop-views.js';
 import type { CompactIndex } from '../search/search-index.js';
 import { turnNeighbours } from '../search/turn-views.js';
@@ -42,6 +42,8 @@ export interface ScanSetup extends Omit<EncodedViewsDeps, 'store' | 'modelId'> {
   /** The search index for a whole-library scan. */
   index: () => Promise<CompactIndex>;
   pool: () => VerifierPool;
+  /** Where a scan that searches stands (views and turned views searched, pairs to verify, done). */
+  onProgress?: (progress: DuplicateScanProgress) => void;
 }
 
 /** What a scan did: read kept groups, or searched (and verified: pairs measured now, read back, left unverified). */
@@ -84,6 +86,7 @@ export async function scanDuplicates(
     }
   }
   const { groups, verification, complete } = await scan(setup, { kinds, near, similar, verify });
+  setup.onProgress?.({ step: 'done', done: groups.length, total: groups.length });
   if (complete) scans.put(key, generation, JSON.stringify(groups));
   return { groups, report: { stored: false, verification, complete } };
 }
@@ -110,6 +113,7 @@ async function scanWith(
   { kinds, near, similar, verify }: { kinds: DuplicateKind[]; near: number; similar: number; verify: boolean },
 ): Promise<{ groups: DuplicateGroup[]; verification: ScanReport['verification']; complete: boolean }> {
   const { store, modelId, crops } = setup;
+  const progress = (p: DuplicateScanProgress): void => setup.onProgress?.(p);
   // With verification every pair above the look-alike threshold is a candidate for the near tier.
   const floor = kinds.includes('similar') || verify ? Math.min(near, similar) : near;
   // A photo's few most similar others are verified from further down (grouping.ts, VERIFY_TOP).
@@ -119,9 +123,10 @@ async function scanWith(
   if (crops && (kinds.includes('near') || kinds.includes('similar'))) {
     // With a second stage, views also bring the pairs between the look-alike and near thresholds, to be re-scored.
     const searchFloor = crops.encodedStretch === undefined ? reach : Math.min(reach, similar);
-    const forEach = (fn: (photoId: number, views: Float32Array[]) => void) =>
-      store.forEachViews(modelId, crops.fraction, fn);
-    extraNeighbours = viewNeighbours(forEach, index, crops.stretch, searchFloor);
+    const pages = (after: number, limit: number) => store.viewsPage(modelId, crops.fraction, after, limit);
+    extraNeighbours = await viewNeighbours(pages, index, crops.stretch, searchFloor, undefined, (done) =>
+      progress({ step: 'views', done, total: photos.length }),
+    );
     if (crops.encodedStretch !== undefined) {
       const stage = { near, floor: reach, stretch: crops.encodedStretch, fraction: crops.fraction };
       const { neighbours, left } = await rescoreWithEncodedViews(extraNeighbours, index, stage, {
@@ -137,7 +142,10 @@ async function scanWith(
   }
   if (verify && (kinds.includes('near') || kinds.includes('similar'))) {
     // Rotated copies: each photo's turned views against the library's vectors (search/turn-views.ts).
-    const turned = turnNeighbours((fn) => store.forEachTurns(modelId, fn), index, reach);
+    const turnPages = (after: number, limit: number) => store.turnsPage(modelId, after, limit);
+    const turned = await turnNeighbours(turnPages, index, reach, undefined, (done) =>
+      progress({ step: 'turns', done, total: photos.length }),
+    );
     extraNeighbours = mergeNeighbours(extraNeighbours, turned);
   }
   const input = {
@@ -153,12 +161,9 @@ async function scanWith(
   // Every candidate pair the near tier could take is verified (those measured before are read from the library),
   // then the photos are grouped with the verdicts.
   const candidates = findCandidates(input, options, true);
-  const { measures, deferred, ...counts } = await measurePairs(
-    candidatePairs(candidates),
-    store,
-    setup.pool(),
-    setup.thumbnailDir,
-  );
+  const pairs = candidatePairs(candidates);
+  progress({ step: 'verify', done: 0, total: pairs.length });
+  const { measures, deferred, ...counts } = await measurePairs(pairs, store, setup.pool(), setup.thumbnailDir);
   // Pairs below the look-alike threshold (the floor here) are held to the stricter rule.
   const verdict = (a: GroupingPhoto, b: GroupingPhoto, score: number) => verdictOf(measures, a, b, score, floor);
   const groups = groupDuplicates({ ...input, verdict }, options, candidates);

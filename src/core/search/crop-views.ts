@@ -34,22 +34,44 @@ export interface ViewSearch {
   ): { id: number; score: number }[][];
 }
 
-/** View queries per searchMany call (the views of 512 photos): bounds what is held at once. */
-const VIEW_CHUNK = 2048;
+/**
+ * Photos whose views are searched per scanMany call (512 corner views or 256 turned views): bounds what is held at
+ * once, and the scan gives the event loop a turn after each (a find-similar waits for one such call, not the scan).
+ */
+const VIEW_PAGE = 128;
+
+/** Photos' views a page at a time, in photo id order: those after photo `after`, at most `limit` photos. */
+export type ViewPages = (
+  after: number,
+  limit: number,
+) => readonly (readonly [photoId: number, views: Float32Array[]])[];
+
+/** ViewPages over photos' views held in memory (in any order). */
+export function viewPagesOf(views: ReadonlyMap<number, Float32Array[]>): ViewPages {
+  const ids = [...views.keys()].sort((a, b) => a - b);
+  return (after, limit) => {
+    let from = 0;
+    while (from < ids.length && ids[from]! <= after) from++;
+    return ids.slice(from, from + limit).map((id) => [id, views.get(id)!] as const);
+  };
+}
 
 /**
  * Neighbours found through corner views: for every photo with views, the photos whose own vector is within
  * `floor` (on the common scale) of one of its views, at most `k` per view. Pairs go both ways, so a copy cropped
  * from a photo lists that photo too (its own vector is far from the photo's, its views no nearer). Best first.
+ * `onPage`: the photos searched so far, after each page (before the event loop's turn).
  */
-export function viewNeighbours(
-  forEachViews: (fn: (photoId: number, views: Float32Array[]) => void) => void,
+export async function viewNeighbours(
+  pages: ViewPages,
   index: ViewSearch,
   stretch: number,
   floor: number,
   k = 4,
-): Map<number, { id: number; score: number }[]> {
+  onPage?: (photosDone: number) => void,
+): Promise<Map<number, { id: number; score: number }[]>> {
   const out = new Map<number, Map<number, number>>();
+  let done = 0;
   const add = (a: number, b: number, score: number): void => {
     let m = out.get(a);
     if (!m) out.set(a, (m = new Map()));
@@ -57,10 +79,18 @@ export function viewNeighbours(
   };
   // The view similarity that maps to the floor: what the index may leave out below.
   const rawFloor = viewFloor(floor, stretch);
-  let queries: Float32Array[] = [];
-  let owners: number[] = [];
-  const flush = (): void => {
-    if (queries.length === 0) return;
+  for (let after = -Infinity; ;) {
+    const page = pages(after, VIEW_PAGE);
+    if (page.length === 0) break;
+    after = page[page.length - 1]![0];
+    const queries: Float32Array[] = [];
+    const owners: number[] = [];
+    for (const [photoId, views] of page) {
+      for (const view of views) {
+        queries.push(view);
+        owners.push(photoId);
+      }
+    }
     const excludes = owners.map((id) => new Set([id]));
     index.scanMany(queries, k, excludes, rawFloor).forEach((hits, i) => {
       for (const hit of hits) {
@@ -70,17 +100,10 @@ export function viewNeighbours(
         add(hit.id, owners[i]!, score);
       }
     });
-    queries = [];
-    owners = [];
-  };
-  forEachViews((photoId, views) => {
-    for (const view of views) {
-      queries.push(view);
-      owners.push(photoId);
-    }
-    if (queries.length >= VIEW_CHUNK) flush();
-  });
-  flush();
+    done += page.length;
+    onPage?.(done);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
   return new Map(
     [...out].map(([id, m]) => [
       id,

@@ -5,7 +5,7 @@
 // turned 90 degrees, and the vector of the photo matches that view of a copy turned 270. The 180-degree view covers
 // the rest. Made from the model input the vector is encoded from (turning the square input is turning the picture:
 // the squash to a square and the border trim commute with quarter turns), at two more encoder runs a photo.
-import { viewNeighbours, type ViewSearch } from './crop-views.js';
+import { viewNeighbours, type ViewPages, type ViewSearch } from './crop-views.js';
 
 /** The model input (size x size x 3, row-major) turned 90 degrees clockwise and 180 degrees. */
 export function turnInputs(input: Uint8Array, size: number): [Uint8Array, Uint8Array] {
@@ -36,10 +36,11 @@ export function allTurnInputs(inputs: readonly Uint8Array[], size: number): Uint
  * both ways, at most `k` a view.
  */
 export function turnNeighbours(
-  forEachTurns: (fn: (photoId: number, turns: Float32Array[]) => void) => void,
+  pages: ViewPages,
   index: ViewSearch,
   floor: number,
   k = 4,
-): Map<number, { id: number; score: number }[]> {
-  return viewNeighbours(forEachTurns, index, 1, floor, k);
+  onPage?: (photosDone: number) => void,
+): Promise<Map<number, { id: number; score: number }[]>> {
+  return viewNeighbours(pages, index, 1, floor, k, onPage);
 }

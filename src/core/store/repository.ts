@@ -340,6 +340,17 @@ function prepareStatements(db: Database) {
     viewsEach: prepare(`
       SELECT w.photo_id, w.vectors FROM view_vectors w JOIN photos p ON p.id = w.photo_id
       WHERE w.model_id = ? AND w.fraction = ? AND p.status = 'indexed'`).raw(),
+    // Pages in photo id order through the views' primary key (CROSS JOIN keeps the views the outer loop; the unary
+    // + keeps the model's index, which with one model is every row, out of the plan: either would sort the whole
+    // table for each page).
+    viewsPage: prepare(`
+      SELECT w.photo_id, w.vectors FROM view_vectors w CROSS JOIN photos p ON p.id = w.photo_id
+      WHERE w.photo_id > ? AND +w.model_id = ? AND w.fraction = ? AND +p.status = 'indexed'
+      ORDER BY w.photo_id LIMIT ?`).raw(),
+    turnsPage: prepare(`
+      SELECT t.photo_id, t.vectors FROM turn_vectors t CROSS JOIN photos p ON p.id = t.photo_id
+      WHERE t.photo_id > ? AND +t.model_id = ? AND +p.status = 'indexed'
+      ORDER BY t.photo_id LIMIT ?`).raw(),
     viewIdsInFolder: prepare(`
       SELECT p.id FROM photos p CROSS JOIN view_vectors w ON w.photo_id = p.id AND w.model_id = ? AND w.fraction = ?
       WHERE p.folder_id = ?`).pluck(),
@@ -351,9 +362,6 @@ function prepareStatements(db: Database) {
     ).pluck(),
     turnsPut: prepare('INSERT OR REPLACE INTO turn_vectors (photo_id, model_id, vectors) VALUES (?, ?, ?)'),
     turnsGet: prepare('SELECT vectors FROM turn_vectors WHERE photo_id = ? AND model_id = ?').pluck(),
-    turnsEach: prepare(`
-      SELECT t.photo_id, t.vectors FROM turn_vectors t JOIN photos p ON p.id = t.photo_id
-      WHERE t.model_id = ? AND p.status = 'indexed'`).raw(),
     turnIdsInFolder: prepare(`
       SELECT p.id FROM photos p CROSS JOIN turn_vectors t ON t.photo_id = p.id AND t.model_id = ?
       WHERE p.folder_id = ?`).pluck(),
@@ -748,14 +756,17 @@ export class Store {
   }
 
   /** The corner views of every indexed photo that has them for this fraction. */
-  forEachViews(modelId: number, fraction: number, fn: (photoId: number, views: Float32Array[]) => void): void {
+  /**
+   * The views of photos a page at a time: the views of at most `limit` photos after photo id `after`, in id order (for a
+   * scan that gives the event loop a turn between pages; an open iteration would hold the connection).
+   */
+  viewsPage(modelId: number, fraction: number, after: number, limit: number): [number, Float32Array[]][] {
     const dim = this.modelDim(modelId);
-    for (const [photoId, blob] of this.s.viewsEach.iterate(modelId, fraction) as Iterable<[number, Buffer]>) {
-      fn(photoId, blobToViews(blob, dim));
-    }
+    const rows = this.s.viewsPage.all(pageAfter(after), modelId, fraction, limit) as [number, Buffer][];
+    return rows.map(([photoId, blob]) => [photoId, blobToViews(blob, dim)]);
   }
 
-  /** The same as forEachViews, as stored: each photo's views as one int8 array (view after view, dim values each). */
+  /** Every indexed photo's views as stored: each photo's views as one int8 array (view after view, dim values each). */
   forEachViewBytes(modelId: number, fraction: number, fn: (photoId: number, bytes: Int8Array) => void): void {
     for (const [photoId, blob] of this.s.viewsEach.iterate(modelId, fraction) as Iterable<[number, Buffer]>) {
       fn(photoId, new Int8Array(blob.buffer, blob.byteOffset, blob.byteLength));
@@ -812,12 +823,11 @@ export class Store {
     return blob ? blobToViews(blob, this.modelDim(modelId)) : null;
   }
 
-  /** The turned views of every indexed photo that has them. */
-  forEachTurns(modelId: number, fn: (photoId: number, turns: Float32Array[]) => void): void {
+  /** The turned views of photos a page at a time, as viewsPage. */
+  turnsPage(modelId: number, after: number, limit: number): [number, Float32Array[]][] {
     const dim = this.modelDim(modelId);
-    for (const [photoId, blob] of this.s.turnsEach.iterate(modelId) as Iterable<[number, Buffer]>) {
-      fn(photoId, blobToViews(blob, dim));
-    }
+    const rows = this.s.turnsPage.all(pageAfter(after), modelId, limit) as [number, Buffer][];
+    return rows.map(([photoId, blob]) => [photoId, blobToViews(blob, dim)]);
   }
 
   /** Ids of a folder's photos that have turned views for the model. */
@@ -976,3 +986,6 @@ export class Store {
     this.s.settingDelete.run(key);
   }
 }
+
+/** A page's lower bound as SQLite compares it: ids are integers, and -Infinity is before them all. */
+const pageAfter = (after: number): number => (Number.isFinite(after) ? after : -1);
