@@ -194,6 +194,20 @@ describe('the app in Chromium through doppel serve', () => {
     const edits = await copy.locator('.edits').textContent();
     expect(edits).toContain('saved as JPEG');
     expect(edits).toMatch(/resized to \d+×\d+/);
+    // What moving the suggestion would free, for the view and for the group: the copy's size.
+    const copySize = fs.statSync(path.join(library, PLANTED)).size;
+    const shown = (await page.locator('.summary').textContent())!.replace(/\s+/g, ' ');
+    expect(shown).toMatch(/^\d+ group\(s\); [\d.]+ [KMG]?B can be freed by moving the photos not kept to the trash/);
+    expect(await group.locator('.frees').textContent()).toBe(`Frees ${Math.round(copySize / 1024)} KB`);
+    // The groups can be sorted; every order lists the same groups.
+    const sort = page.getByRole('combobox', { name: 'Sort by' });
+    const listed = async () => await page.getByRole('region', { name: /group/ }).count();
+    const before = await listed();
+    for (const order of ['size', 'folder', 'found', 'space']) {
+      await sort.selectOption(order);
+      expect(await listed()).toBe(before);
+      await group.waitFor();
+    }
   }, 60_000);
 
   it('keeps the selection through background scans, trashes the selected copy, and undo puts it back', async () => {
