@@ -6,8 +6,8 @@ export type GroupOrder = 'space' | 'size' | 'folder' | 'found';
 
 export const GROUP_ORDERS: { order: GroupOrder; label: string }[] = [
   { order: 'space', label: 'Space to free' },
-  { order: 'size', label: 'Photos in the group' },
-  { order: 'folder', label: 'Folder of the photo kept' },
+  { order: 'size', label: 'Group size' },
+  { order: 'folder', label: 'Folder' },
   { order: 'found', label: 'As found' },
 ];
 
