@@ -535,7 +535,7 @@ describe('Store', () => {
     }
     expect(store.vectorByHash('h12345', model)?.vector[0]).toBe(12345);
     const pages: number[] = [];
-    for (let after = -Infinity, page; (page = store.viewsPage(model, 0.5, after, 7_000)).length > 0; ) {
+    for (let after = -Infinity, page; (page = store.viewsPage(model, 0.5, after, 7_000)).length > 0;) {
       pages.push(page.length);
       after = page[page.length - 1]![0];
     }

@@ -251,7 +251,7 @@ describe('the app in Chromium through doppel serve', () => {
     const scan = await bridge('indexAll');
     expect((await scan.json()) as unknown).toMatchObject({ ok: true, value: { added: 1 } });
     await refreshed;
-    await page.waitForTimeout(200); // the answer applied
+    await page.locator('.dupes[aria-busy="false"]').waitFor(); // the answer applied
     expect(await ticked()).toBe(0);
     // "Scan again" searches the whole library (not the groups an unchanged library's scan reads back); the
     // user's choice survives it too.
