@@ -133,7 +133,7 @@ export function trashPhotos(
   photoIds: readonly number[],
   opts: { dryRun?: boolean } = {},
 ): Promise<TrashOutcome> {
-  return withActionLock(lockFileFor(store.db.name), async () => {
+  return withActionLock(lockFileFor(store.path), async () => {
     await settleMoves(store, trasher);
     return trashLocked(store, trasher, photoIds, opts);
   });
@@ -239,7 +239,7 @@ function cannotComeBack(err: unknown): boolean {
  * failures reported, and the next undo goes on to the action before it.
  */
 export function undoLastAction(store: Store, trasher: Trasher): Promise<UndoOutcome> {
-  return withActionLock(lockFileFor(store.db.name), async () => {
+  return withActionLock(lockFileFor(store.path), async () => {
     await settleMoves(store, trasher);
     return undoLocked(store, trasher);
   });

@@ -4,7 +4,7 @@
 // trained in the background once the library is large enough (and again once it has outgrown it), and saved
 // with the rows.
 import type { Store } from '../store/repository.js';
-import { SearchChanges } from '../store/search-changes.js';
+import type { SearchChanges } from '../store/search-changes.js';
 import { CompactIndex, type PartitionOptions } from './search-index.js';
 import { readSnapshot, writeSnapshot } from './snapshot.js';
 
@@ -45,7 +45,7 @@ export class LibrarySearch {
 
   private constructor(private readonly opts: LibrarySearchOptions) {
     const { store, modelId, dim } = opts;
-    this.changes = new SearchChanges(store.db, modelId);
+    this.changes = store.searchChanges(modelId);
     const source = (id: number): Float32Array | undefined => store.getVector(id, modelId) ?? undefined;
     const state = this.state();
     const snap = opts.dir

@@ -1,7 +1,8 @@
 // Reads of what migration 0040 keeps for the search layer: each model's library token and generation, and the
 // photos whose vectors changed since a generation (src/core/search/library-search.ts).
-import type { Database, Statement } from 'better-sqlite3';
-import { blobToVector } from './repository.js';
+import type { Statement } from 'better-sqlite3';
+import type { ReadDb } from './handles.js';
+import { blobToVector } from './vectors.js';
 
 export interface SearchState {
   /** Names this database for the model: a snapshot of another library carries another token. */
@@ -21,7 +22,7 @@ export class SearchChanges {
   private readonly changesStmt: Statement;
 
   constructor(
-    db: Database,
+    db: ReadDb,
     private readonly modelId: number,
   ) {
     this.stateStmt = db.prepare('SELECT token, generation FROM search_state WHERE model_id = ?');

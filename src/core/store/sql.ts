@@ -1,3 +1,4 @@
+// SQL fragments the store's statements share (a path inside a folder).
 import nodePath from 'node:path';
 
 /**
