@@ -1,6 +1,6 @@
-// Vectors and their neighbours, the vocabulary every room that handles the model's codes shares: the search
-// indexes (search/), grouping (duplicates/), the view fitting (model/) and the benchmark (eval/). Plain math and
-// types, no imports, so any room may use them.
+// Vectors and their neighbours: the plain vector math and types every room that handles the model's codes shares.
+// Those rooms: the search indexes (search/), grouping (duplicates/), the view fitting (model/) and the benchmark
+// (eval/). No imports, so any room may use them.
 
 /** A photo found by a search, with its cosine similarity to the query. */
 export interface Neighbour {
@@ -18,6 +18,25 @@ export function normalise(vector: ArrayLike<number>): Float32Array {
   return out;
 }
 
+/** The dot product of two equally long vectors, summed in order (of normalised vectors: their cosine). */
+export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}
+
+/** Quantises `vector` into `out` (int8, largest component at +-127; the scale needs no normalising first). */
+export function quantiseRow(vector: ArrayLike<number>, out: Int8Array, offset: number, dim: number): void {
+  let max = 0;
+  for (let i = 0; i < dim; i++) {
+    const x = vector[i]!;
+    if (x > max) max = x;
+    else if (-x > max) max = -x;
+  }
+  const scale = max === 0 ? 0 : 127 / max;
+  for (let i = 0; i < dim; i++) out[offset + i] = Math.round(vector[i]! * scale);
+}
+
 /** Cosine similarity of two vectors (0 when either is all zeros). */
 export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let ab = 0;
@@ -31,7 +50,10 @@ export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
 }
 
-/** What grouping (duplicates/grouping.ts) needs from a vector index. VectorIndex satisfies it; an approximate index can too. */
+/**
+ * What grouping (duplicates/grouping.ts) needs from a vector index. VectorIndex satisfies it; an approximate index
+ * can too.
+ */
 export interface NeighbourSource {
   /** The photo's (normalised) vector, undefined when it has none. */
   get(id: number): ArrayLike<number> | undefined;

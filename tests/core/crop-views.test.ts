@@ -10,7 +10,7 @@ import { defaultModelsDir, thumbnailDirFor } from '../../src/core/paths.js';
 import { calibrateEncodedViewThreshold, calibrateViewThreshold } from '../../src/core/eval/benchmark.js';
 import { nearestByViews, viewScore, viewStretch } from '../../src/core/search/crop-views.js';
 import { rng } from '../../src/core/random.js';
-import { quantiseRow } from '../../src/core/search/vector-index.js';
+import { quantiseRow } from '../../src/core/vectors.js';
 import { DoppelService } from '../../src/core/service.js';
 import { copyInto, cosine, photos, tempDir } from '../helpers.js';
 

@@ -12,7 +12,7 @@ import type { Autoencoder } from '../model/autoencoder.js';
 import { viewFloor, viewScore, viewStretch } from '../search/crop-views.js';
 import { hasViewPredictor } from '../model/view-predictor.js';
 import { VectorIndex } from '../search/vector-index.js';
-import { normalise } from '../vectors.js';
+import { dot, normalise } from '../vectors.js';
 import { ATTACKS, decodeOriginal, type Attack } from './attacks.js';
 import { HammingIndex, imageHashes, type ImageHashes } from './hashes.js';
 
@@ -190,12 +190,6 @@ interface Ranker {
   score(query: number, id: number): number;
   /** The library photo nearest to library photo `id`, other than itself. */
   nearestOther(id: number): Hit | undefined;
-}
-
-function dot(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let j = 0; j < a.length; j++) s += a[j]! * b[j]!;
-  return s;
 }
 
 function vectorRanker(index: VectorIndex, queries: Float32Array[]): Ranker {

@@ -5,7 +5,7 @@
 // that the duplicate threshold keeps its precision (views of different photos, a patch of sky against a photo of
 // sky, are more alike than the photos).
 import { nearestRows } from './partition.js';
-import { quantiseRow } from './vector-index.js';
+import { quantiseRow } from '../vectors.js';
 
 /** How much farther from 1 a view similarity counts: (1 - near) / (1 - viewThreshold), at least 1. */
 export function viewStretch(near: number, viewThreshold: number): number {

@@ -1,7 +1,8 @@
-// A neighbour graph over the search index's int8 rows: each row links to `degree` of its nearest photos (by id).
-// Built from the partition (every photo against the rows of its few nearest cells: an approximate k-nearest-
-// neighbour graph) and kept up to date as photos come and go; a find-similar query starts from the best rows of
-// its nearest cells and walks the graph (best-first, a pool of `breadth` rows), scoring rows in int8.
+// A neighbour graph over the search index's int8 rows, with the int8 math and the top-list its builds and walks use.
+// Each row links to `degree` of its nearest photos (by id). Built from the partition (graph-build.ts: every photo
+// against the rows of its few nearest cells, an approximate k-nearest-neighbour graph) and kept up to date as
+// photos come and go; a find-similar query starts from the best rows of its nearest cells and walks the graph
+// (graph-walk.ts: best-first, a pool of `breadth` rows), scoring rows in int8.
 // It holds no copy of the vectors: its links (degree x 4 bytes a photo) and each row's norm (4 bytes).
 
 /** Links a photo keeps. */
@@ -93,6 +94,32 @@ export class NeighbourGraph {
   }
 }
 
+/**
+ * Offers (id, score) to a best-first list of at most `size` pairs held at `at` in `ids` and `scores`, `length` of
+ * them filled (an id already there is not added twice); returns whether it was kept. The caller counts the length.
+ */
+export function offerTo(
+  ids: Int32Array,
+  scores: Float32Array,
+  at: number,
+  size: number,
+  length: number,
+  id: number,
+  score: number,
+): boolean {
+  if (length === size && score <= scores[at + length - 1]!) return false;
+  for (let j = at; j < at + length; j++) if (ids[j] === id) return false;
+  let j = Math.min(length, size - 1);
+  while (j > 0 && scores[at + j - 1]! < score) {
+    ids[at + j] = ids[at + j - 1]!;
+    scores[at + j] = scores[at + j - 1]!;
+    j--;
+  }
+  ids[at + j] = id;
+  scores[at + j] = score;
+  return true;
+}
+
 /** Keeps the `size` best (id, score) pairs, best first. */
 export class TopList {
   readonly ids: Int32Array;
@@ -106,16 +133,7 @@ export class TopList {
 
   /** Offers a pair; returns whether it was kept. */
   offer(id: number, score: number): boolean {
-    if (this.length === this.size && score <= this.scores[this.length - 1]!) return false;
-    for (let j = 0; j < this.length; j++) if (this.ids[j] === id) return false;
-    let j = Math.min(this.length, this.size - 1);
-    while (j > 0 && this.scores[j - 1]! < score) {
-      this.ids[j] = this.ids[j - 1]!;
-      this.scores[j] = this.scores[j - 1]!;
-      j--;
-    }
-    this.ids[j] = id;
-    this.scores[j] = score;
+    if (!offerTo(this.ids, this.scores, 0, this.size, this.length, id, score)) return false;
     if (this.length < this.size) this.length++;
     return true;
   }

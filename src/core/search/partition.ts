@@ -7,7 +7,7 @@
 // Training is deterministic for a given library, whatever order its photos were added in: the k-means sample
 // and the starting centroids are the photos whose ids hash lowest, and every step is a nearest-centroid search.
 import nodeModule from 'node:module';
-import { quantiseRow } from './vector-index.js';
+import { quantiseRow } from '../vectors.js';
 
 type Usearch = typeof import('usearch').default;
 const usearch = nodeModule.createRequire(import.meta.url)('usearch') as Usearch;

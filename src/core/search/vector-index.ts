@@ -52,18 +52,6 @@ class TopK {
   }
 }
 
-/** Quantises `vector` into `out` (int8, largest component at +-127; the scale needs no normalising first). */
-export function quantiseRow(vector: ArrayLike<number>, out: Int8Array, offset: number, dim: number): void {
-  let max = 0;
-  for (let i = 0; i < dim; i++) {
-    const x = vector[i]!;
-    if (x > max) max = x;
-    else if (-x > max) max = -x;
-  }
-  const scale = max === 0 ? 0 : 127 / max;
-  for (let i = 0; i < dim; i++) out[offset + i] = Math.round(vector[i]! * scale);
-}
-
 /**
  * Rows of `dim` numbers keyed by photo id in one growable typed array, with the id of each row; a removed row is
  * filled by the last one. The storage shared by VectorIndex (float32) and CompactIndex (int8).
