@@ -29,9 +29,9 @@ const LAYERS = {
  */
 export const CORE_ROOMS = ['store', 'imaging', 'library', 'search', 'model', 'indexer', 'duplicates', 'eval'];
 /** Files directly in src/core that every room may import: they import no room. */
-export const CORE_BASE = ['api-schema', 'atomic', 'paths', 'random', 'threads', 'vectors'];
+export const CORE_BASE = ['api-schema', 'atomic', 'events', 'paths', 'random', 'threads', 'vectors'];
 /** Files directly in src/core above every room: the service facade, the media it serves, the settings. */
-export const CORE_TOP = ['service', 'media', 'settings'];
+export const CORE_TOP = ['service', 'host', 'media', 'settings'];
 
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 const NODE_BUILTINS = `^(node:.*|(${builtinModules.map(escape).join('|')})(/.*)?)$`;

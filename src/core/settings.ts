@@ -14,6 +14,10 @@ import {
 import type { Store } from './store/repository.js';
 import { validateThresholds } from './duplicates/grouping.js';
 import { DEFAULT_FORMAT_PREFERENCE, DEFAULT_KEEPER_RULES, type KeeperOptions } from './duplicates/keeper.js';
+import type { CropViewsSetup } from './duplicates/scan.js';
+import type { ModelCard } from './model/card.js';
+import { viewsReady } from './model/view-predictor.js';
+import { viewStretch } from './search/crop-views.js';
 
 export interface ThresholdDefaults {
   near: number;
@@ -162,4 +166,72 @@ export function keeperOptionsOf(settings: Settings): KeeperOptions {
     formatPreference: settings.formatPreference,
     preferredFolders: settings.preferredFolders,
   };
+}
+
+/** Thresholds used when neither the settings nor the model card give any. */
+const FALLBACK_THRESHOLDS = { near: 0.97, similar: 0.9 };
+
+/** The thresholds used while the settings set none: the model card's, else Doppel's fallback. */
+export function thresholdDefaultsOf(card: ModelCard): ThresholdDefaults {
+  const thresholds = card.thresholds;
+  return {
+    ...FALLBACK_THRESHOLDS,
+    ...(thresholds ?? {}),
+    fromModelCard: thresholds !== undefined,
+    cropViews: thresholds !== undefined && viewsReady(card),
+  };
+}
+
+/** The corner views in force: the card's calibration when the library finds cropped copies, else null. */
+export function cropViewsOf(card: ModelCard, settings: Settings): CropViewsSetup | null {
+  const views = card.cropViews;
+  const near = card.thresholds?.near;
+  if (!views || views.threshold === undefined || near === undefined || !viewsReady(card)) return null;
+  if (!settings.findCroppedCopies) return null;
+  const encoded = views.encodedThreshold;
+  return {
+    fraction: views.fraction,
+    stretch: viewStretch(near, views.threshold),
+    ...(encoded === undefined ? {} : { encodedStretch: viewStretch(near, encoded) }),
+  };
+}
+
+/** One library's settings, with one model's thresholds and corner views. */
+export class LibrarySettings {
+  constructor(
+    private readonly store: Store,
+    private readonly card: ModelCard,
+    /** The name the model's vectors (and so its thresholds) are stored under. */
+    private readonly model: string,
+  ) {}
+
+  /** The thresholds used while the settings set none: the model card's, else Doppel's fallback. */
+  defaults(): ThresholdDefaults {
+    return thresholdDefaultsOf(this.card);
+  }
+
+  current(): Settings {
+    return readSettings(this.store, this.model, this.defaults());
+  }
+
+  /** The thresholds in force: the settings' for this model, else the defaults. */
+  thresholds(): { near: number; similar: number } {
+    const s = this.current();
+    return { near: s.nearThreshold, similar: s.similarThreshold };
+  }
+
+  /** The corner views in force (cropViewsOf). */
+  cropViews(): CropViewsSetup | null {
+    return cropViewsOf(this.card, this.current());
+  }
+
+  /** What a duplicate scan starts with: the thresholds, keeper rules and corner views in force. */
+  forScans(): { near: number; similar: number; keeper: KeeperOptions; crops: CropViewsSetup | null } {
+    const s = this.current();
+    return { near: s.nearThreshold, similar: s.similarThreshold, keeper: keeperOptionsOf(s), crops: this.cropViews() };
+  }
+
+  update(update: SettingsUpdate): Settings {
+    return updateSettings(this.store, this.model, this.defaults(), update);
+  }
 }
