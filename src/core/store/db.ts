@@ -16,10 +16,10 @@
 // - The worker writes each batch in one transaction (Store.transaction), so a batch is committed whole or not at
 //   all, and holds the write lock for as long as that batch takes to write, never for a whole run.
 // - Store.transaction is better-sqlite3's (BEGIN DEFERRED). The busy timeout covers a statement outside a
-//   transaction and a transaction whose first statement writes; a transaction that reads before its first write
-//   (ensureModel when it must write, removeFolder) gets SQLITE_BUSY at once, without waiting, when another
-//   connection is writing or has committed since its read (SQLite cannot move its snapshot). Migrations take the
-//   write lock first (IMMEDIATE).
+//   transaction and a transaction whose first statement writes; a deferred transaction that reads before its first
+//   write would get SQLITE_BUSY at once, without waiting, when another connection commits in between (SQLite cannot
+//   move its snapshot). So the ones that do (ensureModel, removeFolder) take the write lock first (BEGIN IMMEDIATE,
+//   handles.ts inWriteTransaction), as migrations do.
 // - In one process the service makes trash and undo wait for an indexing run to end, so the worker never writes
 //   back a photo on its way to the trash. Across processes only trash and undo are serialised with each other (the
 //   action lock, duplicates/action-lock.ts); everything else relies on the transactions above.

@@ -1,6 +1,6 @@
 // The library's folders (table folders): adding and removing them, nested folders as roots of their own, their flags.
 import type { FolderInfo } from '../../shared/api.js';
-import { inTransaction, reads, writes, type ReadDb, type WriteDb } from './handles.js';
+import { inTransaction, inWriteTransaction, reads, writes, type ReadDb, type WriteDb } from './handles.js';
 import { photosInFolder } from './photos.js';
 import { sqlInside } from './sql.js';
 
@@ -104,7 +104,7 @@ export function getFolderByPath(db: ReadDb, path: string): FolderInfo | null {
  * keeps its photos. Returns whether it existed.
  */
 export function removeFolder(db: WriteDb, id: number): boolean {
-  return inTransaction(db, () => {
+  return inWriteTransaction(db, () => {
     const covering = folderCovering(db).get(id) as number | undefined;
     if (covering !== undefined) folderHandOver(db).run(covering, id);
     return folderDelete(db).run(id).changes > 0;

@@ -54,3 +54,12 @@ export function writes(sql: string, shape: RowShape = 'object'): (db: WriteDb) =
 export function inTransaction<T>(db: ReadDb, fn: () => T): T {
   return db.transaction(fn)();
 }
+
+/**
+ * Runs fn in one transaction that takes the write lock first (BEGIN IMMEDIATE): for a transaction that reads
+ * before it writes, which under BEGIN DEFERRED would fail at once with SQLITE_BUSY when another connection commits
+ * in between, instead of waiting its turn (busy_timeout) as it does here.
+ */
+export function inWriteTransaction<T>(db: WriteDb, fn: () => T): T {
+  return db.transaction(fn).immediate();
+}

@@ -1,6 +1,6 @@
 // The models vectors are made with (table models): their ids and shapes, each model's dimension cached per connection.
 import { DoppelError } from '../../shared/api.js';
-import { inTransaction, reads, writes, type ReadDb, type WriteDb } from './handles.js';
+import { inWriteTransaction, reads, writes, type ReadDb, type WriteDb } from './handles.js';
 
 export interface ModelSpec {
   name: string;
@@ -29,7 +29,13 @@ function dimsOf(db: ReadDb): Map<number, number> {
  * its vectors are from an incompatible network: they are deleted and the shape updated.
  */
 export function ensureModel(db: WriteDb, spec: ModelSpec): number {
-  return inTransaction(db, () => {
+  // The usual case, a model stored with this shape, only reads (and so never waits for another writer).
+  const known = modelByName(db).get(spec.name) as { id: number; dim: number; input_size: number } | undefined;
+  if (known && known.dim === spec.dim && known.input_size === spec.inputSize) {
+    dimsOf(db).set(known.id, spec.dim);
+    return known.id;
+  }
+  return inWriteTransaction(db, () => {
     const row = modelByName(db).get(spec.name) as { id: number; dim: number; input_size: number } | undefined;
     let id: number;
     if (!row) {
