@@ -10,7 +10,8 @@ import { openRegularFile, servedStream, UnreadableFile } from './library/read-fi
 import { isInside } from './paths.js';
 import { existingThumbnail } from './library/thumbnails.js';
 
-export type MediaKind = 'thumb' | 'original';
+export type { MediaKind } from '../shared/api.js';
+import type { MediaKind } from '../shared/api.js';
 
 export interface MediaFile {
   /** The real path of the file to send (for a photo reached through a link: the path with the link). */

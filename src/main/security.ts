@@ -1,22 +1,11 @@
 // Window hardening that does not need Electron to run: the CSP and the IPC sender check.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { APP_CSP } from '../shared/csp.js';
 import type { SenderCheck } from './ipc.js';
 
-/**
- * Sent as a response header and repeated in src/renderer/index.html's meta tag (file:// pages get no headers).
- * `doppel:` is the app's own image protocol; 'unsafe-inline' styles are what Svelte's scoped styles need in dev.
- */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "img-src 'self' data: blob: doppel:",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-src 'none'",
-].join('; ');
+/** Sent as a response header and repeated in src/renderer/index.html's meta tag (src/shared/csp.ts). */
+export const CONTENT_SECURITY_POLICY = APP_CSP;
 
 export interface RendererLocation {
   /** The Vite dev server URL in development (ELECTRON_RENDERER_URL). */

@@ -24,6 +24,7 @@ import {
   type MediaLibrary,
 } from '../core/media.js';
 import { API_MEMBERS, EVENT_NAMES, type DoppelApi, type DoppelEvents } from '../shared/api.js';
+import { BRIDGE_CSP } from '../shared/csp.js';
 import type { ApiMember } from '../shared/ipc.js';
 import { fromWire, toWire } from '../shared/wire.js';
 
@@ -56,18 +57,8 @@ export const BRIDGE_HOST = '127.0.0.1';
 const MAX_BODY = Math.ceil((API_LIMITS.maxImageBytes * 4) / 3) + 64 * 1024;
 const MEMBERS = new Set<string>(API_MEMBERS);
 
-/** The bridge's Content-Security-Policy: only its own origin, and images from data:/blob: URLs. */
-export const BRIDGE_CSP = [
-  "default-src 'self'",
-  "img-src 'self' data: blob:",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-src 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+/** The bridge's Content-Security-Policy (src/shared/csp.ts). */
+export { BRIDGE_CSP };
 
 const COMMON_HEADERS = {
   'X-Content-Type-Options': 'nosniff',

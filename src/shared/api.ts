@@ -3,6 +3,9 @@
 
 export type PhotoStatus = 'indexed' | 'error' | 'missing';
 
+/** Which picture of a photo the media front doors serve: its display thumbnail or the original file. */
+export type MediaKind = 'thumb' | 'original';
+
 export interface FolderInfo {
   id: number;
   path: string;

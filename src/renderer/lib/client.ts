@@ -3,7 +3,8 @@ import { DoppelError, isDoppelErrorData, type DoppelApi, type DoppelEvents } fro
 import type { IpcResult } from '../../shared/ipc.js';
 import { fromWire, toWire } from '../../shared/wire.js';
 
-export type MediaKind = 'thumb' | 'original';
+export type { MediaKind } from '../../shared/api.js';
+import type { MediaKind } from '../../shared/api.js';
 type Listener<K extends keyof DoppelEvents> = (payload: DoppelEvents[K]) => void;
 
 export interface Client {
