@@ -238,11 +238,18 @@ describe('the app in Chromium through doppel serve', () => {
     let rescans = 0;
     const onRequest = (r: { url(): string }) => void (r.url().endsWith('/api/findDuplicates') && rescans++);
     page.on('request', onRequest);
+    const seen = Number(await page.locator('.app').getAttribute('data-changes-seen'));
     const idle = await bridge('indexAll');
     expect((await idle.json()) as unknown).toMatchObject({ ok: true, value: { added: 0, updated: 0, removed: 0 } });
-    await page.waitForTimeout(500); // the scan's event reaches the page within this
+    // The page has handled the run's libraryChanged event (its progress events come before it) ...
+    await page.waitForFunction(
+      (before) => Number(document.querySelector('.app')?.getAttribute('data-changes-seen')) > before,
+      seen,
+    );
     page.off('request', onRequest);
+    // ... and neither asked for the groups again nor scheduled a refresh that would.
     expect(rescans).toBe(0);
+    expect(await page.locator('.app').getAttribute('data-refresh-pending')).toBe('false');
     // A photo arrives and a scan in the background (started elsewhere, here through the bridge) adds it; the
     // view refreshes its groups: the user's choice must survive that, not fall back to the suggestion.
     const [extra] = photos('CSun_Hays80', 11).slice(10) as [string];

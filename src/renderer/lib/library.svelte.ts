@@ -16,6 +16,12 @@ export class LibraryManager {
   version = $state(0);
   /** Whether the last photo moved to the trash from the menu can be put back (the status line offers Undo). */
   undoable = $state(false);
+  /**
+   * Library changes the engine reported that this page has handled (refreshed or not), and whether a refresh is
+   * scheduled: shown on the app's frame, so that a test can wait for an event to be handled instead of sleeping.
+   */
+  changesSeen = $state(0);
+  refreshPending = $state(false);
 
   readonly #client: Client;
   readonly #notifications: Notifications;
@@ -38,12 +44,14 @@ export class LibraryManager {
       // only make the open view (the duplicate scan, on a large library) do its work again for nothing.
       this.#client.on('libraryChanged', (c) => {
         if (c.added + c.updated + c.removed > 0) void this.refresh().catch(() => undefined);
+        this.changesSeen++;
       }),
     ];
     return () => {
       offs.forEach((off) => off());
       if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
       this.#refreshTimer = null;
+      this.refreshPending = false;
     };
   }
 
@@ -52,6 +60,7 @@ export class LibraryManager {
     if (this.#refreshTimer) {
       clearTimeout(this.#refreshTimer);
       this.#refreshTimer = null;
+      this.refreshPending = false;
     }
     const [info, folders, page] = await Promise.all([
       this.#client.api.info(),
@@ -67,8 +76,10 @@ export class LibraryManager {
   /** At most one refresh every two seconds while indexing reports progress. */
   refreshSoon(): void {
     if (this.#refreshTimer) return;
+    this.refreshPending = true;
     this.#refreshTimer = setTimeout(() => {
       this.#refreshTimer = null;
+      this.refreshPending = false;
       void this.refresh().catch(() => undefined);
     }, REFRESH_EVERY_MS);
   }
