@@ -417,6 +417,9 @@ describe('Store', () => {
     store.putEncodedViews(p1, m, 0.75, 'hash-two', views);
     store.deletePhotos([p1]);
     expect(store.getEncodedViews(p1, m, 0.75, 'hash-two')).toBeNull();
+    // A scan that encoded views for a photo another process removed meanwhile: nothing stored, no error.
+    expect(() => store.putEncodedViews(p1, m, 0.75, 'hash-two', views)).not.toThrow();
+    expect(store.db.prepare('SELECT COUNT(*) FROM encoded_views').pluck().get()).toBe(0);
   });
 
   it('keeps turned views per photo and model, gone with their photo and with the model', () => {

@@ -70,9 +70,11 @@ const viewIdsInFolder = reads(
   WHERE p.folder_id = ?`,
   'pluck',
 );
-const encodedPut = writes(
-  'INSERT OR REPLACE INTO encoded_views (photo_id, model_id, fraction, hash, vectors) VALUES (?, ?, ?, ?, ?)',
-);
+// Only for a photo still in the library: a duplicate scan encodes views while another process (a trash, a removed
+// folder) may delete photos, and the views of a photo that went are of no use to anyone.
+const encodedPut = writes(`
+  INSERT OR REPLACE INTO encoded_views (photo_id, model_id, fraction, hash, vectors)
+  SELECT id, ?, ?, ?, ? FROM photos WHERE id = ?`);
 const encodedGet = reads(
   'SELECT vectors FROM encoded_views WHERE photo_id = ? AND model_id = ? AND fraction = ? AND hash = ?',
   'pluck',
@@ -149,8 +151,8 @@ export function photoIdsWithViews(db: ReadDb, folderId: number, modelId: number,
 // ---- views encoded from thumbnail crops (the duplicate scan's second stage; duplicates/encoded-views.ts)
 
 /**
- * Stores the views encoded from crops of the thumbnail of content `hash`, replacing any the photo had. Returns
- * them as stored (quantised), as getEncodedViews will read them.
+ * Stores the views encoded from crops of the thumbnail of content `hash`, replacing any the photo had (nothing for
+ * a photo no longer in the library). Returns them as stored (quantised), as getEncodedViews will read them.
  */
 export function putEncodedViews(
   db: WriteDb,
@@ -163,7 +165,7 @@ export function putEncodedViews(
   const dim = modelDim(db, modelId);
   checkViews(views, dim, 'Views');
   const blob = viewsToBlob(views, dim);
-  encodedPut(db).run(photoId, modelId, fraction, hash, blob);
+  encodedPut(db).run(modelId, fraction, hash, blob, photoId);
   return blobToViews(blob, dim);
 }
 
