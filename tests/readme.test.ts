@@ -123,6 +123,7 @@ function bounded(command: string): string {
   const sub = /^(?:npx )?doppel (\S+)/.exec(c)?.[1];
   if (sub && TINY[sub]) c = `${c} ${TINY[sub]}`;
   if (c === 'npm test') c = 'npm test -- --help';
+  if (c.startsWith('npm run test:')) c = `${c} -- --help`;
   if (c === 'npm run train:default') c = 'sh -n scripts/train-default.sh';
   return c;
 }
@@ -154,7 +155,7 @@ async function runReadme(command: string, cwd: string, dataDir: string): Promise
     status: 0,
     stderr: '',
   });
-  if (c.startsWith('npm test')) expect(r.stdout).toMatch(/vitest/);
+  if (/^npm (test|run test:)/.test(c)) expect(r.stdout).toMatch(/vitest/);
   const sub = /^(?:npx )?doppel (\S+)/.exec(c)?.[1];
   if (sub) expect(`${r.stdout}\n${r.stderr}`, c).toMatch(PRINTS[sub] ?? /\S/);
 }
