@@ -1,8 +1,8 @@
 // DoppelService: the engine behind every front door (Electron IPC, CLI, loopback bridge). A facade: each job lives
 // in its room (library/folders.ts and watching.ts, indexer/runs.ts, search/library-index.ts and find-similar.ts,
 // duplicates/review.ts and actions.ts, model/reconstruct.ts, settings.ts); this file wires them to one library, one
-// model and the event bus (events.ts). What hosts use beyond DoppelApi is in host.ts.
-import path from 'node:path';
+// model and the event bus (events.ts). What hosts open and use beyond DoppelApi is in host.ts. Its length is
+// DoppelApi's members, each a statement or two, and the wiring of the rooms.
 import type * as api from '../shared/api.js';
 import { trashPhotos, undoLastAction } from './duplicates/actions.js';
 import { exportGroups } from './duplicates/export.js';
@@ -10,7 +10,7 @@ import { DuplicateReview } from './duplicates/review.js';
 import type { ScanReport } from './duplicates/scan.js';
 import { systemTrasher, type Trasher } from './duplicates/trash.js';
 import { EventBus, type Listener } from './events.js';
-import type { DoppelHost, ServiceOptions } from './host.js';
+import { openParts, type DoppelHost, type ServiceOptions } from './host.js';
 import type { IndexOptions } from './indexer/indexer.js';
 import { IndexRuns } from './indexer/runs.js';
 import { IndexWorker } from './indexer/worker-client.js';
@@ -18,10 +18,9 @@ import { LibraryFolders } from './library/folders.js';
 import { unansweredReads } from './library/read-file.js';
 import { LibraryWatching, type WatchRequest } from './library/watching.js';
 import type { MediaLibrary } from './media.js';
-import { ModelInfo } from './model/card.js';
 import { LazyModel } from './model/lazy-model.js';
 import { reconstructFile, reconstructImage } from './model/reconstruct.js';
-import { restrictToOwner, thumbnailDirFor } from './paths.js';
+import { thumbnailDirFor } from './paths.js';
 import { FindSimilar } from './search/find-similar.js';
 import { LibraryIndex } from './search/library-index.js';
 import { LibrarySettings, type ThresholdDefaults } from './settings.js';
@@ -91,24 +90,9 @@ export class DoppelService implements api.DoppelApi, DoppelHost {
     });
   }
 
+  /** Opens the library and its model (host.ts openParts), the indexing worker started early when asked. */
   static async open(opts: ServiceOptions): Promise<DoppelService> {
-    const dbPath = opts.dbPath === ':memory:' ? opts.dbPath : path.resolve(opts.dbPath);
-    const modelsDir = path.resolve(opts.modelsDir);
-    const store = Store.open(dbPath);
-    if (dbPath !== ':memory:') restrictToOwner([thumbnailDirFor(dbPath), `${dbPath}.search`], 0o700);
-    // The worker opens the (by now migrated) database and loads its model while this thread loads its own.
-    const worker =
-      opts.startIndexer && dbPath !== ':memory:'
-        ? IndexWorker.start({ dbPath, modelsDir, model: opts.model }).catch(() => null) // retried on first use
-        : null;
-    let model: LazyModel;
-    try {
-      model = new LazyModel(ModelInfo.read(opts.modelsDir, opts.model));
-    } catch (err) {
-      store.close();
-      await (await worker)?.close();
-      throw err;
-    }
+    const { store, model, dbPath, modelsDir, worker } = await openParts(opts);
     return new DoppelService(store, model, dbPath, opts.trasher ?? systemTrasher(), modelsDir, worker);
   }
 
