@@ -42,6 +42,7 @@ const UNIT = [
   'tests/main-trasher.test.ts',
   'tests/preload.test.ts',
   'tests/renderer-review.test.ts',
+  'tests/similarity.test.ts',
 ];
 const E2E = ['tests/e2e/**/*.test.ts'];
 

@@ -8,6 +8,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CSV_COLUMNS } from '../src/core/duplicates/export.js';
+import { formatSimilarity } from '../src/shared/similarity.js';
 import { photos, REPO, tempDir } from './helpers.js';
 
 const BIN = path.join(REPO, 'bin', 'doppel.js');
@@ -274,6 +275,32 @@ describe('doppel dupes', () => {
     expect(outside.stderr).toBe(`doppel: ${path.join(tmp, 'elsewhere.jpg')} is not a photo of the library\n`);
   });
 
+  it('shows and takes similarities on one scale: a percentage with two decimals', () => {
+    // What the text output shows is the JSON score (the cosine) as formatSimilarity writes it.
+    const json = dupesJson('--rescan');
+    const text = doppel('dupes', '--rescan').stdout;
+    for (const m of json.flatMap((g) => g.members)) expect(text).toContain(`${formatSimilarity(m.score)}  ${m.path}`);
+    const list = doppel('config', 'list').stdout;
+    const settings = JSON.parse(doppel('config', '--json').stdout) as { nearThreshold: number };
+    expect(list).toMatch(
+      new RegExp(`^near-threshold +${formatSimilarity(settings.nearThreshold).replace('.', '\\.')}$`, 'm'),
+    );
+    expect(list).not.toMatch(/0\.\d{5,}/); // no raw cosine with all its digits
+    try {
+      // Typed as a percentage or as a cosine: the same setting.
+      const pct = JSON.parse(doppel('config', 'set', 'near-threshold', '95.12%', '--json').stdout) as typeof settings;
+      expect(pct.nearThreshold).toBe(0.9512);
+      const cos = JSON.parse(doppel('config', 'set', 'near-threshold', '0.9513', '--json').stdout) as typeof settings;
+      expect(cos.nearThreshold).toBe(0.9513);
+      expect(doppel('dupes', '--near', '97%', '--json').status).toBe(0);
+      const bad = doppel('config', 'set', 'near-threshold', '120%');
+      expect(bad.status).toBe(1);
+      expect(bad.stderr).toMatch(/is not a similarity/);
+    } finally {
+      expect(doppel('config', 'set', 'near-threshold', String(near)).status).toBe(0);
+    }
+  });
+
   it('refuses to trash on a threshold nobody calibrated for the model', () => {
     expect(doppel('config', 'unset', 'near-threshold').status).toBe(0);
     try {
@@ -322,7 +349,10 @@ describe('doppel dupes', () => {
     expect(doppel('dupes', '--csv', '--json').status).toBe(2);
     expect(doppel('dupes', '--near', '1.5').status).toBe(2);
     const nan = doppel('config', 'set', 'near-threshold', 'high');
-    expect([nan.status, nan.stderr]).toEqual([1, 'doppel: near-threshold: "high" is not a number\n']);
+    expect([nan.status, nan.stderr]).toEqual([
+      1,
+      'doppel: near-threshold: "high" is not a similarity (96.5% or 0.965)\n',
+    ]);
     const rule = doppel('config', 'set', 'keeper-rules', 'resolution,biggest');
     expect(rule.status).toBe(1);
     expect(rule.stderr).toMatch(/^doppel: Unknown keeper rule "biggest"; the rules are original, resolution, exif/);

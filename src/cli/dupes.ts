@@ -11,6 +11,7 @@ import {
   type Settings,
   type SettingsUpdate,
 } from '../shared/api.js';
+import { formatSimilarity, parseSimilarity, SIMILARITY_MEANING } from '../shared/similarity.js';
 import { groupsToCsv, groupsToJsonLines } from '../core/duplicates/export.js';
 import type { DoppelService } from '../core/service.js';
 import { printJson, terminalSafe } from './output.js';
@@ -29,13 +30,13 @@ export interface CliHelpers {
 }
 
 function similarityOption(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < -1 || n > 1) throw new InvalidArgumentError('expected a similarity from -1 to 1');
+  const n = parseSimilarity(value);
+  if (n === null) throw new InvalidArgumentError('expected a similarity: a percentage (96.5%) or from -1 to 1');
   return n;
 }
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
-const percent = (score: number): string => `${(score * 100).toFixed(2).padStart(6)}%`;
+const percent = (score: number): string => formatSimilarity(score).padStart(7);
 
 /** A library photo by its path as the user typed it (relative, or through a link). */
 function photoIdOf(service: DoppelService, file: string): number {
@@ -99,9 +100,10 @@ function configKey(key: string): ConfigKey {
 function configUpdate(key: ConfigKey, values: string[]): SettingsUpdate {
   const field = CONFIG_KEYS[key];
   if (field === 'nearThreshold' || field === 'similarThreshold') {
-    if (values.length !== 1) throw new DoppelError('invalid-argument', `${key} takes one number`);
-    const n = Number(values[0]);
-    if (!Number.isFinite(n)) throw new DoppelError('invalid-argument', `${key}: "${values[0]}" is not a number`);
+    if (values.length !== 1) throw new DoppelError('invalid-argument', `${key} takes one similarity`);
+    const n = parseSimilarity(values[0]!);
+    if (n === null)
+      throw new DoppelError('invalid-argument', `${key}: "${values[0]}" is not a similarity (96.5% or 0.965)`);
     return { [field]: n };
   }
   if (field === 'preferredFolders') return { preferredFolders: values.map((v) => path.resolve(v)) };
@@ -124,10 +126,12 @@ function printSettings(s: Settings, json: boolean | undefined): void {
   if (json) return printJson(s);
   const show = (key: ConfigKey): string => {
     const v = s[CONFIG_KEYS[key]];
-    return Array.isArray(v) ? v.join(',') : String(v);
+    return Array.isArray(v) ? v.join(',') : typeof v === 'number' ? formatSimilarity(v) : String(v);
   };
   for (const key of Object.keys(CONFIG_KEYS) as ConfigKey[]) out(`${key.padEnd(18)} ${terminalSafe(show(key))}`);
-  out(`(threshold defaults for this model: near ${s.defaults.nearThreshold}, similar ${s.defaults.similarThreshold})`);
+  const { nearThreshold: near, similarThreshold: similar } = s.defaults;
+  out(`(threshold defaults for this model: near ${formatSimilarity(near)}, similar ${formatSimilarity(similar)};`);
+  out(` similarity: ${SIMILARITY_MEANING})`);
 }
 
 /**

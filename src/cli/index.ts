@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { DoppelError, type IndexProgress, type SimilarResult } from '../shared/api.js';
+import { formatSimilarity } from '../shared/similarity.js';
 import { imageToModelInput, sideBySidePng } from '../core/imaging/analyze.js';
 import { defaultDbPath, defaultModelsDir } from '../core/paths.js';
 import { DoppelService } from '../core/service.js';
@@ -153,7 +154,7 @@ export function buildProgram(): Command {
         else {
           process.stdout.write(`${terminalSafe(query)}\n`);
           for (const r of results) {
-            process.stdout.write(`  ${(r.score * 100).toFixed(2).padStart(6)}%  ${terminalSafe(r.path)}\n`);
+            process.stdout.write(`  ${formatSimilarity(r.score).padStart(7)}  ${terminalSafe(r.path)}\n`);
           }
         }
       });

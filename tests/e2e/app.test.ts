@@ -7,6 +7,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cosineToPercent, formatSimilarity } from '../../src/shared/similarity.js';
 import { copyInto, photos, tempDir } from '../helpers.js';
 import { buildRenderer, launchChromium, serve, type Served } from './bridge.js';
 
@@ -108,7 +109,7 @@ describe('the app in Chromium through doppel serve', () => {
     expect(await first.getByRole('img').getAttribute('alt')).toBe('baboon-copy');
     expect(await results.getByRole('img', { name: 'baboon', exact: true }).count()).toBe(0);
     expect(await results.getByRole('listitem').count()).toBe(24);
-    expect(await first.textContent()).toMatch(/\d+\.\d %/);
+    expect(await first.textContent()).toMatch(/\d+\.\d\d%/);
     // The copy is labelled a near duplicate; the least similar photo of the library is not.
     expect(await first.textContent()).toContain('Near duplicate');
     expect(await results.getByRole('listitem').last().textContent()).not.toMatch(/Near duplicate|Look-alike/);
@@ -352,11 +353,13 @@ describe('the app in Chromium through doppel serve', () => {
     expect(withViews.edits.join(', ')).toMatch(/cropped to 7\d%/);
 
     await page.getByRole('button', { name: 'Settings' }).click();
-    // The card's calibrated thresholds are shown to 4 decimals.
-    const near = (await call('getSettings')) as { nearThreshold: number };
+    // The card's calibrated thresholds are shown on the one scale: a percentage to 2 decimals.
+    const near = (await call('getSettings')) as { nearThreshold: number; defaults: { nearThreshold: number } };
     expect(await page.getByRole('spinbutton', { name: 'Near-duplicate threshold' }).inputValue()).toBe(
-      near.nearThreshold.toFixed(4),
+      String(cosineToPercent(near.nearThreshold)),
     );
+    // The default beside it, as the CLI's `config list` and the cards write a similarity.
+    await page.getByText(`Default ${formatSimilarity(near.defaults.nearThreshold)};`).waitFor();
     const box = page.getByRole('checkbox', { name: 'Find cropped copies' });
     expect(await box.isChecked()).toBe(true);
     await box.setChecked(false);
@@ -407,7 +410,7 @@ describe('the app in Chromium through doppel serve', () => {
     const card = await settings();
     await page.getByRole('button', { name: 'Settings' }).click();
     const near = page.getByRole('spinbutton', { name: 'Near-duplicate threshold' });
-    await near.fill('0.9512');
+    await near.fill('95.12');
     await page.getByRole('button', { name: 'Save' }).click();
     await expect.poll(async () => (await settings()).nearThreshold).toBe(0.9512);
     // Only the field that changed: the other threshold is still the card's, with all its digits.
@@ -418,6 +421,6 @@ describe('the app in Chromium through doppel serve', () => {
     await page.getByRole('button', { name: 'Use the defaults' }).click();
     await expect.poll(async () => (await settings()).sources.nearThreshold).toBe('model-card');
     expect((await settings()).nearThreshold).toBe(card.nearThreshold);
-    await expect.poll(() => near.inputValue()).toBe(card.nearThreshold.toFixed(4));
+    await expect.poll(() => near.inputValue()).toBe(String(cosineToPercent(card.nearThreshold)));
   }, 60_000);
 });

@@ -1,4 +1,5 @@
 // Small formatting helpers for the views.
+import { formatSimilarity } from '../../shared/similarity.js';
 
 /** The last path segment: `/a/b/photo.jpg` -> `photo.jpg`. */
 export function fileName(path: string): string {
@@ -17,8 +18,9 @@ export function folderOf(path: string): string {
   return path.slice(0, Math.max(0, path.length - name.length - 1));
 }
 
+/** A similarity on the one scale users read everywhere (src/shared/similarity.ts): `97.86%`. */
 export function percent(score: number): string {
-  return `${(score * 100).toFixed(1)} %`;
+  return formatSimilarity(score);
 }
 
 export function duration(ms: number | null): string {
