@@ -18,6 +18,9 @@
 // tiers asked for: asking for exact copies alone does no vector work and lists every set.
 // "Not a duplicate" answers (by content hash) keep two photos out of the same group in every tier; one that
 // pairs a hash with itself keeps that set's copies out of every group.
+//
+// One file though long: the candidates and the groups are one algorithm, sharing its types, thresholds and the
+// tie-breaks above.
 import { DoppelError, type DuplicateGroup, type DuplicateKind, type DuplicateMember } from '../../shared/api.js';
 import type { Neighbour, NeighbourSource } from '../vectors.js';
 import {

@@ -3,6 +3,8 @@
 // BSDs), records where the file went so that undo can put it back.
 //
 // The Electron app can plug in its own Trasher (shell.trashItem); the engine only sees this interface.
+// One file though long: the freedesktop trash, putting a file back without overwriting and the one-way trasher
+// share the Trasher contract and its file helpers.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -2,6 +2,8 @@
 // A checkpoint (weights, optimiser state, position in the epoch) is written every few minutes, at each
 // epoch's end and when the run is stopped; the next run with the same checkpoint folder continues
 // from it. After every completed epoch the model is exported to models/<name>/ with its card.
+// One file though long: train() is one loop whose batches, validation, checkpoints and exports share its state
+// (model, optimiser, position in the epoch); the batches, augmentation and files are already in files of their own.
 import fs from 'node:fs';
 import path from 'node:path';
 import { ARCHITECTURES, encoderLayers } from './architectures.js';

@@ -1,6 +1,7 @@
 // Building the cells and the graph over the index's rows offline (k-means, links, refinement), and installing one.
 import { DEGREE, dotRow, NeighbourGraph, normOf, offerTo } from './graph.js';
-import { CellPartition, defaultCells, scanCells, train } from './partition.js';
+import { scanCells } from './cell-scan.js';
+import { CellPartition, defaultCells, train } from './partition.js';
 import type { SavedPartition } from './snapshot.js';
 import type { RowTable } from './vector-index.js';
 

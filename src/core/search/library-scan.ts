@@ -1,7 +1,7 @@
 // Whole-library scans: the duplicate scan (exact, or through the cells and the graph) and batched queries' candidates.
 import { dotRow } from './graph.js';
 import type { GraphWalker } from './graph-walk.js';
-import { scanCells, scanCellsFor } from './partition.js';
+import { scanCells, scanCellsFor } from './cell-scan.js';
 import type { Neighbour } from '../vectors.js';
 
 /** Cells each photo is compared with in a duplicate scan. */

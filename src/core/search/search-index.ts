@@ -14,6 +14,9 @@
 // blind to a vector's scale, so the int8 cosine of two rows approximates their float cosine to ~1e-3; the re-rank
 // scores the candidates exactly, so the exact path equals an exact float32 search unless more than
 // 2 (k + excluded) + 16 candidates sit within the int8 error of the k-th score.
+//
+// One file though long: it is the CompactIndex class and the state its methods share; the graph's build and walk,
+// the partition and the whole-library scans are already files of their own.
 import os from 'node:os';
 import {
   BackgroundBuild,

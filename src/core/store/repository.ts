@@ -1,4 +1,5 @@
 // The Store facade: one object over a library connection whose methods delegate to the domain files beside it.
+// One file though long: it is one delegating method per store operation, and the SQL is in those domain files.
 import type { Database } from 'better-sqlite3';
 import type { FileError, FolderInfo, PhotoInfo, PhotoPage, PhotoStatus } from '../../shared/api.js';
 import * as actions from './actions.js';
