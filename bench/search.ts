@@ -1,6 +1,7 @@
 // The `search` section of `npm run bench`: library-scale find-similar and duplicate candidate scans over the
-// search layer (src/core/search: int8 rows, exact scan, k-means cells from APPROXIMATE_FROM photos, snapshot), on
-// synthetic clustered vectors of the model's dimension.
+// search layer (src/core/search: int8 rows, exact scan, k-means cells and graph, used by whole-library scans from
+// SCAN_CELLS_FROM photos and by searches from APPROXIMATE_FROM, snapshot), on synthetic clustered vectors of the
+// model's dimension.
 // Vectors are regenerated from their id on demand (the float32 re-rank source), so no float32 copy of the
 // library is resident and the RSS figure at 1M is the index's.
 import fs from 'node:fs';

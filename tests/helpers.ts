@@ -68,7 +68,7 @@ export function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number 
   return sab / Math.sqrt(saa * sbb);
 }
 
-/** Cosine similarity of two equally long vectors: the engine's own (search/vector-index.ts). */
+/** Cosine similarity of two equally long vectors: the engine's own (src/core/vectors.ts). */
 export { cosine } from '../src/core/vectors.js';
 
 export function std(a: ArrayLike<number>): number {

@@ -18,7 +18,10 @@ export interface LibrarySearchOptions {
   dim: number;
   /** Where the snapshot lives (`<library>.search`); null for none (an in-memory library). */
   dir: string | null;
-  /** Photos from which the partition is used (default APPROXIMATE_FROM). */
+  /**
+   * Photos from which searches take their candidates from the partition's cells and graph (default
+   * APPROXIMATE_FROM); whole-library scans go through the cells from SCAN_CELLS_FROM photos, or from this if lower.
+   */
   approximateFrom?: number;
   partition?: PartitionOptions;
 }
