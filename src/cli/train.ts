@@ -49,7 +49,7 @@ export function registerTrain(program: Command): void {
       refuseShipped(path.join(modelsDir, name), o.force as boolean, 'another --name or --models');
       const init = o.init as string | undefined;
       if (init) copyShippedInto(modelsDir, init, (m) => status.done(m));
-      const { train } = await import('../core/model/train.js'); // TensorFlow.js only for this command
+      const { train } = await import('../core/training/train.js'); // TensorFlow.js only for this command
       const result = await train({
         name,
         modelsDir,
@@ -126,7 +126,7 @@ export function registerTrain(program: Command): void {
         status.done(`copied ${source.dir} to ${dest}`);
       }
       writeModelsIndexIfMissing(out, source.name);
-      const { fitViews } = await import('../core/model/fit-views.js'); // TensorFlow.js only for this command
+      const { fitViews } = await import('../core/training/fit-views.js'); // TensorFlow.js only for this command
       const { dir, info } = await fitViews({
         modelsDir: out,
         model: source.name,

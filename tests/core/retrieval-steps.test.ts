@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { imageToModelInput, imageToModelInputViews } from '../../src/core/imaging/analyze.js';
-import { attack, halve } from '../../src/core/model/augment.js';
+import { attack, halve } from '../../src/core/training/augment.js';
 import { Autoencoder } from '../../src/core/model/autoencoder.js';
 import { rng } from '../../src/core/random.js';
 import { initBackend, tf } from '../../src/core/model/runtime.js';

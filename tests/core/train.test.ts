@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Autoencoder } from '../../src/core/model/autoencoder.js';
-import { train, type TrainOptions } from '../../src/core/model/train.js';
+import { train, type TrainOptions } from '../../src/core/training/train.js';
 
 const DATA = path.resolve(import.meta.dirname, '../../../shared/data/photos/CSet14');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'doppel-train-'));

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imageToModelInput, imageToModelInputViews } from '../../src/core/imaging/analyze.js';
 import { Autoencoder } from '../../src/core/model/autoencoder.js';
 import { ModelInfo } from '../../src/core/model/card.js';
-import { fitViews } from '../../src/core/model/fit-views.js';
+import { fitViews } from '../../src/core/training/fit-views.js';
 import { applyRidge, cornerFeatures, fitRidge } from '../../src/core/model/view-predictor.js';
 import { defaultModelsDir } from '../../src/core/paths.js';
 import { rng } from '../../src/core/random.js';

@@ -7,14 +7,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ARCHITECTURES, encoderLayers } from './architectures.js';
-import { ModelInfo, writeCard, type ModelCard } from './card.js';
+import { ModelInfo, writeCard, type ModelCard } from '../model/card.js';
 import { rng } from '../random.js';
 import { loadDataset, shuffled, type Dataset } from './dataset.js';
 import { attack, halve } from './augment.js';
 import { writeFileAtomic } from '../atomic.js';
-import { loadLayersModel, loadTensors, saveLayersModel, saveTensors } from './files.js';
-import { initBackend, tf } from './runtime.js';
-import type { TF } from './tfjs.js';
+import { loadLayersModel, loadTensors, saveLayersModel, saveTensors } from '../model/files.js';
+import { initBackend, tf } from '../model/runtime.js';
+import type { TF } from '../model/tfjs.js';
 
 /** Weight of the (1 - cosine) term between the codes of an image and its attacked copy. */
 const INVARIANCE_WEIGHT = 0.05;

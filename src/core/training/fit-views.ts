@@ -8,10 +8,10 @@ import { DoppelError } from '../../shared/api.js';
 import { imageToModelInputViews } from '../imaging/analyze.js';
 import { scanFolder } from '../library/scan.js';
 import { cosine, normalise } from '../vectors.js';
-import { Autoencoder } from './autoencoder.js';
-import { ModelInfo, type ModelCard } from './card.js';
+import { Autoencoder } from '../model/autoencoder.js';
+import { ModelInfo, type ModelCard } from '../model/card.js';
 import { shuffled } from './dataset.js';
-import { writeCard } from './card.js';
+import { writeCard } from '../model/card.js';
 import {
   applyRidge,
   checkPredictable,
@@ -20,7 +20,7 @@ import {
   VIEW_PREDICTOR_FILE,
   writeViewPredictor,
   type ViewPredictorInfo,
-} from './view-predictor.js';
+} from '../model/view-predictor.js';
 
 export interface FitViewsOptions {
   modelsDir: string;

@@ -1,8 +1,8 @@
 // Augmentations for augmentation-invariant training, as batched tensor ops: the edits users make to
 // copies of photos (crops, slight rotations, mirroring, brightness, greyscale, blur, a caption bar,
 // noise standing in for re-compression). Borders are not simulated: the model's input trims them.
-import { tf } from './runtime.js';
-import type { TF } from './tfjs.js';
+import { tf } from '../model/runtime.js';
+import type { TF } from '../model/tfjs.js';
 
 export interface AugmentOptions {
   outSize: number;

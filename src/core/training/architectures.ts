@@ -1,8 +1,8 @@
 // Autoencoder architectures. Every model is one tfjs layers model whose layer named `code` is the
 // bottleneck: the encoder is the sub-graph up to `code` (its flattened output is the stored vector),
 // and the full model's output is the reconstruction shown to users.
-import { tf } from './runtime.js';
-import type { TF } from './tfjs.js';
+import { tf } from '../model/runtime.js';
+import type { TF } from '../model/tfjs.js';
 
 export interface ArchitectureSpec {
   /** Stable identifier written to the model card. */
