@@ -361,7 +361,7 @@ describe('doppel dupes', () => {
     const above = doppel('dupes', '--near', '0.5', '--similar', '0.9');
     expect([above.status, above.stderr]).toEqual([
       1,
-      'doppel: The similar threshold (0.9) must not be above the near-duplicate threshold (0.5)\n',
+      'doppel: The similar threshold (90.00%) must not be above the near-duplicate threshold (50.00%)\n',
     ]);
   });
 });

@@ -22,6 +22,7 @@
 // One file though long: the candidates and the groups are one algorithm, sharing its types, thresholds and the
 // tie-breaks above.
 import { DoppelError, type DuplicateGroup, type DuplicateKind, type DuplicateMember } from '../../shared/api.js';
+import { formatSimilarity } from '../../shared/similarity.js';
 import type { Neighbour, NeighbourSource } from '../vectors.js';
 import {
   chooseKeeper,
@@ -97,13 +98,17 @@ export function validateThresholds(near: number, similar: number): void {
     ['similar', similar],
   ] as const) {
     if (!Number.isFinite(value) || value < -1 || value > 1) {
-      throw new DoppelError('invalid-argument', `The ${name} threshold must be a number from -1 to 1, not ${value}`);
+      throw new DoppelError(
+        'invalid-argument',
+        `The ${name} threshold must be a similarity from -100% to 100% (a cosine from -1 to 1), not ${value}`,
+      );
     }
   }
   if (similar > near) {
     throw new DoppelError(
       'invalid-argument',
-      `The similar threshold (${similar}) must not be above the near-duplicate threshold (${near})`,
+      `The similar threshold (${formatSimilarity(similar)}) must not be above the near-duplicate threshold ` +
+        `(${formatSimilarity(near)})`,
     );
   }
 }
