@@ -26,6 +26,7 @@ const UNIT = [
   'tests/core/service.test.ts',
   'tests/core/store-duplicates.test.ts',
   'tests/core/store-nested-folders.test.ts',
+  'tests/core/store-writers.test.ts',
   'tests/core/store.test.ts',
   'tests/core/trash.test.ts',
   'tests/core/unanswered-reads.test.ts',
