@@ -114,6 +114,14 @@ class FakeService implements DoppelApi {
     this.record('listPhotos', query);
     return { total: 0, photos: [] };
   }
+  async photoLayout(query: Parameters<DoppelApi['photoLayout']>[0]) {
+    this.record('photoLayout', query);
+    return { count: 1, ids: new Uint8Array([7, 0, 0, 0]), aspects: new Uint8Array([0x35, 0x05]), sections: [] };
+  }
+  async getPhotos(ids: number[]) {
+    this.record('getPhotos', ids);
+    return [];
+  }
   async listErrors() {
     this.record('listErrors');
     return [];
@@ -203,9 +211,16 @@ describe('registerIpc', () => {
       ok: true,
       value: { total: 0, photos: [] },
     });
+    // The layout's packed arrays come back as the byte arrays they are.
+    const layout = await ipcMain.invoke('doppel:photoLayout', trusted, { sort: 'date' });
+    expect(layout).toEqual({
+      ok: true,
+      value: { count: 1, ids: new Uint8Array([7, 0, 0, 0]), aspects: new Uint8Array([0x35, 0x05]), sections: [] },
+    });
     expect(service.calls).toEqual([
       ['similarToImage', image, 3],
       ['listPhotos', { offset: 0, limit: 50, sort: 'date' }],
+      ['photoLayout', { sort: 'date' }],
     ]);
     expect(service.calls[0]?.[1]).toBe(image);
   });
@@ -225,6 +240,11 @@ describe('registerIpc', () => {
     ['listPhotos', [{ limit: 'all' }]],
     ['listPhotos', [{ sort: 'size' }]],
     ['listPhotos', [{ unknown: true }]],
+    ['photoLayout', [{ sort: 'size' }]],
+    ['photoLayout', [{ offset: 0 }]],
+    ['photoLayout', []],
+    ['getPhotos', [[1, 0]]],
+    ['getPhotos', [Array.from({ length: 10_001 }, (_, i) => i + 1)]],
     ['findDuplicates', [{ kinds: ['exact', 'fuzzy'] }]],
     ['findDuplicates', [{ nearThreshold: 2 }]],
     ['exportDuplicates', [{}, 'xml']],

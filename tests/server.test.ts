@@ -9,6 +9,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DoppelService } from '../src/core/service.js';
 import { startBridge, type Bridge } from '../src/server/index.js';
+import { ASPECT_SCALE, type PhotoLayout } from '../src/shared/api.js';
 import { fromWire, toWire } from '../src/shared/wire.js';
 import { copyInto, photos, REPO, tempDir } from './helpers.js';
 
@@ -199,6 +200,21 @@ describe('bridge', () => {
     };
     expect(rec.value.output).toBeInstanceOf(Uint8Array);
     expect(Buffer.from(rec.value.output.subarray(1, 4)).toString()).toBe('PNG');
+  });
+
+  it('carries the photo layout as byte arrays: ids in listPhotos order, aspect ratios, month sections', async () => {
+    const { body } = await call('photoLayout', [{ sort: 'date' }]);
+    const layout = (body as { ok: true; value: PhotoLayout }).value;
+    expect(layout.ids).toBeInstanceOf(Uint8Array);
+    const page = await service.listPhotos({ sort: 'date' });
+    expect(layout.count).toBe(page.total);
+    const ids = new Uint32Array(layout.ids.buffer, layout.ids.byteOffset, layout.count);
+    const aspects = new Uint16Array(layout.aspects.buffer, layout.aspects.byteOffset, layout.count);
+    expect([...ids]).toEqual(page.photos.map((p) => p.id));
+    expect([...aspects]).toEqual(page.photos.map((p) => Math.round((p.width! / p.height!) * ASPECT_SCALE)));
+    expect(layout.sections.reduce((n, s) => n + s.count, 0)).toBe(layout.count);
+    for (const s of layout.sections) expect(s.key).toMatch(/^\d{4}-\d\d$/);
+    expect((await call('photoLayout', [{ sort: 'size' }])).body).toMatchObject({ ok: false });
   });
 
   it("shows the code as one small map per channel of the model's bottleneck", async () => {

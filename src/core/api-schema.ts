@@ -30,6 +30,7 @@ const photoQuery = z.strictObject({
   limit: z.number().int().min(1).max(API_LIMITS.maxPageSize).optional(),
   sort: z.enum(['name', 'date', 'path']).optional(),
 });
+const photoLayoutQuery = z.strictObject({ sort: z.enum(['name', 'date', 'path']).optional() });
 const duplicateQuery = z.strictObject({
   kinds: z.array(z.enum(['exact', 'near', 'similar'])).optional(),
   nearThreshold: similarity.optional(),
@@ -69,6 +70,8 @@ const apiHandlers: { readonly [K in keyof DoppelApi]: Handler<K> } = {
   resumeIndexing: { args: z.tuple([]), call: (s) => s.resumeIndexing() },
   cancelIndexing: { args: z.tuple([]), call: (s) => s.cancelIndexing() },
   listPhotos: { args: z.tuple([photoQuery]), call: (s, [query]) => s.listPhotos(query) },
+  getPhotos: { args: z.tuple([z.array(id).max(API_LIMITS.maxPageSize)]), call: (s, [ids]) => s.getPhotos(ids) },
+  photoLayout: { args: z.tuple([photoLayoutQuery]), call: (s, [query]) => s.photoLayout(query) },
   listErrors: { args: z.tuple([]), call: (s) => s.listErrors() },
   similarToPhoto: { args: z.tuple([id, k]), call: (s, [photoId, n]) => s.similarToPhoto(photoId, n) },
   similarToImage: { args: z.tuple([image, k]), call: (s, [bytes, n]) => s.similarToImage(bytes, n) },

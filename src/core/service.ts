@@ -208,6 +208,12 @@ export class DoppelService implements api.DoppelApi, DoppelHost {
   async listPhotos(query: api.PhotoQuery): Promise<api.PhotoPage> {
     return this.store.listPhotos(query);
   }
+  async photoLayout(query: api.PhotoLayoutQuery): Promise<api.PhotoLayout> {
+    return this.store.photoLayout(query);
+  }
+  async getPhotos(ids: number[]): Promise<api.PhotoInfo[]> {
+    return this.store.getPhotos(ids);
+  }
   async listErrors(): Promise<api.FileError[]> {
     return this.store.listErrors();
   }

@@ -1,7 +1,7 @@
 // The Store facade: one object over a library connection whose methods delegate to the domain files beside it.
 // One file though long: it is one delegating method per store operation, and the SQL is in those domain files.
 import type { Database } from 'better-sqlite3';
-import type { FileError, FolderInfo, PhotoInfo, PhotoPage, PhotoStatus } from '../../shared/api.js';
+import type { FileError, FolderInfo, PhotoInfo, PhotoLayout, PhotoPage, PhotoStatus } from '../../shared/api.js';
 import * as actions from './actions.js';
 import { openDatabase } from './db.js';
 import { DuplicateScans } from './duplicate-scans.js';
@@ -158,6 +158,16 @@ export class Store {
   /** A page of indexed photos. 'name' sorts by file name (case-insensitive), 'date' by capture date then mtime. */
   listPhotos(query: { offset?: number; limit?: number; sort?: photos.PhotoSort } = {}): PhotoPage {
     return photos.listPhotos(this.w, query);
+  }
+
+  /** Every indexed photo's id and aspect ratio in listPhotos order, with the months of the date sort. */
+  photoLayout(query: { sort?: photos.PhotoSort } = {}): PhotoLayout {
+    return photos.photoLayout(this.w, query);
+  }
+
+  /** The photos with these ids (any status), in the order asked; ids not in the library are left out. */
+  getPhotos(ids: readonly number[]): PhotoInfo[] {
+    return photos.getPhotos(this.w, ids);
   }
 
   /** Files that could not be indexed plus what a scan could not read (folders, names), as listErrors gives them. */
