@@ -42,6 +42,7 @@ const UNIT = [
   'tests/main-security.test.ts',
   'tests/main-trasher.test.ts',
   'tests/preload.test.ts',
+  'tests/renderer-justified.test.ts',
   'tests/renderer-review.test.ts',
   'tests/similarity.test.ts',
 ];
