@@ -37,6 +37,7 @@ const UNIT = [
   'tests/core/verify-rules.test.ts',
   'tests/core/view-predictor.test.ts',
   'tests/lint-layers.test.ts',
+  'tests/main-find-similar.test.ts',
   'tests/main-ipc.test.ts',
   'tests/main-protocol.test.ts',
   'tests/main-security.test.ts',

@@ -1,12 +1,20 @@
 // src/main/index.ts against a fake `electron` module: one hardened window, the single-instance lock, the doppel://
-// protocol, a handler for every DoppelApi member and desktop action, the menu, and engine events forwarded to the
-// window. The engine behind it is the real DoppelService on a temporary library.
+// protocol, a handler for every DoppelApi member and desktop action, the menu, engine events forwarded to the
+// window, and `--find-similar <file...>` (of this launch, and of a second one through the single-instance lock)
+// sent to the window. The engine behind it is the real DoppelService on a temporary library.
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { API_MEMBERS } from '../src/shared/api.js';
-import { channelFor, EVENT_CHANNEL, PICK_FOLDER_CHANNEL, SHELL_CHANNELS } from '../src/shared/ipc.js';
+import {
+  channelFor,
+  EVENT_CHANNEL,
+  FIND_SIMILAR_CHANNEL,
+  PICK_FOLDER_CHANNEL,
+  SHELL_CHANNELS,
+  type FindSimilarRequest,
+} from '../src/shared/ipc.js';
 import { REPO, tempDir } from './helpers.js';
 
 type Fn = (...args: unknown[]) => unknown;
@@ -17,7 +25,18 @@ const fake = vi.hoisted(() => {
     userData: '',
     appHandlers: new Map<string, Fn>(),
     ipcHandlers: new Map<string, Fn>(),
-    windows: [] as { options: Record<string, unknown>; loaded: string[]; sent: unknown[][] }[],
+    windows: [] as {
+      options: Record<string, unknown>;
+      loaded: string[];
+      sent: unknown[][];
+      /** Until finishLoad(): the page is loading, and did-finish-load listeners wait. */
+      loading: boolean;
+      onLoad: (() => void)[];
+    }[],
+    /** Calls of a window's show(): a second launch shows the first one's window. */
+    shown: 0,
+    /** What app.requestSingleInstanceLock was given (additionalData). */
+    lockData: [] as unknown[],
     privileged: [] as unknown[],
     protocolHandlers: new Map<string, Fn>(),
     menu: null as unknown,
@@ -35,14 +54,29 @@ vi.mock('electron', () => {
   class BrowserWindow {
     static getAllWindows = () => fake.windows;
     readonly record: (typeof fake.windows)[number];
-    readonly webContents: { send: Fn; isDestroyed: () => boolean };
+    readonly webContents: { send: Fn; isDestroyed: () => boolean; isLoading: () => boolean; once: Fn };
     constructor(options: Record<string, unknown>) {
-      this.record = { options, loaded: [], sent: [] };
+      this.record = { options, loaded: [], sent: [], loading: true, onLoad: [] };
       fake.windows.push(this.record);
-      this.webContents = { send: (...args: unknown[]) => this.record.sent.push(args), isDestroyed: () => false };
+      this.webContents = {
+        send: (...args: unknown[]) => this.record.sent.push(args),
+        isDestroyed: () => false,
+        isLoading: () => this.record.loading,
+        once: (event: unknown, listener: unknown) => {
+          if (event === 'did-finish-load') this.record.onLoad.push(listener as () => void);
+        },
+      };
     }
     once(): void {}
     on(): void {}
+    isMinimized(): boolean {
+      return false;
+    }
+    restore(): void {}
+    show(): void {
+      fake.shown++;
+    }
+    focus(): void {}
     loadFile(file: string): Promise<void> {
       this.record.loaded.push(file);
       return Promise.resolve();
@@ -58,7 +92,10 @@ vi.mock('electron', () => {
       setPath: (_name: string, dir: string) => (fake.userData = dir),
       getPath: () => fake.userData,
       enableSandbox: () => {},
-      requestSingleInstanceLock: () => fake.lock,
+      requestSingleInstanceLock: (data: unknown) => {
+        fake.lockData.push(data);
+        return fake.lock;
+      },
       on: (event: string, handler: Fn) => {
         fake.onCalls++;
         fake.appHandlers.set(event, handler);
@@ -94,6 +131,19 @@ const home = tempDir('doppel-main-app-');
 process.env.DOPPEL_HOME = home;
 process.env.DOPPEL_MODELS = path.join(REPO, 'models');
 
+// The first launch is `Doppel --find-similar <a photo> <a file that is not there>`, from the photo's folder.
+const launchedIn = path.join(home, 'été 2024');
+const photo = path.join(launchedIn, 'IMG 1.jpg');
+fs.mkdirSync(launchedIn);
+fs.writeFileSync(photo, Buffer.from('the bytes of a photo'));
+const argv = process.argv;
+const cwd = process.cwd();
+
+/** The FindSimilarRequests the window was sent. */
+const findSimilarSent = (): FindSimilarRequest[] =>
+  fake.windows[0]!.sent.filter((m) => m[0] === FIND_SIMILAR_CHANNEL).map((m) => m[1] as FindSimilarRequest);
+const bytesAsText = (r: FindSimilarRequest) => r.files.map((f) => [f.name, f.path, Buffer.from(f.bytes).toString()]);
+
 afterAll(async () => {
   // Quitting closes the library.
   const willQuit = fake.appHandlers.get('will-quit');
@@ -107,7 +157,14 @@ afterAll(async () => {
 
 describe('main process', () => {
   it('takes the single-instance lock, opens one hardened window and registers every handler', async () => {
-    await import('../src/main/index.js');
+    process.argv = ['/opt/Doppel/doppel', '--find-similar', 'IMG 1.jpg', 'missing.jpg', '--no-sandbox'];
+    process.chdir(launchedIn);
+    try {
+      await import('../src/main/index.js');
+    } finally {
+      process.argv = argv;
+      process.chdir(cwd);
+    }
     await vi.waitFor(() => expect(fake.windows).toHaveLength(1), { timeout: 60_000, interval: 50 });
     expect(fake.exit).toEqual([]);
     expect(fake.appHandlers.has('second-instance')).toBe(true);
@@ -156,6 +213,52 @@ describe('main process', () => {
     const media = fake.protocolHandlers.get('doppel')!;
     const res = (await media({ url: 'doppel://original/1' })) as Response;
     expect(res.status).toBe(404);
+  });
+
+  it('sends the files of `--find-similar` to the window once its page has loaded; a missing one says why', async () => {
+    // The lock carries this launch's files, resolved against its working folder, for the instance it forwards to.
+    expect(fake.lockData[0]).toEqual({ findSimilar: [photo, path.join(launchedIn, 'missing.jpg')] });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(findSimilarSent()).toEqual([]); // the page is still loading: the preload would not hear it
+    const win = fake.windows[0]!;
+    win.loading = false;
+    for (const listener of win.onLoad.splice(0)) listener();
+    await vi.waitFor(() => expect(findSimilarSent()).toHaveLength(1));
+    expect(bytesAsText(findSimilarSent()[0]!)).toEqual([['IMG 1.jpg', photo, 'the bytes of a photo']]);
+    expect(findSimilarSent()[0]!.problems).toEqual([
+      { path: path.join(launchedIn, 'missing.jpg'), reason: 'No such file' },
+    ]);
+  });
+
+  it('a second launch with --find-similar shows the window and forwards its files (argv or additionalData)', async () => {
+    const secondInstance = fake.appHandlers.get('second-instance')!;
+    const before = findSimilarSent().length;
+    // Its argv as Chromium passes it on, names relative to its own working folder.
+    secondInstance(
+      {},
+      ['/opt/Doppel/doppel', '--allow-file-access-from-files', '--find-similar', 'IMG 1.jpg'],
+      launchedIn,
+    );
+    await vi.waitFor(() => expect(findSimilarSent()).toHaveLength(before + 1));
+    expect(bytesAsText(findSimilarSent()[before]!)).toEqual([['IMG 1.jpg', photo, 'the bytes of a photo']]);
+    // What the launch parsed itself wins over the argv.
+    secondInstance({}, ['/opt/Doppel/doppel'], '/', { findSimilar: [photo] });
+    await vi.waitFor(() => expect(findSimilarSent()).toHaveLength(before + 2));
+    // A folder, a plain launch: a reason, no request; the window is only shown.
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    secondInstance({}, ['/opt/Doppel/doppel', '--find-similar', launchedIn], '/');
+    await vi.waitFor(() => expect(findSimilarSent()).toHaveLength(before + 3));
+    expect(findSimilarSent()[before + 2]).toEqual({
+      files: [],
+      problems: [{ path: launchedIn, reason: 'Is a folder, not a photo file' }],
+    });
+    warn.mockRestore();
+    const shown = fake.shown;
+    secondInstance({}, ['/opt/Doppel/doppel'], '/');
+    expect(fake.shown).toBe(shown + 1);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(findSimilarSent()).toHaveLength(before + 3);
+    expect(fake.windows).toHaveLength(1);
   });
 
   it('a second launch quits at once, leaving the first one the only window', async () => {

@@ -5,9 +5,11 @@ import { API_MEMBERS, type DoppelApi } from '../src/shared/api.js';
 import {
   DESKTOP_EXTRAS,
   EVENT_CHANNEL,
+  FIND_SIMILAR_CHANNEL,
   PICK_FOLDER_CHANNEL,
   SHELL_CHANNELS,
   type DesktopExtras,
+  type FindSimilarRequest,
   type IpcResult,
 } from '../src/shared/ipc.js';
 
@@ -97,5 +99,27 @@ describe('preload', () => {
     ]);
     electron.invoke.mockResolvedValue({ ok: false, error: { kind: 'not-found', message: 'no photo 6' } });
     await expect(api.openPhoto(6)).rejects.toThrow('no photo 6');
+  });
+
+  it('keeps a find-similar request sent before the page subscribed for its first listener, then delivers each', async () => {
+    const api = await loadPreload();
+    const send = (request: unknown): void => {
+      for (const handler of electron.listeners.get(FIND_SIMILAR_CHANNEL) ?? []) handler({}, request);
+    };
+    const early: FindSimilarRequest = {
+      files: [{ name: 'IMG 1.jpg', path: '/p/été/IMG 1.jpg', bytes: new Uint8Array([1, 2]) }],
+      problems: [{ path: '/p/gone.jpg', reason: 'No such file' }],
+    };
+    send(early); // the files the app was started with, as the page finishes loading
+    send({ files: 'not a request' });
+    const got: FindSimilarRequest[] = [];
+    const off = api.onFindSimilar((r) => got.push(r));
+    expect(got).toEqual([early]);
+    const later: FindSimilarRequest = { files: [], problems: [{ path: '/p/x', reason: 'Is a folder' }] };
+    send(later);
+    expect(got).toEqual([early, later]);
+    off();
+    send(later);
+    expect(got).toHaveLength(2);
   });
 });

@@ -9,6 +9,8 @@ import { DoppelService } from '../core/service.js';
 import { EVENT_NAMES } from '../shared/api.js';
 import { EVENT_CHANNEL } from '../shared/ipc.js';
 import { registerDesktopIpc } from './desktop.js';
+import { filesOfSecondInstance, findSimilarFiles, launchData } from './find-similar-args.js';
+import { FindSimilarRequests } from './find-similar.js';
 import { registerIpc } from './ipc.js';
 import { appMenuTemplate } from './menu.js';
 import { createMediaHandler, MEDIA_SCHEME, MEDIA_SCHEME_PRIVILEGES } from './protocol.js';
@@ -22,6 +24,11 @@ const devServerUrl = app.isPackaged ? undefined : process.env['ELECTRON_RENDERER
 
 let mainWindow: BrowserWindow | null = null;
 let service: DoppelService | null = null;
+// `--find-similar <file...>`: the files this launch asks about (null: a plain launch), sent to the window once it is
+// there; a second launch's files come through the single-instance lock (see the end of this file).
+const defaultApp = Boolean(process.defaultApp);
+const launchFiles = findSimilarFiles(process.argv, { cwd: process.cwd(), defaultApp });
+const findSimilar = new FindSimilarRequests({ contents: () => mainWindow?.webContents ?? null });
 
 function showMainWindow(): void {
   if (!mainWindow) return;
@@ -165,9 +172,14 @@ async function start(): Promise<void> {
     ),
   );
   mainWindow = createWindow();
+  findSimilar.flush();
+  if (launchFiles) void findSimilar.open(launchFiles);
   await startWatchingIfSet(open);
   app.on('activate', () => {
-    if (BrowserWindow.getAllWindows().length === 0) mainWindow = createWindow();
+    if (BrowserWindow.getAllWindows().length === 0) {
+      mainWindow = createWindow();
+      findSimilar.flush();
+    }
   });
 }
 
@@ -178,12 +190,17 @@ app.enableSandbox();
 // Before the app is ready: doppel:// is a standard, secure scheme that <img> may load.
 protocol.registerSchemesAsPrivileged([MEDIA_SCHEME_PRIVILEGES]);
 
-// One library, one writer: a second launch focuses the first window instead.
-if (!app.requestSingleInstanceLock()) {
+// One library, one writer: a second launch focuses the first window instead, and hands it the files it was asked to
+// find similar photos for (parsed from its own argv, as additionalData; else from the argv it passes on).
+if (!app.requestSingleInstanceLock(launchData(launchFiles))) {
   app.quit();
 } else {
   hardenWebContents();
-  app.on('second-instance', showMainWindow);
+  app.on('second-instance', (_event, argv, workingDirectory, additionalData) => {
+    showMainWindow();
+    const files = filesOfSecondInstance(argv, workingDirectory, additionalData, defaultApp);
+    if (files) void findSimilar.open(files);
+  });
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });

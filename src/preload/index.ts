@@ -1,15 +1,18 @@
 // Sandboxed preload: exposes window.doppel and nothing else. window.doppel holds one function per DoppelApi member,
-// plus the desktop extras of src/shared/ipc.ts (DesktopExtras): `on` to subscribe to engine events, and
-// showInFolder / openPhoto / pickFolder. Raw ipcRenderer never reaches the page.
+// plus the desktop extras of src/shared/ipc.ts (DesktopExtras): `on` to subscribe to engine events,
+// showInFolder / openPhoto / pickFolder, and onFindSimilar for the files the app is asked about on its command line.
+// Raw ipcRenderer never reaches the page.
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
 import { API_MEMBERS, DoppelError, EVENT_NAMES, isDoppelErrorData, type DoppelApi } from '../shared/api.js';
 import {
   channelFor,
   EVENT_CHANNEL,
+  FIND_SIMILAR_CHANNEL,
   PICK_FOLDER_CHANNEL,
   SHELL_CHANNELS,
   type ApiMember,
   type DesktopExtras,
+  type FindSimilarRequest,
   type IpcResult,
 } from '../shared/ipc.js';
 
@@ -37,6 +40,37 @@ function add<K extends ApiMember>(api: Partial<DoppelApi>, member: K): void {
   api[member] = invoker(member);
 }
 
+function isFindSimilarRequest(value: unknown): value is FindSimilarRequest {
+  const r = value as FindSimilarRequest | null;
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    Array.isArray(r.files) &&
+    Array.isArray(r.problems) &&
+    r.files.every((f) => typeof f?.name === 'string' && typeof f.path === 'string' && f.bytes instanceof Uint8Array) &&
+    r.problems.every((p) => typeof p?.path === 'string' && typeof p.reason === 'string')
+  );
+}
+
+/**
+ * "Find similar" requests from the main process. Subscribed to from the start: the files the app was started with
+ * are sent as the page finishes loading, and wait here for the page's first subscriber.
+ */
+function findSimilarRequests(): DesktopExtras['onFindSimilar'] {
+  const waiting: FindSimilarRequest[] = [];
+  const listeners = new Set<(request: FindSimilarRequest) => void>();
+  ipcRenderer.on(FIND_SIMILAR_CHANNEL, (_e: IpcRendererEvent, request: unknown) => {
+    if (!isFindSimilarRequest(request)) return;
+    if (listeners.size === 0) waiting.push(request);
+    for (const listener of listeners) listener(request);
+  });
+  return (listener) => {
+    listeners.add(listener);
+    for (const request of waiting.splice(0)) listener(request);
+    return () => void listeners.delete(listener);
+  };
+}
+
 function createExtras(): DesktopExtras {
   return {
     on(event, listener) {
@@ -50,6 +84,7 @@ function createExtras(): DesktopExtras {
     showInFolder: async (photoId) => void (await invoke(SHELL_CHANNELS.showInFolder, photoId)),
     openPhoto: async (photoId) => void (await invoke(SHELL_CHANNELS.open, photoId)),
     pickFolder: async () => (await invoke(PICK_FOLDER_CHANNEL)) as string | null,
+    onFindSimilar: findSimilarRequests(),
   };
 }
 

@@ -6,6 +6,8 @@
 //   validated by the same zod schemas as the Electron IPC handlers (src/core/api-schema.ts); answers an IpcResult.
 // - GET <token>/events: the DoppelEvents as Server-Sent Events.
 // - GET <token>/media/{thumb,original}/<id>: a library photo's thumbnail or original, by id only.
+// - GET <token>/find-similar: the files `doppel find-similar` was started with (names and bytes, read before the
+//   bridge started), which the page opens in the Similar view; none for `doppel serve`.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -25,7 +27,7 @@ import {
 } from '../core/media.js';
 import { API_MEMBERS, EVENT_NAMES, type DoppelApi, type DoppelEvents } from '../shared/api.js';
 import { BRIDGE_CSP } from '../shared/csp.js';
-import type { ApiMember } from '../shared/ipc.js';
+import type { ApiMember, FindSimilarRequest } from '../shared/ipc.js';
 import { fromWire, toWire } from '../shared/wire.js';
 
 /** What the bridge needs from the engine (DoppelService satisfies it). */
@@ -42,6 +44,8 @@ export interface BridgeOptions {
   port?: number;
   /** Fixed token (tests); a random one by default. */
   token?: string;
+  /** Files the page opens in the Similar view (`doppel find-similar`), served at <token>/find-similar. */
+  findSimilar?: FindSimilarRequest;
 }
 
 export interface Bridge {
@@ -49,6 +53,8 @@ export interface Bridge {
   readonly url: string;
   readonly token: string;
   readonly server: http.Server;
+  /** How many pages hold the events stream open now: 0 once every page of the bridge was closed. */
+  openStreams(): number;
   close(): Promise<void>;
 }
 
@@ -196,6 +202,11 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
       return;
     }
 
+    if (route === 'find-similar') {
+      const request: FindSimilarRequest = opts.findSimilar ?? { files: [], problems: [] };
+      return send(res, 200, JSON.stringify(toWire(request)), 'application/json');
+    }
+
     const media = /^media\/(thumb|original)\/([^/]+)$/.exec(route);
     if (media) {
       const id = parseMediaId(media[2]!);
@@ -243,6 +254,7 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     url: `http://${BRIDGE_HOST}:${port}/${token}/`,
     token,
     server,
+    openStreams: () => streams.size,
     close: async () => {
       clearInterval(keepAlive);
       for (const off of unsubscribe) off();

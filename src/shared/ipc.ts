@@ -28,6 +28,26 @@ export const EVENT_CHANNEL = 'doppel-event';
 export const SHELL_CHANNELS = { showInFolder: 'doppel-shell:showInFolder', open: 'doppel-shell:open' } as const;
 /** Opens the system's folder picker; resolves to the chosen folder, or null. */
 export const PICK_FOLDER_CHANNEL = 'doppel-shell:pickFolder';
+/**
+ * The main process tells the window to show the Similar view for files named on the command line
+ * (`Doppel --find-similar <file...>`, from a file manager's "Find similar photos"): one FindSimilarRequest.
+ */
+export const FIND_SIMILAR_CHANNEL = 'doppel-find-similar';
+
+/** A file named on the command line for "find similar", read by the main process (or `doppel find-similar`). */
+export interface NamedImage {
+  /** The file's name, without its folder. */
+  name: string;
+  /** Its absolute path, as it was named. */
+  path: string;
+  bytes: Uint8Array;
+}
+
+/** What "find similar to these files" hands the window: the files read, and why the others could not be. */
+export interface FindSimilarRequest {
+  files: NamedImage[];
+  problems: { path: string; reason: string }[];
+}
 
 /** What the desktop preload adds to window.doppel beside the DoppelApi members. */
 export interface DesktopExtras {
@@ -36,6 +56,11 @@ export interface DesktopExtras {
   showInFolder(photoId: number): Promise<void>;
   openPhoto(photoId: number): Promise<void>;
   pickFolder(): Promise<string | null>;
+  /**
+   * Subscribes to "find similar to these files" requests from the command line; a request that came before the
+   * first subscription (the files the app was started with) is delivered to it at once. Returns the unsubscribe.
+   */
+  onFindSimilar(listener: (request: FindSimilarRequest) => void): () => void;
 }
 
 export const DESKTOP_EXTRAS = [
@@ -43,4 +68,5 @@ export const DESKTOP_EXTRAS = [
   'showInFolder',
   'openPhoto',
   'pickFolder',
+  'onFindSimilar',
 ] as const satisfies readonly (keyof DesktopExtras)[];

@@ -1,6 +1,6 @@
 // The renderer's one way out: window.doppel in the desktop app, the loopback bridge (`doppel serve`) in a browser.
 import { DoppelError, isDoppelErrorData, type DoppelApi, type DoppelEvents } from '../../shared/api.js';
-import type { IpcResult } from '../../shared/ipc.js';
+import type { FindSimilarRequest, IpcResult } from '../../shared/ipc.js';
 import { fromWire, toWire } from '../../shared/wire.js';
 
 export type { MediaKind } from '../../shared/api.js';
@@ -13,6 +13,11 @@ export interface Client {
   on<K extends keyof DoppelEvents>(event: K, listener: Listener<K>): () => void;
   /** A URL an <img> can load: a library photo's thumbnail or original. */
   mediaUrl(kind: MediaKind, photoId: number): string;
+  /**
+   * "Find similar" for files named outside the page: on the desktop app's command line (`Doppel --find-similar`,
+   * a file manager's "Find similar photos"), or to `doppel find-similar` for its page. Returns the unsubscribe.
+   */
+  onFindSimilar(listener: (request: FindSimilarRequest) => void): () => void;
   /** Desktop-only actions; null in a browser, with `desktopOnly` saying why. */
   readonly showInFolder: ((photoId: number) => Promise<void>) | null;
   readonly openPhoto: ((photoId: number) => Promise<void>) | null;
@@ -28,6 +33,7 @@ function desktopClient(doppel: NonNullable<Window['doppel']>): Client {
     api: doppel,
     on: (event, listener) => doppel.on(event, listener),
     mediaUrl: (kind, id) => `doppel://${kind}/${id}`,
+    onFindSimilar: (listener) => doppel.onFindSimilar(listener),
     showInFolder: (id) => doppel.showInFolder(id),
     openPhoto: (id) => doppel.openPhoto(id),
     pickFolder: () => doppel.pickFolder(),
@@ -71,6 +77,16 @@ function browserClient(): Client {
     });
   }
 
+  // The files `doppel find-similar` was started with, asked for once (a plain `doppel serve` has none).
+  let findSimilar: Promise<FindSimilarRequest | null> | null = null;
+  function askFindSimilar(): Promise<FindSimilarRequest | null> {
+    findSimilar ??= fetch(url('find-similar')).then(
+      async (res) => (res.ok ? (fromWire(await res.json()) as FindSimilarRequest) : null),
+      () => null,
+    );
+    return findSimilar;
+  }
+
   return {
     kind: 'browser',
     api,
@@ -81,6 +97,13 @@ function browserClient(): Client {
       return () => set.delete(listener as (payload: never) => void);
     },
     mediaUrl: (kind, id) => url(`media/${kind}/${id}`),
+    onFindSimilar(listener) {
+      let subscribed = true;
+      void askFindSimilar().then((request) => {
+        if (subscribed && request && (request.files.length > 0 || request.problems.length > 0)) listener(request);
+      });
+      return () => void (subscribed = false);
+    },
     showInFolder: null,
     openPhoto: null,
     pickFolder: null,

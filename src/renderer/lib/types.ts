@@ -8,6 +8,16 @@ export interface MenuItem {
   danger?: boolean;
 }
 
-/** What "find similar" was asked about: a library photo, or an image dropped from outside. */
-export type SimilarQuery =
-  { kind: 'photo'; photo: PhotoRef } | { kind: 'image'; name: string; url: string; bytes: Uint8Array };
+/**
+ * What "find similar" was asked about: a library photo, or an image from outside, dropped on the window or opened
+ * (named on the desktop app's command line, e.g. by a file manager's "Find similar photos").
+ */
+export type SimilarQuery = { kind: 'photo'; photo: PhotoRef } | ImageQuery;
+
+export interface ImageQuery {
+  kind: 'image';
+  name: string;
+  url: string;
+  bytes: Uint8Array;
+  origin: 'dropped' | 'opened';
+}
