@@ -10,6 +10,7 @@ import { defaultDbPath, defaultModelsDir } from '../core/paths.js';
 import { DoppelService } from '../core/service.js';
 import { registerDupes } from './dupes.js';
 import { registerServe } from './serve.js';
+import { registerIntegrate } from './integrate/index.js';
 import { intOption } from './options.js';
 import { bar, formatDuration, printJson, quietWhenClosed, StatusLine, terminalSafe } from './output.js';
 import { registerEval } from './eval.js';
@@ -213,6 +214,7 @@ export function buildProgram(): Command {
 
   registerDupes(program, { withCommon, withService });
   registerServe(program, { withCommon, withService });
+  registerIntegrate(program);
 
   withCommon(
     program
