@@ -54,7 +54,7 @@ const PRINTS: Record<string, RegExp> = {
   undo: /^[1-9]\d* file\(s\) put back/m,
   'not-dupe': /^Remembered: not duplicates\.$/m,
   reference: /Masters: reference folder$/m,
-  config: /^near-threshold +0\.\d+$/m,
+  config: /^near-threshold +\d+\.\d\d%$/m,
   reconstruct: /^r\.png: input \| reconstruction by /,
   info: /^photos: +[1-9]\d*\nerrors:/,
   train: /^finished 1 epoch\(s\): /m,
