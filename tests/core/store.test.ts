@@ -7,7 +7,7 @@ import { DoppelError } from '../../src/shared/api.js';
 import { openDatabase } from '../../src/core/store/db.js';
 import { LATEST_VERSION, MIGRATIONS, migrate } from '../../src/core/store/migrations/index.js';
 import { cosine } from '../../src/core/vectors.js';
-import { photoLayoutSql } from '../../src/core/store/photos.js';
+import { PHOTO_MONTHS_SQL, photoLayoutSql } from '../../src/core/store/photos.js';
 import { Store, type PhotoRecord } from '../../src/core/store/repository.js';
 
 const columns = (db: BetterSqlite3.Database, table: string) =>
@@ -355,7 +355,7 @@ describe('Store', () => {
     expect(unpack('date')).toMatchObject({ count: 0, ids: [], aspects: [], sections: [] });
   });
 
-  it('lays out a large library in one pass over the photos and one sort, with statistics or without', () => {
+  it('lays out a large library in one pass over the photos and one sort (and one to count the months)', () => {
     // As the other hot queries: the planner's choice on 20,000 photos, before and after ANALYZE. No correlated
     // subquery and no second pass per photo (the sort itself cannot use an index: its keys are expressions).
     const f = store.addFolder('/big');
@@ -371,19 +371,27 @@ describe('Store', () => {
     });
     for (const when of ['without statistics', 'after ANALYZE']) {
       if (when === 'after ANALYZE') store.db.exec('ANALYZE');
-      for (const sort of ['name', 'date', 'path'] as const) {
-        const plan = (store.db.prepare(`EXPLAIN QUERY PLAN ${photoLayoutSql(sort)}`).all() as { detail: string }[])
-          .map((r) => r.detail)
-          .join(' | ');
-        expect(plan, `${sort} ${when}`).toMatch(
+      const plan = (sql: string) =>
+        (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join(' | ');
+      for (const sort of ['name', 'date', 'path'] as const)
+        expect(plan(photoLayoutSql(sort)), `${sort} ${when}`).toMatch(
           /^(SCAN photos|SEARCH photos USING INDEX photos_status \(status=\?\)|SCAN photos USING INDEX sqlite_autoindex_photos_1)( \| USE TEMP B-TREE FOR ORDER BY)?$/,
         );
-      }
+      // The date sort's months: one more pass, grouped by a sort of the month keys.
+      expect(plan(PHOTO_MONTHS_SQL), when).toMatch(
+        /^(SCAN photos|SEARCH photos USING INDEX photos_status \(status=\?\)) \| USE TEMP B-TREE FOR GROUP BY$/,
+      );
     }
     const layout = store.photoLayout({ sort: 'date' });
     expect(layout.count).toBe(18_000);
     expect(layout.sections.reduce((n, s) => n + s.count, 0)).toBe(18_000);
     expect(layout.sections.map((s) => s.key)).toEqual([...layout.sections.map((s) => s.key)].sort());
+    // The months' runs are those of the photos as listPhotos orders them, each photo in its own month.
+    const listed = [0, 10_000].flatMap((offset) => store.listPhotos({ sort: 'date', offset, limit: 10_000 }).photos);
+    const monthOf = (p: { takenAt: string | null; mtimeMs: number }) =>
+      (p.takenAt ?? new Date(p.mtimeMs).toISOString()).slice(0, 7);
+    for (const section of layout.sections)
+      for (const p of listed.slice(section.start, section.start + section.count)) expect(monthOf(p)).toBe(section.key);
   });
 
   it('groups exact duplicates by hash, indexed photos only', () => {

@@ -222,66 +222,70 @@ export function listPhotos(db: ReadDb, query: { offset?: number; limit?: number;
 
 /**
  * A photo's id and aspect ratio as one integer, id * 65536 + the ratio as PhotoLayout.aspects holds it (0 for no
- * size; at most 2^48, exact as a JavaScript number): a row of one integer is the cheapest to hand to JavaScript
- * (at 100,000 photos, rows of three columns took as long again as SQLite's sort).
+ * size; below 2^48, exact as a JavaScript number): rows of one integer are by far the cheapest to hand to JavaScript
+ * (at 100,000 photos, the same rows as arrays of two values took twice as long, one of them a string longer still).
  */
 const ID_AND_ASPECT = `id * 65536 + CASE WHEN width > 0 AND height > 0
     THEN CAST(max(1, round(min(64.0, max(1.0 / 64, CAST(width AS REAL) / height)) * ${ASPECT_SCALE})) AS INTEGER)
     ELSE 0 END`;
 
-/**
- * One layout statement per sort order, prepared on first use. The date sort adds each photo's month ('YYYY-MM' of
- * the sort key, so its runs are contiguous); the other sorts have no sections: the path sort's folders would need
- * each photo's folder as a string, which measured at more than twice the query's cost at 100,000 photos.
- */
-const layoutBy = new Map<string, ReturnType<typeof reads>>();
-
-/** The layout statement's SQL for a sort (exported for the test of its query plan). */
+/** The layout statement's SQL for a sort: one integer a photo, in listPhotos order (exported for its plan's test). */
 export function photoLayoutSql(sort: PhotoSort): string {
-  const columns = sort === 'date' ? `${ID_AND_ASPECT}, substr(${DATE_KEY}, 1, 7)` : ID_AND_ASPECT;
-  return `SELECT ${columns} FROM photos WHERE status = 'indexed' ORDER BY ${ORDER_BY[sort]}`;
+  return `SELECT ${ID_AND_ASPECT} FROM photos WHERE status = 'indexed' ORDER BY ${ORDER_BY[sort]}`;
 }
 
 /**
+ * The date sort's months and how many photos each has, oldest first: the month is the start of the sort key, so
+ * each month's photos are one run in the sort's order and the runs follow each other as the months do.
+ */
+export const PHOTO_MONTHS_SQL = `SELECT substr(${DATE_KEY}, 1, 7) AS month, count(*) FROM photos
+  WHERE status = 'indexed' GROUP BY month ORDER BY month`;
+
+/**
+ * One layout statement per sort order, prepared on first use. The path sort has no sections: its folders would
+ * need each photo's folder as a string, which measured at more than twice the query's cost at 100,000 photos.
+ */
+const layoutBy = new Map<string, ReturnType<typeof reads>>();
+const photoMonths = reads(PHOTO_MONTHS_SQL, 'raw');
+
+/**
  * Every indexed photo's id and aspect ratio in listPhotos order for the sort, with the runs of photos of one month
- * under the date sort (PhotoLayout in src/shared/api.ts). One pass over the table and one sort, as a page of
- * listPhotos costs.
+ * under the date sort (PhotoLayout in src/shared/api.ts): one pass over the table and one sort, as a page of
+ * listPhotos costs, and for the date sort a second pass that counts the months; both in one read transaction.
  */
 export function photoLayout(db: ReadDb, query: { sort?: PhotoSort } = {}): PhotoLayout {
   const sort = query.sort ?? 'path';
-  const order = ORDER_BY[sort];
-  if (!order) throw new DoppelError('invalid-argument', `Unknown sort order: ${String(sort)}`);
-  const byMonth = sort === 'date';
+  if (!ORDER_BY[sort]) throw new DoppelError('invalid-argument', `Unknown sort order: ${String(sort)}`);
   let statement = layoutBy.get(sort);
   if (!statement) {
-    statement = reads(photoLayoutSql(sort), byMonth ? 'raw' : 'pluck');
+    statement = reads(photoLayoutSql(sort), 'pluck');
     layoutBy.set(sort, statement);
   }
-  const rows = statement(db).all() as (number | [number, string])[];
-  const ids = new Uint32Array(rows.length);
-  const aspects = new Uint16Array(rows.length);
-  const sections: PhotoSection[] = [];
-  let section: PhotoSection = { key: '', start: 0, count: 0 };
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i]!;
-    const packed = byMonth ? (row as [number, string])[0] : (row as number);
-    ids[i] = Math.floor(packed / 65536);
-    aspects[i] = packed % 65536;
-    if (byMonth) {
-      const month = (row as [number, string | null])[1] ?? '';
-      if (i === 0 || month !== section.key) {
-        section = { key: month, start: i, count: 0 };
-        sections.push(section);
-      }
-      section.count++;
+  const stmt = statement(db);
+  return inTransaction(db, () => {
+    const rows = stmt.all() as number[];
+    const ids = new Uint32Array(rows.length);
+    const aspects = new Uint16Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const packed = rows[i]!;
+      ids[i] = Math.floor(packed / 65536);
+      aspects[i] = packed % 65536;
     }
-  }
-  return {
-    count: rows.length,
-    ids: new Uint8Array(ids.buffer),
-    aspects: new Uint8Array(aspects.buffer),
-    sections,
-  };
+    const sections: PhotoSection[] = [];
+    if (sort === 'date') {
+      let start = 0;
+      for (const [month, count] of photoMonths(db).all() as [string | null, number][]) {
+        sections.push({ key: month ?? '', start, count });
+        start += count;
+      }
+    }
+    return {
+      count: rows.length,
+      ids: new Uint8Array(ids.buffer),
+      aspects: new Uint8Array(aspects.buffer),
+      sections,
+    };
+  });
 }
 
 /** Files that could not be indexed plus what a scan could not read (folders, names), as listErrors gives them. */
