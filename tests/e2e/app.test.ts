@@ -7,6 +7,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bytes as bytesOf } from '../../src/renderer/lib/format.js';
 import { cosineToPercent, formatSimilarity } from '../../src/shared/similarity.js';
 import { copyInto, photos, tempDir } from '../helpers.js';
 import { buildRenderer, launchChromium, serve, type Served } from './bridge.js';
@@ -422,5 +423,31 @@ describe('the app in Chromium through doppel serve', () => {
     await expect.poll(async () => (await settings()).sources.nearThreshold).toBe('model-card');
     expect((await settings()).nearThreshold).toBe(card.nearThreshold);
     await expect.poll(() => near.inputValue()).toBe(String(cosineToPercent(card.nearThreshold)));
+  }, 60_000);
+
+  it('Library: two photos selected (click, Ctrl-click) go to the trash together after asking, and Undo brings them back', async () => {
+    await page.getByRole('button', { name: 'Library' }).click();
+    const grid = page.getByRole('list', { name: 'Photos' });
+    const pick = ['monarch.png', 'lenna.png'];
+    await grid.getByRole('img', { name: 'monarch', exact: true }).click();
+    await grid.getByRole('img', { name: 'lenna', exact: true }).click({ modifiers: ['Control'] });
+    await page.getByText('2 selected').waitFor();
+    await grid.getByRole('img', { name: 'lenna', exact: true }).click({ button: 'right' });
+    const size = pick.reduce((n, f) => n + fs.statSync(path.join(library, f)).size, 0);
+    const asked = new Promise<string>((resolve) =>
+      page.once('dialog', (d) => {
+        resolve(d.message());
+        void d.accept();
+      }),
+    );
+    await page.getByRole('menu').getByRole('menuitem', { name: 'Move 2 to trash' }).click();
+    expect(await asked).toBe(`Move 2 photo(s), ${bytesOf(size)}, to the trash? Undo puts them back.`);
+    await page.getByRole('status').filter({ hasText: '2 photo(s) moved to the trash.' }).waitFor();
+    for (const f of pick) expect(fs.existsSync(path.join(library, f))).toBe(false);
+    await grid.getByRole('img', { name: 'monarch', exact: true }).waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Undo' }).click();
+    await page.getByRole('status').filter({ hasText: '2 photo(s) put back.' }).waitFor();
+    for (const f of pick) expect(fs.existsSync(path.join(library, f))).toBe(true);
+    await grid.getByRole('img', { name: 'monarch', exact: true }).waitFor();
   }, 60_000);
 });

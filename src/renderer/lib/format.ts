@@ -49,3 +49,43 @@ export function dimensions(w: number | null, h: number | null): string {
 export function pngUrl(png: Uint8Array): string {
   return URL.createObjectURL(new Blob([png as Uint8Array<ArrayBuffer>], { type: 'image/png' }));
 }
+
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
+
+/** A date section's heading: '2024-03' -> 'March 2024'; 'Unknown date' for a key that is not a month. */
+export function monthLabel(key: string): string {
+  const match = /^(\d{4})-(\d\d)$/.exec(key);
+  const month = match ? Number(match[2]) : 0;
+  return match && month >= 1 && month <= 12 && match[1] !== '0000'
+    ? `${MONTHS[month - 1]} ${match[1]}`
+    : 'Unknown date';
+}
+
+/**
+ * A photo's date as the date sort takes it: the EXIF capture date as the camera recorded it (its wall clock), else
+ * the file's modification time in UTC; '30 May 2008'.
+ */
+export function photoDate(photo: { takenAt: string | null; mtimeMs: number }): string {
+  const taken = photo.takenAt ? /^(\d{4})-(\d\d)-(\d\d)/.exec(photo.takenAt) : null;
+  const [year, month, day] = taken
+    ? [Number(taken[1]), Number(taken[2]), Number(taken[3])]
+    : (() => {
+        const d = new Date(photo.mtimeMs);
+        return [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate()];
+      })();
+  if (!(month >= 1 && month <= 12) || !Number.isFinite(year)) return 'unknown date';
+  return `${day} ${MONTHS[month - 1]!.slice(0, 3)} ${year}`;
+}

@@ -127,6 +127,28 @@ export class LibraryManager {
     }
   }
 
+  /**
+   * Moves several photos to the trash (the caller asked first) and says how many moved; true when some did. Undo on
+   * the status line puts them back.
+   */
+  async trashMany(ids: number[]): Promise<boolean> {
+    try {
+      const report = await this.#client.api.trashPhotos(ids, {});
+      const skipped = report.skipped.length > 0 ? `, ${report.skipped.length} left in place` : '';
+      this.#notifications.show(
+        report.files.length === 0
+          ? `Not moved: ${report.skipped[0]?.reason ?? 'unknown reason'}`
+          : `${report.files.length} photo(s) moved to the trash${skipped}.${report.undoable ? '' : ` ${report.undoNote ?? ''}`}`,
+      );
+      this.undoable = report.undoable && report.actionId !== null;
+      await this.refresh();
+      return report.files.length > 0;
+    } catch (err) {
+      this.#notifications.handleError(err, 'Could not move to the trash');
+      return false;
+    }
+  }
+
   async undo(): Promise<void> {
     try {
       const report = await this.#client.api.undoLastAction();
