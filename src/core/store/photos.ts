@@ -235,11 +235,12 @@ export function photoLayoutSql(sort: PhotoSort): string {
 }
 
 /**
- * The date sort's months and how many photos each has, oldest first: the month is the start of the sort key, so
- * each month's photos are one run in the sort's order and the runs follow each other as the months do.
+ * The date sort's months and how many photos each has, oldest first: the month is the start of the sort key (here
+ * without formatting the whole mtime), so each month's photos are one run in the sort's order and the runs follow
+ * each other as the months do.
  */
-export const PHOTO_MONTHS_SQL = `SELECT substr(${DATE_KEY}, 1, 7) AS month, count(*) FROM photos
-  WHERE status = 'indexed' GROUP BY month ORDER BY month`;
+export const PHOTO_MONTHS_SQL = `SELECT COALESCE(substr(taken_at, 1, 7), strftime('%Y-%m', mtime_ms / 1000, 'unixepoch'))
+    AS month, count(*) FROM photos WHERE status = 'indexed' GROUP BY month ORDER BY month`;
 
 /**
  * One layout statement per sort order, prepared on first use. The path sort has no sections: its folders would
