@@ -5,7 +5,9 @@
 // dimension), search (find-similar latency, recall, memory, duplicate candidate scan and cold start of the
 // library-scale search layer; see bench/search.ts). `npm run bench -- --only encode` runs one section.
 // `--only review` (not part of the full run: it indexes ~10,000 photos) measures the duplicate review on a real
-// library with planted edited copies (bench/review.ts).
+// library with planted edited copies (bench/review.ts). `--only grid` (not part of the full run either: it builds
+// the renderer and starts Chromium) measures the library grid at 100,000 photos: photoLayout's time and size, and
+// frame times while scrolling (bench/grid.ts).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,6 +18,7 @@ import { defaultModelsDir } from '../src/core/paths.js';
 import { viewNeighbours, viewStretch } from '../src/core/search/crop-views.js';
 import { CompactIndex } from '../src/core/search/search-index.js';
 import { VectorIndex } from '../src/core/search/vector-index.js';
+import { gridBench } from './grid.js';
 import { indexBench } from './index.js';
 import { reviewBench } from './review.js';
 import { coldStart, searchBench, syntheticVectors } from './search.js';
@@ -277,6 +280,8 @@ if (!only || only === 'search') {
 }
 // The duplicate review on a real library with planted copies (bench/review.ts): slow, so only when asked for.
 if (only === 'review') report.review = await reviewBench();
+// The library grid in Chromium (bench/grid.ts): only when asked for.
+if (only === 'grid') report.grid = await gridBench();
 // Cold start alone (it also runs inside `search`, after the 100,000-photo run).
 if (only === 'coldstart') report.coldStart = await coldStart(modelDim(), syntheticVectors(modelDim()));
 process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
