@@ -58,7 +58,17 @@ async function main(): Promise<void> {
     await shot('library');
 
     await page.getByLabel('Sort by').selectOption('name');
-    await grid.getByRole('img', { name: 'baboon', exact: true }).click({ button: 'right' });
+    await page.locator('.viewport[data-sort="name"]').waitFor();
+    // The grid holds only the rows in view (and a margin): scroll down until baboon's row is among them.
+    const baboon = grid.getByRole('img', { name: 'baboon', exact: true });
+    const settled = page.locator('.viewport[data-pending="0"]');
+    for (let top = 600; (await baboon.count()) === 0 && top < 20_000; top += 600) {
+      await grid.evaluate((list, y) => (list.parentElement!.scrollTop = y), top);
+      await page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))');
+      await settled.waitFor();
+    }
+    await baboon.scrollIntoViewIfNeeded();
+    await baboon.click({ button: 'right' });
     await page.getByRole('menuitem', { name: 'Find similar' }).click();
     await page.getByRole('img', { name: 'Reconstruction of baboon.png' }).waitFor();
     await page.getByRole('region', { name: 'Similar photos' }).getByRole('listitem').first().waitFor();
