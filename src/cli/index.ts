@@ -61,6 +61,15 @@ function readImage(file: string): Buffer {
   }
 }
 
+/** The path a query file has in the library, if it is there (the library keeps real paths). */
+function libraryPathOf(file: string): string {
+  try {
+    return fs.realpathSync(path.resolve(file));
+  } catch {
+    return path.resolve(file);
+  }
+}
+
 /** One line of indexing progress: phase, done/total, rate and time left. */
 function progressLine(p: IndexProgress): string {
   if (p.phase === 'scan') return `scanning  ${p.done} files`;
@@ -127,8 +136,9 @@ export function buildProgram(): Command {
       const buffers = images.map(readImage);
       let all: SimilarResult[][];
       const failed = new Map<number, string>(); // images that do not decode, with the reason
+      const asked = o.k + 1; // one more: the query itself may be among them
       try {
-        all = await service.similarToImages(buffers, o.k);
+        all = await service.similarToImages(buffers, asked);
       } catch (err) {
         // One image that does not decode fails the batch: name each such file, answer the others.
         await Promise.all(
@@ -142,7 +152,7 @@ export function buildProgram(): Command {
           good.length > 0
             ? await service.similarToImages(
                 good.map((i) => buffers[i]!),
-                o.k,
+                asked,
               )
             : [];
         all = images.map(() => []);
@@ -150,7 +160,11 @@ export function buildProgram(): Command {
       }
       images.forEach((query, i) => {
         if (failed.has(i)) return;
-        const results = all[i]!.map((r) => ({ path: r.photo.path, score: r.score }));
+        // A query that is a library photo is shown apart, as the app does: never as its own first result.
+        const self = libraryPathOf(query);
+        const results = all[i]!.filter((r) => r.photo.path !== self)
+          .slice(0, o.k)
+          .map((r) => ({ path: r.photo.path, score: r.score }));
         if (o.json) printJson({ query, results });
         else {
           process.stdout.write(`${terminalSafe(query)}\n`);
