@@ -2,6 +2,7 @@
 // The renderer in real headless Chromium against the real `doppel serve` on a temporary library of real photos
 // and a planted copy (half size, re-compressed): add the folder, find similar, reconstruction, duplicates, trash
 // and undo.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -9,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bytes as bytesOf } from '../../src/renderer/lib/format.js';
 import { cosineToPercent, formatSimilarity } from '../../src/shared/similarity.js';
-import { copyInto, photos, tempDir } from '../helpers.js';
+import { copyInto, photos, REPO, tempDir } from '../helpers.js';
 import { buildRenderer, launchChromium, serve, type Served } from './bridge.js';
 
 const ORIGINAL = 'baboon.png';
@@ -359,8 +360,17 @@ describe('the app in Chromium through doppel serve', () => {
     expect(await page.getByRole('spinbutton', { name: 'Near-duplicate threshold' }).inputValue()).toBe(
       String(cosineToPercent(near.nearThreshold)),
     );
-    // The default beside it, as the CLI's `config list` and the cards write a similarity.
+    // The default beside it, as the cards write a similarity; and the CLI's `config list` on this library writes
+    // the threshold exactly as the field shows it.
     await page.getByText(`Default ${formatSimilarity(near.defaults.nearThreshold)};`).waitFor();
+    const cli = spawnSync(
+      process.execPath,
+      [path.join(REPO, 'bin', 'doppel.js'), 'config', 'list', '--db', path.join(dir, 'db', 'library.sqlite')],
+      { encoding: 'utf8', env: { ...process.env, HOME: home } },
+    );
+    const shown = formatSimilarity(near.nearThreshold);
+    expect(Number(shown.slice(0, -1))).toBe(cosineToPercent(near.nearThreshold)); // the field's value
+    expect(cli.stdout.split('\n')).toContain(`near-threshold     ${shown}`);
     const box = page.getByRole('checkbox', { name: 'Find cropped copies' });
     expect(await box.isChecked()).toBe(true);
     await box.setChecked(false);
