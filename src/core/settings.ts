@@ -228,7 +228,8 @@ export class LibrarySettings {
   /** What a duplicate scan starts with: the thresholds, keeper rules and corner views in force. */
   forScans(): { near: number; similar: number; keeper: KeeperOptions; crops: CropViewsSetup | null } {
     const s = this.current();
-    return { near: s.nearThreshold, similar: s.similarThreshold, keeper: keeperOptionsOf(s), crops: this.cropViews() };
+    const crops = cropViewsOf(this.card, s);
+    return { near: s.nearThreshold, similar: s.similarThreshold, keeper: keeperOptionsOf(s), crops };
   }
 
   update(update: SettingsUpdate): Settings {

@@ -42,11 +42,12 @@ export class FindSimilar {
 
   /** The k photos most like a library photo (never the photo itself). */
   toPhoto(photoId: number, k: number): SimilarResult[] {
-    const vector = this.opts.index().get(photoId);
+    const index = this.opts.index();
+    const vector = index.get(photoId);
     if (!vector) throw new DoppelError('not-found', `Photo ${photoId} is not indexed`);
     const crops = this.opts.crops();
     const views = crops ? (this.opts.store.getViews(photoId, this.opts.modelId, crops.fraction) ?? []) : [];
-    const [found] = this.searchWithViews([{ vector, views, exclude: new Set([photoId]) }], crops, k);
+    const [found] = this.searchWithViews(index, [{ vector, views, exclude: new Set([photoId]) }], crops, k);
     return this.toResults(found!);
   }
 
@@ -58,11 +59,11 @@ export class FindSimilar {
       // A query image's corner views find the library photos that are crops of it.
       const { vectors, views } = await this.opts.model.encodeWithViews(inputs);
       const queries = vectors.map((vector, i) => ({ vector, views: views[i]! }));
-      return this.searchWithViews(queries, crops, k).map((found) => this.toResults(found));
+      return this.searchWithViews(this.opts.index(), queries, crops, k).map((found) => this.toResults(found));
     }
     const codes = await this.opts.model.encode(inputs);
     const queries = codes.map((vector) => ({ vector, views: [] }));
-    return this.searchWithViews(queries, null, k).map((found) => this.toResults(found));
+    return this.searchWithViews(this.opts.index(), queries, null, k).map((found) => this.toResults(found));
   }
 
   private toResults(neighbours: { id: number; score: number }[]): SimilarResult[] {
@@ -79,11 +80,11 @@ export class FindSimilar {
    * (crop-views.ts). Each photo once, at its best.
    */
   private searchWithViews(
+    index: CompactIndex,
     queries: readonly Query[],
     crops: SimilarCrops | null,
     k: number,
   ): { id: number; score: number }[][] {
-    const index = this.opts.index();
     const found = queries.map((q) => index.search(q.vector, k, q.exclude));
     if (!crops) return found;
     // Only views that could rank among the k found so far (on the common scale) need to be kept.
