@@ -1,5 +1,5 @@
-// What a scan does with image files Doppel cannot decode (BMP, Netpbm: made here from a real photo) and with
-// library folders inside the folder it scans.
+// What a scan does with the formats Doppel reads beside libvips (BMP, Netpbm: made here from a real photo), with
+// image files it cannot decode (TGA, Photoshop), and with library folders inside the folder it scans.
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -42,6 +42,8 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(tmp, 'scan.bmp'), bmp);
   fs.writeFileSync(path.join(tmp, 'frame.ppm'), ppm);
   fs.writeFileSync(path.join(tmp, 'notes.txt'), 'not an image');
+  fs.writeFileSync(path.join(tmp, 'logo.tga'), Buffer.alloc(18));
+  fs.writeFileSync(path.join(tmp, 'layers.PSD'), Buffer.from('8BPS'));
   copyInto(photos('CSun_Hays80', 2), path.join(tmp, 'inner'));
 });
 
@@ -54,29 +56,36 @@ async function collect(root: string, skipDirs?: ReadonlySet<string>): Promise<Sc
 }
 
 describe('scanning', () => {
-  it("reports BMP and Netpbm files, which sharp's prebuilt libvips cannot read, as not indexed with the reason", async () => {
+  it('yields BMP and Netpbm files as photos, and reports the formats it cannot read as not indexed, with the reason', async () => {
+    // sharp's prebuilt libvips reads neither: Doppel decodes them itself (tests/core/formats.test.ts).
     await expect(sharp(bmp).metadata()).rejects.toThrow(/unsupported image format/);
     await expect(sharp(ppm).metadata()).rejects.toThrow(/unsupported image format/);
-    const errors = (await collect(tmp)).filter((e) => e.type === 'error');
-    expect(errors).toEqual([
+    const events = await collect(tmp);
+    const files = events.filter((e) => e.type === 'file').map((e) => path.basename(e.path));
+    expect(files).toEqual(expect.arrayContaining(['frame.ppm', 'scan.bmp']));
+    expect(events.filter((e) => e.type === 'error')).toEqual([
       {
         type: 'error',
-        path: path.join(tmp, 'frame.ppm'),
-        reason: expect.stringMatching(/^Unsupported format: Netpbm \(Doppel reads JPEG, PNG/) as string,
+        path: path.join(tmp, 'layers.PSD'),
+        reason: expect.stringMatching(
+          /^Unsupported format: Photoshop \(Doppel reads JPEG, PNG, .*camera RAW/,
+        ) as string,
       },
       {
         type: 'error',
-        path: path.join(tmp, 'scan.bmp'),
-        reason: expect.stringMatching(/^Unsupported format: BMP \(/) as string,
+        path: path.join(tmp, 'logo.tga'),
+        reason: expect.stringMatching(/^Unsupported format: TGA \(/) as string,
       },
     ]);
   });
 
   it('passes over library folders inside the one it scans', async () => {
     const files = (all: ScanEvent[]) => all.filter((e) => e.type === 'file').map((e) => path.relative(tmp, e.path));
-    expect(files(await collect(tmp))).toHaveLength(3);
+    expect(files(await collect(tmp))).toHaveLength(5);
     expect(files(await collect(tmp, new Set([path.join(tmp, 'inner')])))).toEqual([
       path.basename(photos('CBSD68', 1)[0]!),
+      'frame.ppm',
+      'scan.bmp',
     ]);
   });
 });

@@ -1,6 +1,11 @@
+import fs from 'node:fs';
 import exifr from 'exifr';
 import sharp from 'sharp';
 import { DoppelError } from '../../shared/api.js';
+import { decodeBmp } from './bitmap.js';
+import { decodeJxl, isJxl } from './jxl.js';
+import { decodeNetpbm, isNetpbm } from './netpbm.js';
+import { isRawImage, rawPreviews } from './raw.js';
 import { resizeRgb } from './resize.js';
 
 export { rgbToPng, sideBySidePng } from './png.js';
@@ -23,7 +28,10 @@ export interface Analysis {
   /** Size after applying the EXIF orientation. */
   width: number;
   height: number;
-  /** sharp's format name: 'jpeg', 'png', 'webp', 'gif', 'tiff', 'heif' (also AVIF), ... */
+  /**
+   * sharp's format name: 'jpeg', 'png', 'webp', 'gif', 'tiff', 'heif' (also AVIF), ...; 'bmp', 'pnm', 'jxl'; 'raw' for
+   * a camera RAW, which is read from the camera's JPEG preview.
+   */
   format: string;
   orientation: number | null;
   /** EXIF capture time as camera wall-clock ISO 8601 ('2008-05-30T15:56:01'), with the offset when recorded. */
@@ -43,6 +51,11 @@ export interface AnalyzeOptions {
   thumbSize?: number;
   /** Images with more pixels are refused (default: sharp's limit). */
   maxPixels?: number;
+  /**
+   * The file's name says camera RAW (library/scan.ts, isRawPath): read it through its preview even where its content
+   * alone does not say so (CRW, X3F), and never as the TIFF its container may be.
+   */
+  raw?: boolean;
 }
 
 /**
@@ -55,7 +68,7 @@ export interface ImageFile {
 }
 
 /** What decode reads: bytes, or the path of an ImageFile. */
-type Source = Buffer | string;
+type Input = Buffer | string;
 
 /** Packed RGB. */
 interface Pixels {
@@ -66,7 +79,12 @@ interface Pixels {
 
 /** A decoded image: oriented, sRGB, alpha flattened onto white, longest side at most thumbSize. */
 interface Decoded extends Pixels {
-  meta: sharp.Metadata;
+  /** What analyzeImage reports: sharp's format name, or 'bmp', 'pnm', 'jxl', 'raw' for the decoders beside it. */
+  format: string;
+  orientation: number | null;
+  /** The whole picture's size, oriented. */
+  fullWidth: number;
+  fullHeight: number;
 }
 
 const fail = (reason: string, cause?: unknown) => new DoppelError('decode-failed', reason, { cause });
@@ -103,10 +121,115 @@ async function heicPipeline(input: Buffer): Promise<sharp.Sharp> {
   return sharp(rgba, { raw: { width: img.width, height: img.height, channels: 4 } });
 }
 
-/** Decodes once into the oriented sRGB intermediate that the thumbnail and the model input both come from. */
-async function decode(input: Source, thumbSize: number, maxPixels: number): Promise<Decoded> {
-  if (typeof input !== 'string' && input.length === 0) throw fail('Empty file (0 bytes)');
+/** Formats that Doppel decodes beside libvips, told apart by their first bytes. */
+type OwnFormat = 'bmp' | 'pnm' | 'jxl' | 'raw';
 
+function sniff(b: Buffer): OwnFormat | null {
+  if (b.length >= 2 && b[0] === 0x42 && b[1] === 0x4d) return 'bmp';
+  if (isNetpbm(b)) return 'pnm';
+  if (isJxl(b)) return 'jxl';
+  if (isRawImage(b)) return 'raw';
+  return null;
+}
+
+const OWN_FORMAT_NAMES: Record<OwnFormat, string> = { bmp: 'BMP', pnm: 'Netpbm', jxl: 'JPEG XL', raw: 'camera RAW' };
+
+/** The first 64 KiB of a file named by path (ImageFile), to tell its format by. */
+function head(file: string): Buffer {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const b = Buffer.alloc(65536);
+    return b.subarray(0, fs.readSync(fd, b, 0, b.length, 0));
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** sharp operations that turn a picture as stored into the one EXIF orientation `o` describes. */
+function orient(s: sharp.Sharp, o: number | null): sharp.Sharp {
+  switch (o) {
+    case 2:
+      return s.flop();
+    case 3:
+      return s.rotate(180);
+    case 4:
+      return s.flip();
+    case 5:
+      return s.flop().rotate(270);
+    case 6:
+      return s.rotate(90);
+    case 7:
+      return s.flop().rotate(90);
+    case 8:
+      return s.rotate(270);
+    default:
+      return s;
+  }
+}
+
+/** A pipeline to decode, and what is known of the picture before it runs. */
+interface Source {
+  pipeline: sharp.Sharp;
+  /** Apply the EXIF orientation the input carries (sharp's autoOrient); false where the pipeline is upright. */
+  autoOrient: boolean;
+  format: string;
+  orientation: number | null;
+  fullWidth: number;
+  fullHeight: number;
+  /** Bits a sample, where the header says (HEIF/AVIF); else 8. */
+  bits: number;
+}
+
+const swapsSides = (o: number | null) => o !== null && o >= 5;
+
+/** BMP, Netpbm, JPEG XL (raw pixels from their decoders) and camera RAW (its largest embedded JPEG preview). */
+async function ownSource(format: OwnFormat, input: Buffer, maxPixels: number): Promise<Source> {
+  if (format === 'raw') {
+    const previews = await rawPreviews(input);
+    const preview = previews[0];
+    if (!preview) {
+      throw fail(
+        "Camera RAW without a preview Doppel can read (it indexes RAW files through the camera's JPEG preview)",
+      );
+    }
+    if (maxPixels > 0 && preview.width * preview.height > maxPixels) {
+      throw fail(`Image too large (${preview.width} x ${preview.height} pixels exceeds the limit of ${maxPixels})`);
+    }
+    const jpeg = sharp(preview.jpeg, { failOn: 'error', limitInputPixels: maxPixels || false });
+    // The RAW's own orientation, else the one the preview's EXIF carries.
+    const own = preview.orientation;
+    const orientation = own ?? (await sharp(preview.jpeg).metadata()).orientation ?? null;
+    const swap = swapsSides(orientation);
+    return {
+      pipeline: own === null ? jpeg : orient(jpeg, own),
+      autoOrient: own === null,
+      format: 'raw',
+      orientation,
+      fullWidth: swap ? preview.height : preview.width,
+      fullHeight: swap ? preview.width : preview.height,
+      bits: 8,
+    };
+  }
+  const px =
+    format === 'bmp'
+      ? decodeBmp(input, maxPixels)
+      : format === 'pnm'
+        ? decodeNetpbm(input, maxPixels)
+        : await decodeJxl(input, maxPixels);
+  const raw = { width: px.width, height: px.height, channels: px.channels };
+  return {
+    pipeline: sharp(px.data, { raw }),
+    autoOrient: false,
+    format,
+    orientation: null,
+    fullWidth: px.width,
+    fullHeight: px.height,
+    bits: 8,
+  };
+}
+
+/** What libvips decodes (and HEVC-coded HEIC through heic-decode). */
+async function sharpSource(input: Input, maxPixels: number): Promise<Source> {
   let meta: sharp.Metadata;
   try {
     // Header only; the pixel limit is checked below so the message can give the size.
@@ -118,18 +241,38 @@ async function decode(input: Source, thumbSize: number, maxPixels: number): Prom
   }
   const { width: w, height: h } = meta;
   // With animated: false only the first frame counts, and meta.height is one frame's height.
-  const tooLarge = () => fail(`Image too large (${w} x ${h} pixels exceeds the limit of ${maxPixels})`);
-  if (maxPixels > 0 && w * h > maxPixels) throw tooLarge();
+  if (maxPixels > 0 && w * h > maxPixels) throw tooLarge(w, h, maxPixels);
 
   const hevc = meta.format === 'heif' && meta.compression === 'hevc' && !HEIC_DECODING_AVAILABLE;
   // heic-decode takes the file whole, in memory: what was too large to read whole is not read whole for it.
   if (hevc && typeof input === 'string') throw fail('HEIC/HEVC image too large to decode (it is decoded in memory)');
-  const source = hevc
-    ? await heicPipeline(input as Buffer)
-    : sharp(input, { failOn: 'error', limitInputPixels: maxPixels || false, animated: false });
+  return {
+    pipeline: hevc
+      ? await heicPipeline(input as Buffer)
+      : sharp(input, { failOn: 'error', limitInputPixels: maxPixels || false, animated: false }),
+    autoOrient: true,
+    format: meta.format,
+    orientation: meta.orientation ?? null,
+    fullWidth: meta.autoOrient.width,
+    fullHeight: meta.autoOrient.height,
+    bits: meta.bitsPerSample ?? 8,
+  };
+}
+
+const tooLarge = (w: number, h: number, maxPixels: number) =>
+  fail(`Image too large (${w} x ${h} pixels exceeds the limit of ${maxPixels})`);
+
+/** Decodes once into the oriented sRGB intermediate that the thumbnail and the model input both come from. */
+async function decode(input: Input, thumbSize: number, maxPixels: number, raw = false): Promise<Decoded> {
+  if (typeof input !== 'string' && input.length === 0) throw fail('Empty file (0 bytes)');
+  const own = raw ? 'raw' : sniff(typeof input === 'string' ? head(input) : input);
+  if (own && typeof input === 'string') {
+    // Their decoders take the file whole, in memory: what was too large to read whole is not read whole for them.
+    throw fail(`${OWN_FORMAT_NAMES[own]} image too large to decode (it is decoded in memory)`);
+  }
+  const src = own ? await ownSource(own, input as Buffer, maxPixels) : await sharpSource(input, maxPixels);
   try {
-    const { data, info } = await source
-      .autoOrient()
+    const { data, info } = await (src.autoOrient ? src.pipeline.autoOrient() : src.pipeline)
       // Giving the target size here lets libvips shrink JPEGs while decoding (shrink-on-load).
       .resize({ width: thumbSize, height: thumbSize, fit: 'inside', withoutEnlargement: true })
       .flatten({ background: '#ffffff' })
@@ -138,13 +281,21 @@ async function decode(input: Source, thumbSize: number, maxPixels: number): Prom
       .raw()
       .toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`unexpected ${info.channels} channels after conversion`);
-    return { meta, rgb: data, width: info.width, height: info.height };
+    const { format, orientation, fullWidth, fullHeight } = src;
+    return { rgb: data, width: info.width, height: info.height, format, orientation, fullWidth, fullHeight };
   } catch (err) {
     const msg = cleanMessage(err);
-    if (/exceeds pixel limit/i.test(msg)) throw tooLarge();
-    if (meta.format === 'heif' && /not been built in|no decoder|unsupported codec/i.test(msg)) {
+    if (/exceeds pixel limit/i.test(msg)) throw tooLarge(src.fullWidth, src.fullHeight, maxPixels);
+    if (src.format === 'heif' && /not been built in|no decoder|unsupported codec/i.test(msg)) {
       throw fail(`HEIC/HEVC decoding is not available in this build (${msg})`, err);
     }
+    if (src.format === 'heif' && src.bits > 8 && /bitstream not supported/i.test(msg)) {
+      throw fail(
+        `Unsupported AVIF: ${src.bits}-bit AV1, which this build's decoder does not read (it reads 8-bit AVIF)`,
+        err,
+      );
+    }
+    if (src.format === 'raw') throw fail(`Corrupt or truncated camera RAW preview (${msg})`, err);
     throw fail(`Corrupt or truncated image (${msg})`, err);
   }
 }
@@ -282,7 +433,7 @@ export function exifDateToIso(value: unknown, offset?: unknown): string | null {
   return typeof offset === 'string' && EXIF_OFFSET.test(offset.trim()) ? iso + offset.trim() : iso;
 }
 
-async function readTakenAt(input: Source): Promise<string | null> {
+async function readTakenAt(input: Input): Promise<string | null> {
   try {
     // Raw strings rather than exifr's Date objects, which would be interpreted in this machine's time zone.
     const tags = (await exifr.parse(input, {
@@ -305,18 +456,17 @@ export async function analyzeImage(input: Uint8Array | ImageFile, opts: AnalyzeO
   const buf = input instanceof Uint8Array ? asBuffer(input) : input.file;
   const thumbSize = opts.thumbSize ?? DEFAULT_THUMB_SIZE;
   const [d, takenAt] = await Promise.all([
-    decode(buf, thumbSize, opts.maxPixels ?? DEFAULT_MAX_PIXELS),
+    decode(buf, thumbSize, opts.maxPixels ?? DEFAULT_MAX_PIXELS, opts.raw),
     readTakenAt(buf),
   ]);
   const thumbnail = sharp(d.rgb, rawInput(d.width, d.height)).jpeg(THUMBNAIL_JPEG).toBuffer();
   const spec = { size: opts.inputSize, trimBorders: opts.trimBorders ?? false };
   const modelInput = toModelInput(d, spec);
-  const orientation = d.meta.orientation ?? null;
   return {
-    width: d.meta.autoOrient.width,
-    height: d.meta.autoOrient.height,
-    format: d.meta.format,
-    orientation,
+    width: d.fullWidth,
+    height: d.fullHeight,
+    format: d.format,
+    orientation: d.orientation,
     takenAt,
     modelInput,
     thumbnail: await thumbnail,

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import { DoppelError } from '../../shared/api.js';
 import { analyzeImage, thumbnailToModelInput } from '../imaging/analyze.js';
 import { closeLater, openRegularFileStat, UnreadableFile, type OpenedFile } from '../library/read-file.js';
-import { fsReason } from '../library/scan.js';
+import { fsReason, isRawPath } from '../library/scan.js';
 import { existingThumbnail, writeThumbnail } from '../library/thumbnails.js';
 import type { PhotoRecord, Store, StoredPhoto } from '../store/repository.js';
 import type { IndexModel, IndexOptions } from './options.js';
@@ -174,6 +174,7 @@ async function indexContent(
     const a = await analyzeImage(content.image, {
       inputSize: model.inputSize,
       trimBorders: model.inputSpec.trimBorders,
+      raw: isRawPath(base.path),
     });
     // Written whether or not one is there already (a file with this content indexed before, its record since
     // removed): the same bytes replace it atomically, and the indexing thread makes no synchronous file-system

@@ -4,6 +4,11 @@ import picomatch from 'picomatch';
 import { DoppelError } from '../../shared/api.js';
 import { answeredWithin } from './read-file.js';
 
+/** Camera RAW formats (lower case, with the dot): indexed through the JPEG preview the camera embeds in them. */
+export const RAW_EXTENSIONS: ReadonlySet<string> = new Set(
+  '.dng .cr2 .cr3 .crw .nef .nrw .arw .srf .sr2 .orf .rw2 .raf .pef .srw .x3f'.split(' '),
+);
+
 /** File extensions Doppel treats as photos (lower case, with the dot). */
 export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set([
   '.jpg',
@@ -17,27 +22,46 @@ export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set([
   '.gif',
   '.heic',
   '.heif',
+  '.jxl',
+  '.bmp',
+  '.dib',
+  '.pbm',
+  '.pgm',
+  '.ppm',
+  '.pnm',
+  '.pam',
+  ...RAW_EXTENSIONS,
 ]);
 
 export function isImagePath(p: string): boolean {
   return IMAGE_EXTENSIONS.has(path.extname(p).toLowerCase());
 }
 
+/** Whether a path names a camera RAW file (by its extension). */
+export function isRawPath(p: string): boolean {
+  return RAW_EXTENSIONS.has(path.extname(p).toLowerCase());
+}
+
+/** The formats Doppel reads, for messages and the README. */
+export const READABLE_FORMATS =
+  'JPEG, PNG, WebP, AVIF, TIFF, GIF, HEIC/HEIF, JPEG XL, BMP, Netpbm and camera RAW (through its preview)';
+
 /**
- * Image formats that Doppel's decoders (the prebuilt sharp/libvips, heic-decode) cannot read: a scan reports
- * such files as not indexed, with this reason, instead of passing over them in silence.
+ * Image formats that Doppel's decoders cannot read: a scan reports such files as not indexed, with this reason,
+ * instead of passing over them in silence.
  */
 const UNSUPPORTED_IMAGES: Readonly<Record<string, string>> = Object.fromEntries(
   (
     [
-      ['BMP', '.bmp .dib'],
-      ['Netpbm', '.pbm .pgm .ppm .pnm .pam .pfm'],
       ['TGA', '.tga'],
-      ['ICO', '.ico'],
-      ['JPEG 2000', '.jp2 .j2k .jpf'],
-      ['JPEG XL', '.jxl'],
-      ['Photoshop', '.psd'],
-      ['camera raw', '.dng .cr2 .cr3 .crw .nef .nrw .arw .srf .sr2 .orf .rw2 .raf .pef .srw .x3f'],
+      ['ICO', '.ico .cur'],
+      ['JPEG 2000', '.jp2 .j2k .jpf .jpx .j2c'],
+      ['Photoshop', '.psd .psb'],
+      ['floating-point Netpbm (PFM)', '.pfm'],
+      ['OpenEXR', '.exr'],
+      ['PCX', '.pcx'],
+      ['DDS', '.dds'],
+      ['QOI', '.qoi'],
     ] as const
   ).flatMap(([format, exts]) => exts.split(' ').map((ext) => [ext, format])),
 );
@@ -45,9 +69,7 @@ const UNSUPPORTED_IMAGES: Readonly<Record<string, string>> = Object.fromEntries(
 /** Why a file with an image extension that Doppel cannot decode is not indexed; null for any other file. */
 export function unsupportedImageReason(p: string): string | null {
   const format = UNSUPPORTED_IMAGES[path.extname(p).toLowerCase()];
-  return format
-    ? `Unsupported format: ${format} (Doppel reads JPEG, PNG, WebP, AVIF, TIFF, GIF and HEIC/HEIF; convert it to index it)`
-    : null;
+  return format ? `Unsupported format: ${format} (Doppel reads ${READABLE_FORMATS}; convert it to index it)` : null;
 }
 
 /**
