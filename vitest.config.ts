@@ -36,6 +36,7 @@ const UNIT = [
   'tests/core/verify-placement.test.ts',
   'tests/core/verify-rules.test.ts',
   'tests/core/view-predictor.test.ts',
+  'tests/integrate-platforms.test.ts',
   'tests/lint-layers.test.ts',
   'tests/main-find-similar.test.ts',
   'tests/main-ipc.test.ts',

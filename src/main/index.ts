@@ -13,13 +13,13 @@ import { filesOfSecondInstance, findSimilarFiles, launchData } from './find-simi
 import { FindSimilarRequests } from './find-similar.js';
 import { registerIpc } from './ipc.js';
 import { appMenuTemplate } from './menu.js';
+import { appFiles, electronSqliteBinding, unpackedPath } from './packaged.js';
 import { createMediaHandler, MEDIA_SCHEME, MEDIA_SCHEME_PRIVILEGES } from './protocol.js';
 import { CONTENT_SECURITY_POLICY, createSenderCheck } from './security.js';
 import { ElectronTrasher } from './trasher.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const preloadPath = path.join(here, '../preload/index.cjs');
-const indexHtml = path.join(here, '../renderer/index.html');
+const { preload: preloadPath, indexHtml } = appFiles(here);
 const devServerUrl = app.isPackaged ? undefined : process.env['ELECTRON_RENDERER_URL'];
 
 let mainWindow: BrowserWindow | null = null;
@@ -89,16 +89,17 @@ function hardenSession(): void {
 /** In a packaged app the models are unpacked next to app.asar (see electron-builder.yml's asarUnpack). */
 function modelsDir(): string {
   const dir = defaultModelsDir();
-  return app.isPackaged ? dir.replace(/app\.asar(?=[\\/]|$)/, 'app.asar.unpacked') : dir;
+  return app.isPackaged ? unpackedPath(dir) : dir;
 }
 
 /**
- * Unpackaged runs use the Electron-ABI build of better-sqlite3 that scripts/electron-native.mjs made
- * (packaged apps get theirs from electron-builder's rebuild).
+ * better-sqlite3 for Electron's ABI, which scripts/electron-native.mjs built into out/native (npm start and npm run
+ * dist run it; electron-builder ships it unpacked and rebuilds nothing, so node_modules keeps Node's build).
  */
 function useElectronSqliteBinding(): void {
-  if (app.isPackaged || process.env.DOPPEL_SQLITE_BINDING) return;
-  const binding = path.join(here, '../native', `electron-${process.versions.electron}`, 'better_sqlite3.node');
+  if (process.env.DOPPEL_SQLITE_BINDING) return;
+  const built = electronSqliteBinding(here, process.versions.electron);
+  const binding = app.isPackaged ? unpackedPath(built) : built;
   if (existsSync(binding)) process.env.DOPPEL_SQLITE_BINDING = binding;
 }
 

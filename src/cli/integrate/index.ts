@@ -1,11 +1,12 @@
 // `doppel integrate install | remove | status`: "Find similar photos" in the file managers' menus (Linux: the app's
 // desktop entry, Nautilus, Nemo, Caja, Dolphin, Thunar). See install.ts for what is written where, and target.ts
-// for what the entries run.
+// for what the entries run. On Windows and macOS the installers carry the entries (installers.ts): status says so.
 import type { Command } from 'commander';
 import { DoppelError } from '../../shared/api.js';
 import { findProjectRoot } from '../../core/paths.js';
 import { printJson, terminalSafe } from '../output.js';
 import { install, remove, status, type Outcome } from './install.js';
+import { installerNote } from './installers.js';
 import { xdgDirs } from './linux.js';
 import { displayCommand } from './quote.js';
 import { resolveTarget, type Target } from './target.js';
@@ -19,7 +20,8 @@ function linuxOnly(): void {
   if (process.platform !== 'linux') {
     throw new DoppelError(
       'invalid-argument',
-      `doppel integrate installs file-manager entries on Linux only (this is ${process.platform}); see the README`,
+      `doppel integrate installs file-manager entries on Linux only (this is ${process.platform}); ` +
+        '`doppel integrate status` says what the installer provides instead',
     );
   }
 }
@@ -73,7 +75,11 @@ export function registerIntegrate(program: Command): void {
     .option('--app <path>', 'as for install: the command shown when nothing is installed')
     .option('--json', 'machine-readable output on stdout', false)
     .action((o: IntegrateOptions) => {
-      linuxOnly();
+      const note = installerNote(process.platform);
+      if (note) {
+        if (o.json) return printJson({ installed: false, platform: process.platform, note });
+        return void process.stdout.write(`${terminalSafe(note)}\n`);
+      }
       const s = status(xdgDirs(), target(o));
       if (o.json) return printJson(s);
       const out = (line: string): void => void process.stdout.write(`${terminalSafe(line)}\n`);
