@@ -11,7 +11,8 @@
 // Long commands run bounded: `serve` until its first line (the URL, which then answers), `watch` until it is
 // watching (then Ctrl-C), `train`/`fit-views`/`eval` on a few images, `npm test` as `npm test -- --help` (this
 // test is part of it), `npm run train:default` as a syntax check of its script (`sh -n`: about 3 hours). `npm
-// start` is run up to the Electron download: offline it must stop with one line naming what it could not get.
+// start` and `npm run dist` are run up to the Electron download: offline each must stop with one line naming what
+// it could not get.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -141,12 +142,12 @@ async function runReadme(command: string, cwd: string, dataDir: string): Promise
     expect(r.stdout, c).toContain('stopped (SIGINT)');
     return;
   }
-  if (c === 'npm start') {
+  if (c === 'npm start' || c === 'npm run dist') {
     const r = sh(c, cwd, dataDir, 600_000);
     if (r.status === null) return; // still running at the time limit: it got past the downloads and started
     if (r.status === 0) return;
     // Offline: one line on stderr that names what could not be downloaded and how to try again.
-    expect(r.stderr, c).toMatch(/^npm start: could not download [^\n]+; [^\n]* run npm start again\n$/);
+    expect(r.stderr, c).toMatch(new RegExp(`^${c}: could not download [^\\n]+; [^\\n]* run ${c} again\\n$`));
     return;
   }
   const r = sh(c, cwd, dataDir);
