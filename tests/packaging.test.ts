@@ -341,6 +341,23 @@ describe('packaging (electron-builder.yml, packaged for real with the dir target
     expect(wasm).toBeGreaterThanOrEqual(3);
   });
 
+  it('unpacks each file of a package that the bundles name by its path (a .wasm, .node or data file)', () => {
+    // Such as "@jsquash/jxl/codec/dec/jxl_dec.wasm", resolved with require.resolve and read with fs.
+    const named = new Set<string>();
+    for (const rel of bundles()) {
+      for (const m of read(rel).matchAll(/["']((?:@[\w.-]+\/)?[\w.-]+\/[^"'\s]+\.(?:wasm|node|bin|json|dat))["']/g)) {
+        if (!m[1]!.startsWith('.') && !m[1]!.startsWith('node:')) named.add(m[1]!);
+      }
+    }
+    for (const specifier of named) {
+      const dir = packageDir(packageName(specifier), REPO);
+      if (!dir) continue; // not a package's file (a name that only looks like one)
+      const inPackage = specifier.slice(packageName(specifier).length + 1);
+      if (!fs.existsSync(path.join(dir, inPackage))) continue;
+      for (const folder of packagedAt(dir)) expectUnpacked(`${folder}/${inPackage}`, `named in the bundles`);
+    }
+  });
+
   it('unpacks the models where the packaged app reads them, and the Electron build of better-sqlite3', () => {
     // findProjectRoot (src/core/paths.ts) finds models/ beside package.json: app.asar; main reads it unpacked.
     const models = path.join(REPO, 'models');
