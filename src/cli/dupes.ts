@@ -11,6 +11,7 @@ import {
   type Settings,
   type SettingsUpdate,
 } from '../shared/api.js';
+import { formatLabel, RAW_FORMAT } from '../shared/formats.js';
 import { formatSimilarity, parseSimilarity, SIMILARITY_MEANING } from '../shared/similarity.js';
 import { groupsToCsv, groupsToJsonLines } from '../core/duplicates/export.js';
 import type { DoppelService } from '../core/service.js';
@@ -62,7 +63,11 @@ function printGroupsText(groups: readonly DuplicateGroup[]): void {
   for (const g of groups) {
     out(`${g.kind} (keep ${terminalSafe(g.keeper)})`);
     for (const m of g.members) {
-      const marks = [m.path === g.reference ? 'reference' : '', m.referenceFolder ? 'reference folder' : '']
+      const marks = [
+        m.path === g.reference ? 'reference' : '',
+        m.referenceFolder ? 'reference folder' : '',
+        m.format === RAW_FORMAT ? formatLabel(m.format) : '',
+      ]
         .filter(Boolean)
         .join(', ');
       out(`  ${m.keep ? 'keep' : '    '} ${percent(m.score)}  ${terminalSafe(m.path)}${marks ? `  (${marks})` : ''}`);

@@ -55,9 +55,17 @@ const CONTENT_TYPES: Record<string, string> = {
   '.tif': 'image/tiff',
   '.tiff': 'image/tiff',
   '.bmp': 'image/bmp',
+  '.dib': 'image/bmp',
   '.heic': 'image/heic',
   '.heif': 'image/heif',
+  '.jxl': 'image/jxl',
 };
+
+/**
+ * Formats whose originals a browser does not show, or that are not the picture Doppel indexed: a camera RAW (read
+ * from the camera's preview), Netpbm and JPEG XL. Their "original" is the display thumbnail, never the file.
+ */
+const SHOWN_AS_THUMBNAIL: ReadonlySet<string> = new Set(['raw', 'pnm', 'jxl']);
 
 export function contentTypeOf(file: string): string {
   return CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
@@ -112,16 +120,29 @@ export function parseMediaId(text: string): number | null {
   return Number.isSafeInteger(id) ? id : null;
 }
 
-/** The file to send for a photo of the library, or null when there is none it may read. */
+/**
+ * The file to send a browser for a photo of the library, or null when there is none it may read. The original of a
+ * photo whose file a browser cannot show as the picture Doppel indexed (SHOWN_AS_THUMBNAIL) is its thumbnail.
+ */
 export function resolveMedia(library: MediaLibrary, kind: MediaKind, id: number): MediaFile | null {
   const photo = library.getPhoto(id);
   if (!photo) return null;
-  if (kind === 'thumb') {
+  if (kind === 'thumb' || (photo.format !== null && SHOWN_AS_THUMBNAIL.has(photo.format))) {
     if (!photo.hash) return null;
     const cached = existingThumbnail(library.thumbnailDir, photo.hash);
     const file = cached ? confineFile(cached, [library.thumbnailDir]) : null;
     return file ? { ...file, contentType: contentTypeOf(file.path) } : null;
   }
+  return originalFile(library, photo);
+}
+
+/** A photo's own file, whatever its format (to open in another app, show in its folder), or null. */
+export function resolveOriginal(library: MediaLibrary, id: number): MediaFile | null {
+  const photo = library.getPhoto(id);
+  return photo ? originalFile(library, photo) : null;
+}
+
+function originalFile(library: MediaLibrary, photo: MediaPhoto): MediaFile | null {
   const folder = library.getFolder(photo.folderId);
   if (!folder) return null;
   const file = confineFile(photo.path, [folder.path]);

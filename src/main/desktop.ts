@@ -3,7 +3,7 @@
 // Free of runtime electron imports so it runs under plain Node in tests.
 import { z } from 'zod';
 import { failure, toErrorData } from '../core/api-schema.js';
-import { resolveMedia, type MediaLibrary } from '../core/media.js';
+import { resolveOriginal, type MediaLibrary } from '../core/media.js';
 import { DoppelError } from '../shared/api.js';
 import { PICK_FOLDER_CHANNEL, SHELL_CHANNELS, type IpcResult } from '../shared/ipc.js';
 import { refuseSender, type IpcMainLike, type SenderCheck } from './ipc.js';
@@ -25,7 +25,7 @@ export interface DesktopDeps {
 const photoId = z.tuple([z.number().int().positive()]);
 
 function originalOf(media: MediaLibrary, id: number): string {
-  const file = resolveMedia(media, 'original', id);
+  const file = resolveOriginal(media, id);
   if (!file) throw new DoppelError('not-found', `Photo ${id} is not a readable photo of the library`);
   return file.path;
 }

@@ -31,6 +31,10 @@ export interface PhotoInfo {
   hash: string | null;
   width: number | null;
   height: number | null;
+  /**
+   * The decoder's format name: 'jpeg', 'png', 'webp', 'gif', 'tiff', 'heif' (HEIC and AVIF), 'jxl', 'bmp', 'pnm', or
+   * 'raw' for a camera RAW, which is read from the camera's JPEG preview (src/shared/formats.ts names them).
+   */
   format: string | null;
   /** Capture date from EXIF as an ISO string, when the file has one. */
   takenAt: string | null;
@@ -154,8 +158,9 @@ export interface DuplicateGroup {
 
 export interface DuplicateQuery {
   /**
-   * Tiers to list (default exact and near). exact: identical files; near: pairs the verifier found to be the same
-   * picture (an edited copy); similar ("look-alikes"): similar vectors that are not verified as the same picture.
+   * Tiers to list (default exact and near). exact: identical files, and a camera RAW with the JPEG shot with it;
+   * near: pairs the verifier found to be the same picture (an edited copy); similar ("look-alikes"): similar vectors
+   * that are not verified as the same picture.
    */
   kinds?: DuplicateKind[];
   /** Cosine similarity a near duplicate must reach against its group's reference (default: the setting). */

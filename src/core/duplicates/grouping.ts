@@ -1,5 +1,6 @@
-// Duplicate grouping in three tiers: exact copies (same content hash), near duplicates and similar photos
-// (cosine similarity of the model's vectors above the tier's threshold).
+// Duplicate grouping in three tiers: exact copies (same content hash, and a camera RAW with the JPEG the camera wrote
+// of the same shot: "RAW + JPEG", the RAW kept by default), near duplicates and similar photos (cosine similarity
+// of the model's vectors above the tier's threshold).
 //
 // Groups are tight: a group is built around one reference photo and only photos within the threshold of that
 // reference join it, so a chain A~B~C never puts A and C together unless both are close to the reference.
@@ -21,10 +22,12 @@
 //
 // One file though long: the candidates and the groups are one algorithm, sharing its types, thresholds and the
 // tie-breaks above.
+import path from 'node:path';
 import { DoppelError, type DuplicateGroup, type DuplicateKind, type DuplicateMember } from '../../shared/api.js';
 import { formatSimilarity } from '../../shared/similarity.js';
 import type { Neighbour, NeighbourSource } from '../vectors.js';
 import {
+  captureTime,
   chooseKeeper,
   DEFAULT_KEEPER_OPTIONS,
   keeperComparator,
@@ -128,8 +131,10 @@ export interface Candidates {
   readonly rank: ReadonlyMap<number, number>;
   /** Photo id -> the id of the photo that stands for its content in the vector tiers. */
   readonly standsFor: ReadonlyMap<number, number>;
-  /** Representative id -> its exact copies (keeper first). */
+  /** Representative id -> its exact copies, and the RAW + JPEG pairs they are part of (keeper first). */
   readonly copiesOf: ReadonlyMap<number, GroupingPhoto[]>;
+  /** A camera's JPEG (or HEIF) id -> the RAW it was shot with (rawCompanions). */
+  readonly companionOf: ReadonlyMap<number, GroupingPhoto>;
   /** The representatives with vectors, in path order. */
   readonly reps: readonly GroupingPhoto[];
   /** Representative id -> its candidates; empty when no vector tier was asked for. */
@@ -166,21 +171,40 @@ export function findCandidates(
     else byHash.set(p.hash, [p]);
   }
   const compareKeepers = keeperComparator(keeperOpts);
+  const companionOf = rawCompanions(photos, notDuplicates);
+  /** For the keeper rules, a camera's JPEG is derived from its RAW (the 'original' rule keeps the RAW). */
+  const asKeeper = (p: GroupingPhoto): GroupingPhoto => (companionOf.has(p.id) ? { ...p, derived: true } : p);
+  const compare = (a: GroupingPhoto, b: GroupingPhoto) => compareKeepers(asKeeper(a), asKeeper(b));
   /** Sets answered "not a duplicate" of themselves (the user keeps those copies on purpose) are left out: their
    * representative takes part alone. */
   const copiesOf = new Map<number, GroupingPhoto[]>();
   const standsFor = new Map<number, number>();
+  /** Photo id -> its set: the photos of one content, joined by RAW + JPEG pairs. */
+  const setOf = new Map<number, GroupingPhoto[]>();
   for (const [hash, set] of byHash) {
     if (set.length < 2) continue;
-    const sorted = [...set].sort(compareKeepers);
+    if (notDup.has(pairKey(hash, hash))) {
+      const keeper = [...set].sort(compare)[0]!;
+      for (const p of set) standsFor.set(p.id, keeper.id);
+    } else for (const p of set) setOf.set(p.id, set);
+  }
+  for (const [id, raw] of companionOf) {
+    const a = setOf.get(raw.id) ?? [raw];
+    const b = setOf.get(id) ?? [byId.get(id)!];
+    if (a === b) continue;
+    const joined = [...a, ...b];
+    for (const p of joined) setOf.set(p.id, joined);
+  }
+  for (const set of new Set(setOf.values())) {
+    const sorted = [...set].sort(compare);
     for (const p of set) standsFor.set(p.id, sorted[0]!.id);
-    if (!notDup.has(pairKey(hash, hash))) copiesOf.set(sorted[0]!.id, [sorted[0]!, ...sorted.slice(1).sort(byPath)]);
+    copiesOf.set(sorted[0]!.id, [sorted[0]!, ...sorted.slice(1).sort(byPath)]);
   }
   const hasVector = (id: number): boolean =>
     input.vectors.has ? input.vectors.has(id) : input.vectors.get(id) !== undefined;
   const reps = photos.filter((p) => (standsFor.get(p.id) ?? p.id) === p.id && hasVector(p.id));
   const lists = new Map<number, Neighbour[]>();
-  const result = { photos, byId, rank, standsFor, copiesOf, reps, lists, notDuplicates };
+  const result = { photos, byId, rank, standsFor, copiesOf, companionOf, reps, lists, notDuplicates };
   if (!opts.kinds.includes('near') && !opts.kinds.includes('similar')) return result;
 
   const floor = opts.kinds.includes('similar') || verified ? Math.min(opts.similar, opts.near) : opts.near;
@@ -262,7 +286,7 @@ export function groupDuplicates(
 ): DuplicateGroup[] {
   validateThresholds(opts.near, opts.similar);
   const keeperOpts = opts.keeper ?? DEFAULT_KEEPER_OPTIONS;
-  const { byId, copiesOf, reps, lists, notDuplicates } = candidates;
+  const { byId, copiesOf, companionOf, reps, lists, notDuplicates } = candidates;
   const rank = candidates.rank;
   const groups: DuplicateGroup[] = [];
   /** A representative with its copies, every one at the representative's score. */
@@ -310,7 +334,11 @@ export function groupDuplicates(
         // Exact copies of the members come along, so every photo is in one group and kept or not in one place.
         const withTheirCopies = (members: typeof accepted) =>
           members.flatMap((a) =>
-            withCopies(a.p, a.score).map((c) => ({ ...c, rep: a.p, derived: derived.has(a.p.id) })),
+            withCopies(a.p, a.score).map((c) => ({
+              ...c,
+              rep: a.p,
+              derived: derived.has(a.p.id) || companionOf.has(c.p.id),
+            })),
           );
         const keeperOf = (members: ReturnType<typeof withTheirCopies>) =>
           chooseKeeper(
@@ -341,12 +369,12 @@ export function groupDuplicates(
         /** What a member is against the keeper, as the verifier saw it (else against the reference). */
         const editsOf = (a: (typeof all)[number]): string[] => {
           if (a.p.id === keeper.id) return [];
-          if (a.rep.id === keeperRep.id) return ['exact copy'];
+          if (a.rep.id === keeperRep.id) return [copyReason(a.p, keeper)];
           const v =
             kind === 'near' && verdict
               ? (verdict(keeperRep, a.rep, a.score) ?? verdict(ref, a.rep, a.score))
               : undefined;
-          return [...(v?.edits ?? []), ...(a.rep === a.p ? [] : ['exact copy'])];
+          return [...(v?.edits ?? []), ...(a.rep === a.p ? [] : [copyReason(a.p, a.rep)])];
         };
         pushGroup(
           groups,
@@ -368,7 +396,7 @@ export function groupDuplicates(
       'exact',
       keeper,
       keeper,
-      set.map((p) => member(p, 1, p === keeper, p === keeper ? [] : ['exact copy'])),
+      set.map((p) => member(p, 1, p === keeper, p === keeper ? [] : [copyReason(p, keeper)])),
     );
   }
 
@@ -380,6 +408,55 @@ export function groupDuplicates(
         b.members.length - a.members.length ||
         byPath({ path: a.reference }, { path: b.reference }),
     );
+}
+
+/** The formats a camera writes beside a RAW of the same shot, and their names in the pair's reason. */
+const RAW_COMPANIONS: Readonly<Record<string, string>> = { jpeg: 'JPEG', heif: 'HEIF' };
+/** Two capture times further apart than this are two shots, whatever their names. */
+const SAME_SHOT_MS = 2000;
+
+/** The folder and the lower-case name without its extension: what a camera gives both files of a shot. */
+function shotKey(p: string): string {
+  const ext = path.extname(p);
+  return `${path.dirname(p)}\0${path.basename(p, ext).toLowerCase()}`;
+}
+
+/**
+ * RAW + JPEG pairs: a camera RAW and the JPEG (or HEIF) the camera wrote of the same shot, told by the same folder
+ * and file name but for the extension (case aside: IMG_0042.CR2 and IMG_0042.JPG), and the same capture time where
+ * both have one. Companion id -> its RAW; pairs answered "not a duplicate" are not pairs.
+ */
+export function rawCompanions(
+  photos: readonly GroupingPhoto[],
+  notDuplicates: (a: GroupingPhoto, b: GroupingPhoto) => boolean = () => false,
+): Map<number, GroupingPhoto> {
+  const raws = new Map<string, GroupingPhoto[]>();
+  for (const p of photos) {
+    if (p.format !== 'raw') continue;
+    const key = shotKey(p.path);
+    raws.set(key, [...(raws.get(key) ?? []), p]);
+  }
+  const pairs = new Map<number, GroupingPhoto>();
+  if (raws.size === 0) return pairs;
+  for (const p of photos) {
+    if (p.format === null || !(p.format in RAW_COMPANIONS)) continue;
+    const raw = raws
+      .get(shotKey(p.path))
+      ?.find(
+        (r) =>
+          !notDuplicates(r, p) &&
+          (r.takenAt === null || p.takenAt === null || Math.abs(captureTime(r) - captureTime(p)) <= SAME_SHOT_MS),
+      );
+    if (raw) pairs.set(p.id, raw);
+  }
+  return pairs;
+}
+
+/** Why `p` is in a group with `of` without the verifier: the same bytes, or the two files of one shot. */
+function copyReason(p: GroupingPhoto, of: GroupingPhoto): string {
+  if (p.hash !== null && p.hash === of.hash) return 'exact copy';
+  const companion = p.format === 'raw' ? of : p;
+  return `RAW + ${RAW_COMPANIONS[companion.format ?? ''] ?? 'JPEG'}`;
 }
 
 function member(p: GroupingPhoto, score: number, isKeeper: boolean, edits: string[]): DuplicateMember {
