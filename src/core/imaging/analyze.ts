@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import exifr from 'exifr';
 import sharp from 'sharp';
 import { DoppelError } from '../../shared/api.js';
+import { avifPipeline } from './avif.js';
 import { decodeBmp } from './bitmap.js';
 import { decodeJxl, isJxl } from './jxl.js';
 import { decodeNetpbm, isNetpbm } from './netpbm.js';
@@ -176,8 +177,6 @@ interface Source {
   orientation: number | null;
   fullWidth: number;
   fullHeight: number;
-  /** Bits a sample, where the header says (HEIF/AVIF); else 8. */
-  bits: number;
 }
 
 const swapsSides = (o: number | null) => o !== null && o >= 5;
@@ -207,7 +206,6 @@ async function ownSource(format: OwnFormat, input: Buffer, maxPixels: number): P
       orientation,
       fullWidth: swap ? preview.height : preview.width,
       fullHeight: swap ? preview.width : preview.height,
-      bits: 8,
     };
   }
   const px =
@@ -224,7 +222,6 @@ async function ownSource(format: OwnFormat, input: Buffer, maxPixels: number): P
     orientation: null,
     fullWidth: px.width,
     fullHeight: px.height,
-    bits: 8,
   };
 }
 
@@ -244,18 +241,23 @@ async function sharpSource(input: Input, maxPixels: number): Promise<Source> {
   if (maxPixels > 0 && w * h > maxPixels) throw tooLarge(w, h, maxPixels);
 
   const hevc = meta.format === 'heif' && meta.compression === 'hevc' && !HEIC_DECODING_AVAILABLE;
+  // The prebuilt libheif's AV1 decoder reads 8-bit samples only: 10 and 12-bit AVIF go through libavif in wasm.
+  const deepAvif = meta.format === 'heif' && meta.compression === 'av1' && (meta.bitsPerSample ?? 8) > 8;
   // heic-decode takes the file whole, in memory: what was too large to read whole is not read whole for it.
   if (hevc && typeof input === 'string') throw fail('HEIC/HEVC image too large to decode (it is decoded in memory)');
+  if (deepAvif && typeof input === 'string') throw fail('AVIF image too large to decode (it is decoded in memory)');
   return {
     pipeline: hevc
       ? await heicPipeline(input as Buffer)
-      : sharp(input, { failOn: 'error', limitInputPixels: maxPixels || false, animated: false }),
-    autoOrient: true,
+      : deepAvif
+        ? await avifPipeline(input as Buffer)
+        : sharp(input, { failOn: 'error', limitInputPixels: maxPixels || false, animated: false }),
+    // Both wasm decoders give upright pixels; an EXIF orientation in a HEIF is overridden by irot/imir.
+    autoOrient: !hevc && !deepAvif,
     format: meta.format,
     orientation: meta.orientation ?? null,
     fullWidth: meta.autoOrient.width,
     fullHeight: meta.autoOrient.height,
-    bits: meta.bitsPerSample ?? 8,
   };
 }
 
@@ -288,12 +290,6 @@ async function decode(input: Input, thumbSize: number, maxPixels: number, raw = 
     if (/exceeds pixel limit/i.test(msg)) throw tooLarge(src.fullWidth, src.fullHeight, maxPixels);
     if (src.format === 'heif' && /not been built in|no decoder|unsupported codec/i.test(msg)) {
       throw fail(`HEIC/HEVC decoding is not available in this build (${msg})`, err);
-    }
-    if (src.format === 'heif' && src.bits > 8 && /bitstream not supported/i.test(msg)) {
-      throw fail(
-        `Unsupported AVIF: ${src.bits}-bit AV1, which this build's decoder does not read (it reads 8-bit AVIF)`,
-        err,
-      );
     }
     if (src.format === 'raw') throw fail(`Corrupt or truncated camera RAW preview (${msg})`, err);
     throw fail(`Corrupt or truncated image (${msg})`, err);
