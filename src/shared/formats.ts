@@ -13,10 +13,10 @@ const NAMES: Readonly<Record<string, string>> = {
   jxl: 'JPEG XL',
   bmp: 'BMP',
   pnm: 'Netpbm',
-  [RAW_FORMAT]: "RAW (from the camera's preview)",
+  [RAW_FORMAT]: "RAW, from the camera's preview",
 };
 
-/** 'JPEG', 'HEIF', "RAW (from the camera's preview)", ...; '?' when unknown. */
+/** 'JPEG', 'HEIF', "RAW, from the camera's preview", ...; '?' when unknown. */
 export function formatLabel(format: string | null): string {
   if (format === null) return '?';
   return NAMES[format] ?? format.toUpperCase();

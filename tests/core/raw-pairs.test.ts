@@ -75,7 +75,7 @@ describe('RAW files in a library', () => {
       ['img_0042.jpg', false, ['RAW + JPEG']],
     ]);
     // What the app and `doppel dupes` show of the RAW.
-    expect(formatLabel(pair!.members[0]!.format)).toBe("RAW (from the camera's preview)");
+    expect(formatLabel(pair!.members[0]!.format)).toBe("RAW, from the camera's preview");
     // The JPEG is larger (1024 x 800 against the 640 px preview): the pair keeps the RAW all the same.
     expect(pair!.members[1]).toMatchObject({ width: 1024, height: 800, format: 'jpeg' });
   });
