@@ -9,7 +9,7 @@ import { DoppelError } from '../../src/shared/api.js';
 import { analyzeImage, type Analysis } from '../../src/core/imaging/analyze.js';
 import { isRawImage, rawPreviews } from '../../src/core/imaging/raw.js';
 import { bayer, makeCr2, makeDng, makeNef, makeRaf, previewJpeg, type RawOptions } from '../fixtures/raw-files.js';
-import { PHOTOS } from '../helpers.js';
+import { PHOTOS, tempDir } from '../helpers.js';
 
 const PHOTO = path.join(PHOTOS, 'CSun_Hays80/abbey_sun_asztnlqhlrvirneh.jpg'); // 1024 x 800 (landscape)
 const S = 32;
@@ -113,6 +113,22 @@ describe('camera RAW through its preview', () => {
     const dng = makeDng({ preview, cfa });
     const cut = dng.subarray(0, dng.indexOf(preview.subarray(0, 64)) + (preview.length >> 1));
     expect(await decodeFails(cut, true)).toMatch(/^Corrupt or truncated camera RAW preview \(.*premature end/i);
+  });
+
+  it("a RAW above the indexer's 64 MiB read limit, given by path, is read whole for its preview", async () => {
+    const dir = tempDir('doppel-raw-large-');
+    try {
+      // 6000 x 6000 16-bit sensor samples: 72 MB, as a 36 MP camera writes uncompressed.
+      const big = makeDng({ preview, cfa: { data: Buffer.alloc(6000 * 6000 * 2, 0x11), width: 6000, height: 6000 } });
+      expect(big.length).toBeGreaterThan(64 * 1024 * 1024);
+      const file = path.join(dir, 'big.dng');
+      fs.writeFileSync(file, big);
+      const a = await analyzeImage({ file }, { inputSize: S, raw: true });
+      expect([a.format, a.width, a.height]).toEqual(['raw', 640, 500]);
+      expect(meanAbsDiff(a.modelInput, upright.modelInput)).toBeLessThan(0.5);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('ordinary TIFF photos stay TIFF', async () => {

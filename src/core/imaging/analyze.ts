@@ -135,6 +135,9 @@ function sniff(b: Buffer): OwnFormat | null {
 
 const OWN_FORMAT_NAMES: Record<OwnFormat, string> = { bmp: 'BMP', pnm: 'Netpbm', jxl: 'JPEG XL', raw: 'camera RAW' };
 
+/** The largest camera RAW read whole to find its preview (medium-format RAWs pass 100 MB). */
+export const MAX_RAW_BYTES = 256 * 1024 * 1024;
+
 /** The first 64 KiB of a file named by path (ImageFile), to tell its format by. */
 function head(file: string): Buffer {
   const fd = fs.openSync(file, 'r');
@@ -269,8 +272,14 @@ async function decode(input: Input, thumbSize: number, maxPixels: number, raw = 
   if (typeof input !== 'string' && input.length === 0) throw fail('Empty file (0 bytes)');
   const own = raw ? 'raw' : sniff(typeof input === 'string' ? head(input) : input);
   if (own && typeof input === 'string') {
-    // Their decoders take the file whole, in memory: what was too large to read whole is not read whole for them.
-    throw fail(`${OWN_FORMAT_NAMES[own]} image too large to decode (it is decoded in memory)`);
+    // Their decoders take the file whole, in memory: what was too large to read whole is not read whole for them,
+    // but a camera RAW, whose sensor data can pass the indexer's 64 MiB (one such file at a time), up to a limit.
+    const size = (await fs.promises.stat(input)).size;
+    if (own !== 'raw' || size > MAX_RAW_BYTES) {
+      throw fail(`${OWN_FORMAT_NAMES[own]} image too large to decode (it is decoded in memory)`);
+    }
+    input = await fs.promises.readFile(input);
+    if (input.length === 0) throw fail('Empty file (0 bytes)');
   }
   const src = own ? await ownSource(own, input as Buffer, maxPixels) : await sharpSource(input, maxPixels);
   try {
