@@ -8,7 +8,17 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DoppelError } from '../../src/shared/api.js';
 import { analyzeImage, type Analysis } from '../../src/core/imaging/analyze.js';
 import { isRawImage, rawPreviews } from '../../src/core/imaging/raw.js';
-import { bayer, makeCr2, makeDng, makeNef, makeRaf, previewJpeg, type RawOptions } from '../fixtures/raw-files.js';
+import {
+  bayer,
+  makeCr2,
+  makeCr3,
+  makeDng,
+  makeNef,
+  makeRaf,
+  makeSignedTiff,
+  previewJpeg,
+  type RawOptions,
+} from '../fixtures/raw-files.js';
 import { PHOTOS, tempDir } from '../helpers.js';
 
 const PHOTO = path.join(PHOTOS, 'CSun_Hays80/abbey_sun_asztnlqhlrvirneh.jpg'); // 1024 x 800 (landscape)
@@ -97,6 +107,20 @@ describe('camera RAW through its preview', () => {
     // Two previews (as a RAF's header and its EXIF thumbnail): the larger is used.
     const two = makeRaf({ preview: Buffer.concat([small, preview]), cfa });
     expect((await rawPreviews(two)).map((p) => p.width)).toEqual([640, 160]);
+  });
+
+  it("ORF and RW2 (TIFFs with their makers' signatures) and a CR3 (ISO BMFF) are read upright from their previews", async () => {
+    const sideways = await sharp(preview).rotate(90).jpeg({ quality: 90 }).toBuffer();
+    for (const raw of [
+      makeSignedTiff('IIRO', { preview: sideways, cfa, orientation: 8 }),
+      makeSignedTiff('IIU\0', { preview: sideways, cfa, orientation: 8 }),
+      makeCr3({ preview: sideways, cfa, orientation: 8 }),
+    ]) {
+      expect(isRawImage(raw)).toBe(true);
+      const a = await analyze(raw);
+      expect([a.format, a.orientation, a.width, a.height]).toEqual(['raw', 8, 640, 500]);
+      expect(meanAbsDiff(a.modelInput, upright.modelInput)).toBeLessThan(3);
+    }
   });
 
   it('a RAW without a preview, or whose preview is cut short, is not indexed and says why', async () => {

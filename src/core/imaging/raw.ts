@@ -121,6 +121,13 @@ export function isRawImage(b: Buffer): boolean {
   return tiffFacts(b)?.raw ?? false;
 }
 
+/** A CR3's orientation: IFD0 of the TIFF in its CMT1 box (near the start, in the moov box). */
+function cr3Orientation(b: Buffer): number | null {
+  if (b.toString('latin1', 4, 12) !== 'ftypcrx ') return null;
+  const at = b.subarray(0, 1 << 20).indexOf('CMT1', 0, 'latin1');
+  return at < 0 ? null : (tiffFacts(b.subarray(at + 4))?.orientation ?? null);
+}
+
 export interface RawPreview {
   /** The JPEG stream (a view into the RAW's bytes). */
   jpeg: Buffer;
@@ -140,7 +147,7 @@ const MAX_CANDIDATES = 64;
  * sensor data in, is not one), largest first.
  */
 export async function rawPreviews(b: Buffer): Promise<RawPreview[]> {
-  const orientation = tiffFacts(b)?.orientation ?? null;
+  const orientation = tiffFacts(b)?.orientation ?? cr3Orientation(b);
   const found: RawPreview[] = [];
   let candidates = 0;
   for (let at = b.indexOf(SOI); at >= 0 && candidates < MAX_CANDIDATES; at = b.indexOf(SOI, at + 3)) {
