@@ -1,29 +1,28 @@
-import fs from 'node:fs';
+// Analysing a decoded image: the oriented sRGB intermediate (longest side at most the thumbnail size) made once from
+// the decoder's pipeline (decode.ts), and what the indexer stores from it: the JPEG thumbnail, the model input
+// (borders trimmed where the model wants it), the EXIF capture time and orientation; the model inputs of corner
+// views and of cached thumbnails the same way.
 import exifr from 'exifr';
 import sharp from 'sharp';
 import { DoppelError } from '../../shared/api.js';
-import { avifPipeline } from './avif.js';
-import { decodeBmp } from './bitmap.js';
-import { decodeJxl, isJxl } from './jxl.js';
-import { decodeNetpbm, isNetpbm } from './netpbm.js';
-import { isRawImage, rawPreviews } from './raw.js';
+import {
+  asBuffer,
+  decodeThumbnail,
+  DEFAULT_MAX_PIXELS,
+  type ImageFile,
+  type ImageInput,
+  openSource,
+  pipelineFailure,
+  type Pixels,
+} from './decode.js';
 import { resizeRgb } from './resize.js';
 
+export type { ImageFile } from './decode.js';
 export { rgbToPng, sideBySidePng } from './png.js';
 
-// One libvips thread per image: the indexer decodes several images in parallel instead.
-sharp.concurrency(1);
-
-/** sharp's own default pixel limit (0x3FFF * 0x3FFF). */
-export const DEFAULT_MAX_PIXELS = 268_402_689;
 export const DEFAULT_THUMB_SIZE = 256;
 /** Huffman tables not optimised: a third less CPU for ~3% more bytes (measured: 12.8 against 12.4 KB). */
 const THUMBNAIL_JPEG = { quality: 80, optimiseCoding: false } as const;
-/**
- * Prebuilt sharp binaries ship libheif with AV1 (AVIF) only: HEVC-coded HEIC files go through heic-decode
- * (libheif in wasm) instead. A custom libvips with libde265 lists '.heic' here and decodes them itself.
- */
-export const HEIC_DECODING_AVAILABLE = sharp.format.heif.input.fileSuffix?.includes('.heic') ?? false;
 
 export interface Analysis {
   /** Size after applying the EXIF orientation. */
@@ -59,25 +58,6 @@ export interface AnalyzeOptions {
   raw?: boolean;
 }
 
-/**
- * An image that the decoder reads from a file itself, for files too large to hold in memory: the indexer gives
- * the path of its open, checked descriptor (library/read-file.ts, descriptorPath), never a name that could have been
- * swapped since. Memory-sized inputs are Uint8Arrays.
- */
-export interface ImageFile {
-  file: string;
-}
-
-/** What decode reads: bytes, or the path of an ImageFile. */
-type Input = Buffer | string;
-
-/** Packed RGB. */
-interface Pixels {
-  rgb: Buffer;
-  width: number;
-  height: number;
-}
-
 /** A decoded image: oriented, sRGB, alpha flattened onto white, longest side at most thumbSize. */
 interface Decoded extends Pixels {
   /** What analyzeImage reports: sharp's format name, or 'bmp', 'pnm', 'jxl', 'raw' for the decoders beside it. */
@@ -88,200 +68,9 @@ interface Decoded extends Pixels {
   fullHeight: number;
 }
 
-const fail = (reason: string, cause?: unknown) => new DoppelError('decode-failed', reason, { cause });
-
-/** libvips messages span several lines, some noise ("bad seek to 123"); keep the informative ones. */
-function cleanMessage(err: unknown): string {
-  const lines = String((err as Error)?.message ?? err)
-    .split('\n')
-    .map((l) => l.trim().replace(/^source: /, ''))
-    .filter((l) => l && !/^bad seek to \d+$/.test(l));
-  const text = [...new Set(lines)].join('; ');
-  return text.length > 300 ? `${text.slice(0, 297)}...` : text;
-}
-
-function asBuffer(input: Uint8Array): Buffer {
-  return Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
-}
-
-/**
- * HEVC-coded HEIC/HEIF (what phones take) through libheif compiled to wasm (heic-decode): sharp's prebuilt
- * libvips has no HEVC decoder. libheif applies the file's rotation and mirroring (irot/imir, which take precedence
- * over any EXIF orientation in HEIF), so the raw pixels are already upright and carry no orientation to apply again.
- */
-async function heicPipeline(input: Buffer): Promise<sharp.Sharp> {
-  // Loaded on first use (~0.15 s): most libraries hold no HEVC-coded HEIC at all.
-  const { default: decodeHeic } = await import('heic-decode');
-  let img: Awaited<ReturnType<typeof decodeHeic>>;
-  try {
-    img = await decodeHeic({ buffer: input });
-  } catch (err) {
-    throw fail(`Corrupt or truncated HEIC image (${cleanMessage(err)})`, err);
-  }
-  const rgba = Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength);
-  return sharp(rgba, { raw: { width: img.width, height: img.height, channels: 4 } });
-}
-
-/** Formats that Doppel decodes beside libvips, told apart by their first bytes. */
-type OwnFormat = 'bmp' | 'pnm' | 'jxl' | 'raw';
-
-function sniff(b: Buffer): OwnFormat | null {
-  if (b.length >= 2 && b[0] === 0x42 && b[1] === 0x4d) return 'bmp';
-  if (isNetpbm(b)) return 'pnm';
-  if (isJxl(b)) return 'jxl';
-  if (isRawImage(b)) return 'raw';
-  return null;
-}
-
-const OWN_FORMAT_NAMES: Record<OwnFormat, string> = { bmp: 'BMP', pnm: 'Netpbm', jxl: 'JPEG XL', raw: 'camera RAW' };
-
-/** The largest camera RAW read whole to find its preview (medium-format RAWs pass 100 MB). */
-export const MAX_RAW_BYTES = 256 * 1024 * 1024;
-
-/** The first 64 KiB of a file named by path (ImageFile), to tell its format by. */
-function head(file: string): Buffer {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const b = Buffer.alloc(65536);
-    return b.subarray(0, fs.readSync(fd, b, 0, b.length, 0));
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-/** sharp operations that turn a picture as stored into the one EXIF orientation `o` describes. */
-function orient(s: sharp.Sharp, o: number | null): sharp.Sharp {
-  switch (o) {
-    case 2:
-      return s.flop();
-    case 3:
-      return s.rotate(180);
-    case 4:
-      return s.flip();
-    case 5:
-      return s.flop().rotate(270);
-    case 6:
-      return s.rotate(90);
-    case 7:
-      return s.flop().rotate(90);
-    case 8:
-      return s.rotate(270);
-    default:
-      return s;
-  }
-}
-
-/** A pipeline to decode, and what is known of the picture before it runs. */
-interface Source {
-  pipeline: sharp.Sharp;
-  /** Apply the EXIF orientation the input carries (sharp's autoOrient); false where the pipeline is upright. */
-  autoOrient: boolean;
-  format: string;
-  orientation: number | null;
-  fullWidth: number;
-  fullHeight: number;
-}
-
-const swapsSides = (o: number | null) => o !== null && o >= 5;
-
-/** BMP, Netpbm, JPEG XL (raw pixels from their decoders) and camera RAW (its largest embedded JPEG preview). */
-async function ownSource(format: OwnFormat, input: Buffer, maxPixels: number): Promise<Source> {
-  if (format === 'raw') {
-    const previews = await rawPreviews(input);
-    const preview = previews[0];
-    if (!preview) {
-      throw fail(
-        "Camera RAW without a preview Doppel can read (it indexes RAW files through the camera's JPEG preview)",
-      );
-    }
-    if (maxPixels > 0 && preview.width * preview.height > maxPixels) {
-      throw fail(`Image too large (${preview.width} x ${preview.height} pixels exceeds the limit of ${maxPixels})`);
-    }
-    const jpeg = sharp(preview.jpeg, { failOn: 'error', limitInputPixels: maxPixels || false });
-    // The RAW's own orientation, else the one the preview's EXIF carries.
-    const own = preview.orientation;
-    const orientation = own ?? (await sharp(preview.jpeg).metadata()).orientation ?? null;
-    const swap = swapsSides(orientation);
-    return {
-      pipeline: own === null ? jpeg : orient(jpeg, own),
-      autoOrient: own === null,
-      format: 'raw',
-      orientation,
-      fullWidth: swap ? preview.height : preview.width,
-      fullHeight: swap ? preview.width : preview.height,
-    };
-  }
-  const px =
-    format === 'bmp'
-      ? decodeBmp(input, maxPixels)
-      : format === 'pnm'
-        ? decodeNetpbm(input, maxPixels)
-        : await decodeJxl(input, maxPixels);
-  const raw = { width: px.width, height: px.height, channels: px.channels };
-  return {
-    pipeline: sharp(px.data, { raw }),
-    autoOrient: false,
-    format,
-    orientation: null,
-    fullWidth: px.width,
-    fullHeight: px.height,
-  };
-}
-
-/** What libvips decodes (and HEVC-coded HEIC through heic-decode). */
-async function sharpSource(input: Input, maxPixels: number): Promise<Source> {
-  let meta: sharp.Metadata;
-  try {
-    // Header only; the pixel limit is checked below so the message can give the size.
-    meta = await sharp(input, { limitInputPixels: false }).metadata();
-  } catch (err) {
-    const msg = cleanMessage(err);
-    if (/unsupported image format/i.test(msg)) throw fail(`Not a supported image (${msg})`, err);
-    throw fail(`Corrupt or truncated image (${msg})`, err);
-  }
-  const { width: w, height: h } = meta;
-  // With animated: false only the first frame counts, and meta.height is one frame's height.
-  if (maxPixels > 0 && w * h > maxPixels) throw tooLarge(w, h, maxPixels);
-
-  const hevc = meta.format === 'heif' && meta.compression === 'hevc' && !HEIC_DECODING_AVAILABLE;
-  // The prebuilt libheif's AV1 decoder reads 8-bit samples only: 10 and 12-bit AVIF go through libavif in wasm.
-  const deepAvif = meta.format === 'heif' && meta.compression === 'av1' && (meta.bitsPerSample ?? 8) > 8;
-  // heic-decode takes the file whole, in memory: what was too large to read whole is not read whole for it.
-  if (hevc && typeof input === 'string') throw fail('HEIC/HEVC image too large to decode (it is decoded in memory)');
-  if (deepAvif && typeof input === 'string') throw fail('AVIF image too large to decode (it is decoded in memory)');
-  return {
-    pipeline: hevc
-      ? await heicPipeline(input as Buffer)
-      : deepAvif
-        ? await avifPipeline(input as Buffer)
-        : sharp(input, { failOn: 'error', limitInputPixels: maxPixels || false, animated: false }),
-    // Both wasm decoders give upright pixels; an EXIF orientation in a HEIF is overridden by irot/imir.
-    autoOrient: !hevc && !deepAvif,
-    format: meta.format,
-    orientation: meta.orientation ?? null,
-    fullWidth: meta.autoOrient.width,
-    fullHeight: meta.autoOrient.height,
-  };
-}
-
-const tooLarge = (w: number, h: number, maxPixels: number) =>
-  fail(`Image too large (${w} x ${h} pixels exceeds the limit of ${maxPixels})`);
-
 /** Decodes once into the oriented sRGB intermediate that the thumbnail and the model input both come from. */
-async function decode(input: Input, thumbSize: number, maxPixels: number, raw = false): Promise<Decoded> {
-  if (typeof input !== 'string' && input.length === 0) throw fail('Empty file (0 bytes)');
-  const own = raw ? 'raw' : sniff(typeof input === 'string' ? head(input) : input);
-  if (own && typeof input === 'string') {
-    // Their decoders take the file whole, in memory: what was too large to read whole is not read whole for them,
-    // but a camera RAW, whose sensor data can pass the indexer's 64 MiB (one such file at a time), up to a limit.
-    const size = (await fs.promises.stat(input)).size;
-    if (own !== 'raw' || size > MAX_RAW_BYTES) {
-      throw fail(`${OWN_FORMAT_NAMES[own]} image too large to decode (it is decoded in memory)`);
-    }
-    input = await fs.promises.readFile(input);
-    if (input.length === 0) throw fail('Empty file (0 bytes)');
-  }
-  const src = own ? await ownSource(own, input as Buffer, maxPixels) : await sharpSource(input, maxPixels);
+async function decode(input: ImageInput, thumbSize: number, maxPixels: number, raw = false): Promise<Decoded> {
+  const src = await openSource(input, maxPixels, raw);
   try {
     const { data, info } = await (src.autoOrient ? src.pipeline.autoOrient() : src.pipeline)
       // Giving the target size here lets libvips shrink JPEGs while decoding (shrink-on-load).
@@ -295,13 +84,7 @@ async function decode(input: Input, thumbSize: number, maxPixels: number, raw = 
     const { format, orientation, fullWidth, fullHeight } = src;
     return { rgb: data, width: info.width, height: info.height, format, orientation, fullWidth, fullHeight };
   } catch (err) {
-    const msg = cleanMessage(err);
-    if (/exceeds pixel limit/i.test(msg)) throw tooLarge(src.fullWidth, src.fullHeight, maxPixels);
-    if (src.format === 'heif' && /not been built in|no decoder|unsupported codec/i.test(msg)) {
-      throw fail(`HEIC/HEVC decoding is not available in this build (${msg})`, err);
-    }
-    if (src.format === 'raw') throw fail(`Corrupt or truncated camera RAW preview (${msg})`, err);
-    throw fail(`Corrupt or truncated image (${msg})`, err);
+    throw pipelineFailure(src, err, maxPixels);
   }
 }
 
@@ -438,7 +221,7 @@ export function exifDateToIso(value: unknown, offset?: unknown): string | null {
   return typeof offset === 'string' && EXIF_OFFSET.test(offset.trim()) ? iso + offset.trim() : iso;
 }
 
-async function readTakenAt(input: Input): Promise<string | null> {
+async function readTakenAt(input: ImageInput): Promise<string | null> {
   try {
     // Raw strings rather than exifr's Date objects, which would be interpreted in this machine's time zone.
     const tags = (await exifr.parse(input, {
@@ -527,18 +310,4 @@ function cornerInputs(d: Pixels, spec: ModelInputSpec, fraction: number): Uint8A
  */
 export async function thumbnailToModelInput(thumbnail: Uint8Array, spec: number | ModelInputSpec): Promise<Uint8Array> {
   return toModelInput(await decodeThumbnail(thumbnail), spec);
-}
-
-async function decodeThumbnail(thumbnail: Uint8Array): Promise<Pixels> {
-  try {
-    const { data, info } = await sharp(asBuffer(thumbnail), { failOn: 'error' })
-      .flatten({ background: '#ffffff' })
-      .toColourspace('srgb')
-      .removeAlpha()
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    return { rgb: data, width: info.width, height: info.height };
-  } catch (err) {
-    throw fail(`Corrupt cached thumbnail (${cleanMessage(err)})`, err);
-  }
 }

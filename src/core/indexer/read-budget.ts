@@ -5,7 +5,7 @@
 // open descriptor: it is hashed in chunks and decoded by libvips through the descriptor (library/read-file.ts,
 // descriptorPath), one such file at a time. Where there is no such path, a file up to the budget is read whole
 // under the budget and a larger one is refused with its reason.
-import type { ImageFile } from '../imaging/analyze.js';
+import type { ImageFile } from '../imaging/decode.js';
 import { CONTENT_HASH, contentHash } from '../library/fingerprint.js';
 import {
   descriptorPath,
