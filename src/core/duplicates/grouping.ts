@@ -1,6 +1,6 @@
 // Duplicate grouping in three tiers: exact copies (same content hash, and a camera RAW with the JPEG the camera wrote
-// of the same shot: "RAW + JPEG", the RAW kept by default), near duplicates and similar photos (cosine similarity
-// of the model's vectors above the tier's threshold).
+// of the same shot: "RAW + JPEG", paired by raw-pairs.ts, the RAW kept by default), near duplicates and similar
+// photos (cosine similarity of the model's vectors above the tier's threshold).
 //
 // Groups are tight: a group is built around one reference photo and only photos within the threshold of that
 // reference join it, so a chain A~B~C never puts A and C together unless both are close to the reference.
@@ -22,18 +22,17 @@
 //
 // One file though long: the candidates and the groups are one algorithm, sharing its types, thresholds and the
 // tie-breaks above.
-import path from 'node:path';
 import { DoppelError, type DuplicateGroup, type DuplicateKind, type DuplicateMember } from '../../shared/api.js';
 import { formatSimilarity } from '../../shared/similarity.js';
 import type { Neighbour, NeighbourSource } from '../vectors.js';
 import {
-  captureTime,
   chooseKeeper,
   DEFAULT_KEEPER_OPTIONS,
   keeperComparator,
   type KeeperOptions,
   type KeeperPhoto,
 } from './keeper.js';
+import { rawCompanions, rawPairReason } from './raw-pairs.js';
 
 export interface GroupingPhoto extends KeeperPhoto {
   id: number;
@@ -410,53 +409,10 @@ export function groupDuplicates(
     );
 }
 
-/** The formats a camera writes beside a RAW of the same shot, and their names in the pair's reason. */
-const RAW_COMPANIONS: Readonly<Record<string, string>> = { jpeg: 'JPEG', heif: 'HEIF' };
-/** Two capture times further apart than this are two shots, whatever their names. */
-const SAME_SHOT_MS = 2000;
-
-/** The folder and the lower-case name without its extension: what a camera gives both files of a shot. */
-function shotKey(p: string): string {
-  const ext = path.extname(p);
-  return `${path.dirname(p)}\0${path.basename(p, ext).toLowerCase()}`;
-}
-
-/**
- * RAW + JPEG pairs: a camera RAW and the JPEG (or HEIF) the camera wrote of the same shot, told by the same folder
- * and file name but for the extension (case aside: IMG_0042.CR2 and IMG_0042.JPG), and the same capture time where
- * both have one. Companion id -> its RAW; pairs answered "not a duplicate" are not pairs.
- */
-export function rawCompanions(
-  photos: readonly GroupingPhoto[],
-  notDuplicates: (a: GroupingPhoto, b: GroupingPhoto) => boolean = () => false,
-): Map<number, GroupingPhoto> {
-  const raws = new Map<string, GroupingPhoto[]>();
-  for (const p of photos) {
-    if (p.format !== 'raw') continue;
-    const key = shotKey(p.path);
-    raws.set(key, [...(raws.get(key) ?? []), p]);
-  }
-  const pairs = new Map<number, GroupingPhoto>();
-  if (raws.size === 0) return pairs;
-  for (const p of photos) {
-    if (p.format === null || !(p.format in RAW_COMPANIONS)) continue;
-    const raw = raws
-      .get(shotKey(p.path))
-      ?.find(
-        (r) =>
-          !notDuplicates(r, p) &&
-          (r.takenAt === null || p.takenAt === null || Math.abs(captureTime(r) - captureTime(p)) <= SAME_SHOT_MS),
-      );
-    if (raw) pairs.set(p.id, raw);
-  }
-  return pairs;
-}
-
 /** Why `p` is in a group with `of` without the verifier: the same bytes, or the two files of one shot. */
 function copyReason(p: GroupingPhoto, of: GroupingPhoto): string {
   if (p.hash !== null && p.hash === of.hash) return 'exact copy';
-  const companion = p.format === 'raw' ? of : p;
-  return `RAW + ${RAW_COMPANIONS[companion.format ?? ''] ?? 'JPEG'}`;
+  return rawPairReason(p, of);
 }
 
 function member(p: GroupingPhoto, score: number, isKeeper: boolean, edits: string[]): DuplicateMember {
