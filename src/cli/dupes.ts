@@ -15,7 +15,7 @@ import { formatLabel, RAW_FORMAT } from '../shared/formats.js';
 import { formatSimilarity, parseSimilarity, SIMILARITY_MEANING } from '../shared/similarity.js';
 import { groupsToCsv, groupsToJsonLines } from '../core/duplicates/export.js';
 import type { DoppelService } from '../core/service.js';
-import { printJson, terminalSafe } from './output.js';
+import { printJson, StatusLine, terminalSafe } from './output.js';
 
 /** The options every library command has (see withCommon in index.ts). */
 export interface CommonOptions {
@@ -156,6 +156,14 @@ async function uncalibratedTiers(
   return out;
 }
 
+/** What each step of a duplicate scan does, for the status line. */
+const SCAN_STEPS = {
+  views: 'looking for cropped copies (photos)',
+  encode: 'reading cropped views (photos)',
+  turns: 'looking for rotated copies (photos)',
+  verify: 'comparing pairs picture by picture',
+} as const;
+
 export function registerDupes(program: Command, { withCommon, withService }: CliHelpers): void {
   withCommon(
     program
@@ -187,12 +195,17 @@ export function registerDupes(program: Command, { withCommon, withService }: Cli
     ) => {
       if (o.dryRun && !o.trash) cmd.error('error: --dry-run goes with --trash', { exitCode: 2 });
       await withService(o, async (service) => {
-        const groups = await service.findDuplicates({
-          kinds: o.tier,
-          nearThreshold: o.near,
-          similarThreshold: o.similar,
-          rescan: o.rescan,
-        });
+        // Where a scan stands, on a terminal only (a first scan of a large library compares pairs for minutes).
+        const status = new StatusLine(!process.stderr.isTTY);
+        const unsubscribe = service.on('duplicateScan', (p) =>
+          p.step === 'done' ? status.done() : status.update(`doppel: ${SCAN_STEPS[p.step]}: ${p.done} of ${p.total}`),
+        );
+        const groups = await service
+          .findDuplicates({ kinds: o.tier, nearThreshold: o.near, similarThreshold: o.similar, rescan: o.rescan })
+          .finally(() => {
+            unsubscribe();
+            status.done();
+          });
         if (!o.trash) {
           if (o.csv) process.stdout.write(groupsToCsv(groups));
           else if (o.json) process.stdout.write(groupsToJsonLines(groups));

@@ -404,10 +404,12 @@ export interface DoppelApi {
 
 /**
  * Where a duplicate scan that searches the library stands (a scan that reads its last groups back sends none):
- * photos whose corner or turned views were searched so far, then the pairs to verify, then done.
+ * photos whose corner views were searched so far, photos whose cropped views are encoded of those it has to encode,
+ * photos whose turned views were searched, pairs compared picture by picture of those it has to compare (pairs
+ * compared by an earlier scan are not counted), then done.
  */
 export interface DuplicateScanProgress {
-  step: 'views' | 'turns' | 'verify' | 'done';
+  step: 'views' | 'encode' | 'turns' | 'verify' | 'done';
   done: number;
   total: number;
 }

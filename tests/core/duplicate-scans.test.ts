@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DuplicateGroup } from '../../src/shared/api.js';
+import type { DuplicateGroup, DuplicateScanProgress } from '../../src/shared/api.js';
 import { defaultModelsDir } from '../../src/core/paths.js';
 import { DoppelService } from '../../src/core/service.js';
 import { Store } from '../../src/core/store/repository.js';
@@ -95,8 +95,17 @@ describe('a scan of an unchanged library', () => {
   });
 
   it('searches the first time and reads the groups back after, in this process and the next', async () => {
+    const steps: DuplicateScanProgress[] = [];
+    const unsubscribe = service.on('duplicateScan', (p) => steps.push(p));
     first = await service.findDuplicates({ kinds: ['exact', 'near'] });
-    expect(service.lastScan).toMatchObject({ stored: false, complete: true });
+    unsubscribe();
+    expect(service.lastScan).toMatchObject({ stored: false });
+    // Each step says how far it is, in order, and the scan compares every pair it has to before it ends.
+    expect([...new Set(steps.map((p) => p.step))]).toEqual(['views', 'encode', 'turns', 'verify', 'done']);
+    const verified = steps.filter((p) => p.step === 'verify');
+    expect(verified.at(-1)!.total).toBeGreaterThan(0);
+    expect(verified.at(-1)!.done).toBe(verified.at(-1)!.total);
+    expect(service.lastVerification?.fresh).toBe(verified.at(-1)!.total);
     expect(groupOf(first, originals[0]!)?.kind).toBe('exact');
     expect(
       groupOf(first, originals[1]!)

@@ -9,9 +9,7 @@ import type { CompactIndex } from '../search/search-index.js';
 import type { Store } from '../store/repository.js';
 import { cosine } from '../vectors.js';
 
-/** Photos a duplicate scan's second stage decodes and encodes at most (~30 ms each on 2 cores). */
-export const ENCODED_VIEWS_PER_SCAN = 2000;
-/** Photos encoded at once (four views each). */
+/** Photos decoded and encoded at once (four views each; ~30 ms a photo on 2 cores), then stored. */
 const ENCODE_BATCH = 16;
 
 /** What the second stage works with: the library, the model's input and encoder, the thumbnail cache. */
@@ -26,24 +24,20 @@ export interface EncodedViewsDeps {
 /**
  * The duplicate scan's second stage for predicted views: a pair that views found below the near threshold is
  * scored again with views encoded from crops of both photos' cached thumbnails (the card's encodedThreshold),
- * closer to what a cropped copy encodes to than a prediction. Pairs that end below `floor` are dropped. `left`:
- * pairs this scan's budget did not reach (they keep their predicted scores; a later scan encodes them).
+ * closer to what a cropped copy encodes to than a prediction. Pairs that end below `floor` are dropped. The views are
+ * stored a batch at a time, so a scan that is stopped keeps what it encoded; `onProgress`: photos encoded of those
+ * to encode.
  */
 export async function rescoreWithEncodedViews(
   found: Map<number, { id: number; score: number }[]>,
   index: CompactIndex,
   stage: { near: number; floor: number; stretch: number; fraction: number },
   deps: EncodedViewsDeps,
-): Promise<{ neighbours: Map<number, { id: number; score: number }[]>; left: number }> {
+  onProgress?: (done: number, total: number) => void,
+): Promise<Map<number, { id: number; score: number }[]>> {
   const { store, modelId, inputSpec, encode, thumbnailDir } = deps;
-  // The most promising pairs first; a scan decodes at most ENCODED_VIEWS_PER_SCAN photos that it has no views
-  // of yet (the rest keep their predicted scores until a later scan gets to them).
-  const pairs: { a: number; b: number; score: number }[] = [];
-  for (const [a, list] of found)
-    for (const n of list) if (n.score < stage.near && a < n.id) pairs.push({ a, b: n.id, score: n.score });
-  pairs.sort((x, y) => y.score - x.score || x.a - y.a || x.b - y.b);
   // Views encoded by an earlier scan (of this process or another) are kept in the library with the content hash
-  // they were made from: they cost nothing, and the budget goes to photos not encoded yet.
+  // they were made from: they cost nothing.
   const encoded = new Map<number, Float32Array[]>();
   const hashes = new Map<number, string | null>();
   const hashOf = (id: number): string | null => {
@@ -58,22 +52,16 @@ export async function rescoreWithEncodedViews(
     return views !== null;
   };
   const ids = new Set<number>();
-  let fresh = 0;
-  let left = 0;
-  for (const { a, b } of pairs) {
-    const add = [a, b].filter((id) => !ids.has(id));
-    const cost = add.filter((id) => !stored(id)).length;
-    if (fresh + cost > ENCODED_VIEWS_PER_SCAN) {
-      left++;
-      continue;
-    }
-    fresh += cost;
-    for (const id of add) ids.add(id);
-  }
+  for (const [a, list] of found)
+    for (const n of list)
+      if (n.score < stage.near && a < n.id) {
+        ids.add(a);
+        ids.add(n.id);
+      }
   const todo: { id: number; hash: string }[] = [];
-  for (const id of ids) {
+  for (const id of [...ids].sort((x, y) => x - y)) {
     const hash = hashOf(id);
-    if (hash && !encoded.has(id)) todo.push({ id, hash });
+    if (hash && !stored(id)) todo.push({ id, hash });
   }
   /** The model inputs of a photo's corner views from its thumbnail; null without one (its predicted score stands). */
   const inputsOf = async ({ id, hash }: { id: number; hash: string }) => {
@@ -82,22 +70,19 @@ export async function rescoreWithEncodedViews(
     const made = bytes && (await imageToModelInputViews(bytes, inputSpec, stage.fraction).catch(() => null));
     return made ? { id, hash, views: made.views } : null;
   };
-  const made: { id: number; hash: string; views: Uint8Array[] }[] = [];
-  // Decoded a few at a time: sharp runs them on libuv's threads.
+  onProgress?.(0, todo.length);
   for (let start = 0; start < todo.length; start += ENCODE_BATCH) {
-    const batch = await Promise.all(todo.slice(start, start + ENCODE_BATCH).map(inputsOf));
-    for (const m of batch) if (m) made.push(m);
-  }
-  // A batch at a time, giving the event loop a turn between them (the app's main process runs this).
-  for (let start = 0; start < made.length; start += ENCODE_BATCH) {
-    const batch = made.slice(start, start + ENCODE_BATCH);
-    const codes = await encode(batch.flatMap((m) => m.views));
+    // Decoded a few at a time (sharp runs them on libuv's threads), encoded and stored, then the event loop gets a
+    // turn (the app's main process runs this).
+    const made = (await Promise.all(todo.slice(start, start + ENCODE_BATCH).map(inputsOf))).filter((m) => m !== null);
+    const codes = made.length > 0 ? await encode(made.flatMap((m) => m.views)) : [];
     store.transaction(() =>
-      batch.forEach((m, i) => {
+      made.forEach((m, i) => {
         // As stored (quantised), so that this scan scores them as every later one will.
         encoded.set(m.id, store.putEncodedViews(m.id, modelId, stage.fraction, m.hash, codes.slice(i * 4, i * 4 + 4)));
       }),
     );
+    onProgress?.(Math.min(todo.length, start + ENCODE_BATCH), todo.length);
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
   // Each photo's exact vector read once (index.get reads it from the library), for the photos with encoded views'
@@ -125,5 +110,5 @@ export async function rescoreWithEncodedViews(
       .sort((x, y) => y.score - x.score || x.id - y.id);
     if (kept.length > 0) out.set(a, kept);
   }
-  return { neighbours: out, left };
+  return out;
 }

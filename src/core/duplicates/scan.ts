@@ -50,8 +50,6 @@ export interface ScanSetup extends Omit<EncodedViewsDeps, 'store' | 'modelId'> {
 export interface ScanReport {
   stored: boolean;
   verification: { fresh: number; cached: number; skipped: number } | null;
-  /** Every candidate pair verified and every view encoded that the groups need: they were kept for later scans. */
-  complete: boolean;
 }
 
 /** The groups of `query` over the library, and what the scan did. `query.rescan` ignores kept groups. */
@@ -81,20 +79,22 @@ export async function scanDuplicates(
     if (kept !== null) {
       return {
         groups: JSON.parse(kept) as DuplicateGroup[],
-        report: { stored: true, verification: null, complete: true },
+        report: { stored: true, verification: null },
       };
     }
   }
-  const { groups, verification, complete } = await scan(setup, { kinds, near, similar, verify });
+  // A scan does all its work (each step keeps what it made as it goes, so a stopped scan resumes): the groups are
+  // the same for the same library every time, and kept for the next scan to read back.
+  const { groups, verification } = await scan(setup, { kinds, near, similar, verify });
   setup.onProgress?.({ step: 'done', done: groups.length, total: groups.length });
-  if (complete) scans.put(key, generation, JSON.stringify(groups));
-  return { groups, report: { stored: false, verification, complete } };
+  scans.put(key, generation, JSON.stringify(groups));
+  return { groups, report: { stored: false, verification } };
 }
 
 async function scan(
   setup: ScanSetup,
   { kinds, near, similar, verify }: { kinds: DuplicateKind[]; near: number; similar: number; verify: boolean },
-): Promise<{ groups: DuplicateGroup[]; verification: ScanReport['verification']; complete: boolean }> {
+): Promise<{ groups: DuplicateGroup[]; verification: ScanReport['verification'] }> {
   const { store } = setup;
   const reference = new Map(store.listFolders().map((f) => [f.id, f.reference]));
   const total = store.countPhotos({ status: 'indexed' });
@@ -111,14 +111,13 @@ async function scanWith(
   index: CompactIndex,
   photos: GroupingPhoto[],
   { kinds, near, similar, verify }: { kinds: DuplicateKind[]; near: number; similar: number; verify: boolean },
-): Promise<{ groups: DuplicateGroup[]; verification: ScanReport['verification']; complete: boolean }> {
+): Promise<{ groups: DuplicateGroup[]; verification: ScanReport['verification'] }> {
   const { store, modelId, crops } = setup;
   const progress = (p: DuplicateScanProgress): void => setup.onProgress?.(p);
   // With verification every pair above the look-alike threshold is a candidate for the near tier.
   const floor = kinds.includes('similar') || verify ? Math.min(near, similar) : near;
   // A photo's few most similar others are verified from further down (grouping.ts, VERIFY_TOP).
   const reach = verify ? verifyFloor(near, similar) : floor;
-  let complete = true;
   let extraNeighbours: Map<number, { id: number; score: number }[]> | undefined;
   if (crops && (kinds.includes('near') || kinds.includes('similar'))) {
     // With a second stage, views also bring the pairs between the look-alike and near thresholds, to be re-scored.
@@ -129,15 +128,19 @@ async function scanWith(
     );
     if (crops.encodedStretch !== undefined) {
       const stage = { near, floor: reach, stretch: crops.encodedStretch, fraction: crops.fraction };
-      const { neighbours, left } = await rescoreWithEncodedViews(extraNeighbours, index, stage, {
-        store,
-        modelId,
-        inputSpec: setup.inputSpec,
-        encode: setup.encode,
-        thumbnailDir: setup.thumbnailDir,
-      });
-      extraNeighbours = neighbours;
-      if (left > 0) complete = false;
+      extraNeighbours = await rescoreWithEncodedViews(
+        extraNeighbours,
+        index,
+        stage,
+        {
+          store,
+          modelId,
+          inputSpec: setup.inputSpec,
+          encode: setup.encode,
+          thumbnailDir: setup.thumbnailDir,
+        },
+        (done, total) => progress({ step: 'encode', done, total }),
+      );
     }
   }
   if (verify && (kinds.includes('near') || kinds.includes('similar'))) {
@@ -156,18 +159,19 @@ async function scanWith(
   };
   const options = { kinds, near, similar, keeper: setup.keeper };
   if (!verify || !(kinds.includes('near') || kinds.includes('similar'))) {
-    return { groups: groupDuplicates(input, options), verification: null, complete };
+    return { groups: groupDuplicates(input, options), verification: null };
   }
   // Every candidate pair the near tier could take is verified (those measured before are read from the library),
   // then the photos are grouped with the verdicts.
   const candidates = findCandidates(input, options, true);
   const pairs = candidatePairs(candidates);
-  progress({ step: 'verify', done: 0, total: pairs.length });
-  const { measures, deferred, ...counts } = await measurePairs(pairs, store, setup.pool(), setup.thumbnailDir);
+  const { measures, ...counts } = await measurePairs(pairs, store, setup.pool(), setup.thumbnailDir, (done, total) =>
+    progress({ step: 'verify', done, total }),
+  );
   // Pairs below the look-alike threshold (the floor here) are held to the stricter rule.
   const verdict = (a: GroupingPhoto, b: GroupingPhoto, score: number) => verdictOf(measures, a, b, score, floor);
   const groups = groupDuplicates({ ...input, verdict }, options, candidates);
-  return { groups, verification: counts, complete: complete && deferred === 0 };
+  return { groups, verification: counts };
 }
 
 /** Two neighbour maps in one (each photo's lists joined, best first). */

@@ -7,8 +7,11 @@ import { pairKey, type GroupingPhoto, type PairVerdict } from './grouping.js';
 import { quarterTurn, SQUARE_TILT, VERIFIER_VERSION, type PairMeasure } from './verify.js';
 import type { VerifierPool } from './verify-pool.js';
 
-/** New pairs a scan verifies at most (the most similar first); the rest stay look-alikes until a later scan. */
-export const VERIFY_PER_SCAN = 20_000;
+/**
+ * Pairs verified between two writes of their measures: what a killed scan loses at most (~30 s of work on 2 cores),
+ * and how often it says how far it is.
+ */
+export const VERIFY_SLICE = 2_000;
 
 /** Below this colourfulness a picture is greyscale; above COLOURFUL it clearly is not. */
 const GREY = 3;
@@ -129,22 +132,23 @@ export interface CandidatePair {
 }
 
 /**
- * The measures of every candidate pair: cached ones from the library, the others made now (at most
- * VERIFY_PER_SCAN, the most similar first) and stored. Keyed by content-hash pair; pairs without thumbnails, or
- * whose thumbnails cannot be read, have none (they stay look-alikes).
+ * The measures of every candidate pair: cached ones from the library, the others made now and stored, VERIFY_SLICE at
+ * a time (`onProgress` after each: pairs measured of those to measure). Keyed by content-hash pair; pairs without
+ * thumbnails, or whose thumbnails cannot be read, have none (they stay look-alikes).
  */
 export async function measurePairs(
   pairs: readonly CandidatePair[],
   store: Store,
   pool: VerifierPool,
   thumbnailDir: string,
-): Promise<{ measures: Map<string, PairMeasure>; fresh: number; cached: number; skipped: number; deferred: number }> {
+  onProgress?: (done: number, total: number) => void,
+): Promise<{ measures: Map<string, PairMeasure>; fresh: number; cached: number; skipped: number }> {
   const measures = new Map<string, PairMeasure>();
-  const todo: { hashA: string; hashB: string; fileA: string; fileB: string; score: number }[] = [];
+  const todo: { hashA: string; hashB: string; fileA: string; fileB: string }[] = [];
   const queued = new Set<string>();
   let cached = 0;
   let skipped = 0;
-  for (const { a, b, score } of pairs) {
+  for (const { a, b } of pairs) {
     if (!a.hash || !b.hash || a.hash === b.hash) continue;
     const key = pairKey(a.hash, b.hash);
     if (measures.has(key) || queued.has(key)) continue;
@@ -162,28 +166,30 @@ export async function measurePairs(
       continue;
     }
     queued.add(key);
-    todo.push({ hashA, hashB, fileA, fileB, score });
+    todo.push({ hashA, hashB, fileA, fileB });
   }
-  todo.sort((x, y) => y.score - x.score);
-  const now = todo.slice(0, VERIFY_PER_SCAN);
-  // Left for a later scan by this scan's budget (counted as skipped too): its groups are not final.
-  const deferred = todo.length - now.length;
-  skipped += deferred;
   // Pairs sharing a photo next to each other: a thread keeps the features of the pictures it saw last.
-  const ordered = byNeighbourhood(now);
-  const results = await pool.verify(ordered.map((t) => ({ a: t.fileA, b: t.fileB })));
-  const verdicts: { hashA: string; hashB: string; measure: string }[] = [];
-  results.forEach((r, i) => {
-    const t = ordered[i]!;
-    if ('error' in r) {
-      skipped++;
-      return;
-    }
-    measures.set(pairKey(t.hashA, t.hashB), r);
-    verdicts.push({ hashA: t.hashA, hashB: t.hashB, measure: JSON.stringify(r) });
-  });
-  store.putVerdicts(verdicts, VERIFIER_VERSION);
-  return { measures, fresh: verdicts.length, cached, skipped, deferred };
+  const ordered = byNeighbourhood(todo);
+  let fresh = 0;
+  onProgress?.(0, ordered.length);
+  for (let start = 0; start < ordered.length; start += VERIFY_SLICE) {
+    const slice = ordered.slice(start, start + VERIFY_SLICE);
+    const results = await pool.verify(slice.map((t) => ({ a: t.fileA, b: t.fileB })));
+    const verdicts: { hashA: string; hashB: string; measure: string }[] = [];
+    results.forEach((r, i) => {
+      const t = slice[i]!;
+      if ('error' in r) {
+        skipped++;
+        return;
+      }
+      measures.set(pairKey(t.hashA, t.hashB), r);
+      verdicts.push({ hashA: t.hashA, hashB: t.hashB, measure: JSON.stringify(r) });
+    });
+    store.putVerdicts(verdicts, VERIFIER_VERSION);
+    fresh += verdicts.length;
+    onProgress?.(start + slice.length, ordered.length);
+  }
+  return { measures, fresh, cached, skipped };
 }
 
 /**
