@@ -296,6 +296,22 @@ describe('groupDuplicates on random clusters', () => {
     ]);
   });
 
+  it('keeps exact copies an exact group when only a look-alike links them, whatever tiers are asked for', () => {
+    const index = new VectorIndex(3);
+    index.upsert(1, [1, 0, 0]);
+    index.upsert(2, [1, 0, 0]);
+    index.upsert(3, [1, 0.5, 0]);
+    const photos = [photo(1, 'a'), { ...photo(2, 'a-copy'), hash: 'a' }, photo(3, 'c')];
+    const opts = { near: 0.99, similar: 0.85 };
+    for (const kinds of [['exact'], ['exact', 'near'], ALL] as DuplicateKind[][]) {
+      const groups = groupDuplicates({ photos, vectors: index }, { ...opts, kinds });
+      // c is a look-alike of a: asked for, it would take the copies out of the exact tier, and out of the trash.
+      expect(groups.map((g) => [g.kind, g.members.map((m) => m.path)])).toEqual([
+        ['exact', ['/l/a.jpg', '/l/a-copy.jpg']],
+      ]);
+    }
+  });
+
   it("verifies a photo's nearest others below the look-alike threshold, and only verified ones join a group", () => {
     const index = new VectorIndex(2);
     // near 0.95, similar 0.9: the verifier reaches down to 0.8 for each photo's VERIFY_TOP nearest.

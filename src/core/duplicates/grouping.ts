@@ -14,9 +14,9 @@
 //
 // Each photo lands in at most one group. The near tier runs before the similar one, and a photo grouped as a
 // near duplicate is not offered as a look-alike. A set of exact copies takes part in the vector tiers through its
-// keeper; when the keeper joins a near or similar group, the whole set joins it (so the group's keeper is
-// chosen among all of them), otherwise the set is an exact group. So the exact groups listed depend on the
-// tiers asked for: asking for exact copies alone does no vector work and lists every set.
+// keeper; when the keeper joins a near group, the whole set joins it (so the group's keeper is chosen among all of
+// them), otherwise the set is an exact group. A set never joins a look-alike group: its copies are selected for the
+// trash and look-alikes never are, so asking for look-alikes too leaves every exact group as it was.
 // "Not a duplicate" answers (by content hash) keep two photos out of the same group in every tier; one that
 // pairs a hash with itself keeps that set's copies out of every group.
 //
@@ -304,14 +304,16 @@ export function groupDuplicates(
     };
     for (const [kind, threshold] of tiers) {
       // With a verifier, near duplicates are the verified pairs, look-alikes the others above their threshold.
+      /** A set of exact copies (or a RAW + JPEG pair) takes part in the near tier only. */
+      const takesPart = (id: number): boolean => !assigned.has(id) && !(kind === 'similar' && copiesOf.has(id));
       const within = (id: number): Neighbour[] =>
         (lists.get(id) ?? []).filter(
           (n) =>
-            !assigned.has(n.id) &&
+            takesPart(n.id) &&
             (verdict && kind === 'near' ? verified(id, n.id, n.score) !== undefined : n.score >= threshold),
         );
       const order = reps
-        .filter((p) => !assigned.has(p.id))
+        .filter((p) => takesPart(p.id))
         .map((p) => {
           const close = within(p.id);
           return { p, degree: close.length, weight: close.reduce((s, n) => s + n.score, 0) };
