@@ -173,7 +173,7 @@ export interface DuplicateQuery {
    */
   verify?: boolean;
   /**
-   * Search the whole library again (default false). A scan of a library unchanged since the last complete scan of
+   * Search the whole library again (default false). A scan of a library unchanged since the last scan of
    * the same query reads that scan's groups back; a new or changed photo, folder, mark or setting moves the library
    * on and the next scan searches again by itself.
    */

@@ -53,6 +53,15 @@ describe('what an edit can do', () => {
     expect(describePair(crop, file(320, 240), file(256, 192))).toMatchObject({ same: true, derived: 'b' });
     expect(describePair(crop, file(320, 240), file(256, 192)).edits).toContain('cropped to 80%');
   });
+
+  it('names the format a copy was saved in as people know it', () => {
+    const said = (format: string) => describePair(measure({}), file(320, 240), file(320, 240, format)).edits;
+    expect(said('png')).toContain('saved as PNG');
+    expect(said('webp')).toContain('saved as WebP');
+    expect(said('jxl')).toContain('saved as JPEG XL');
+    expect(said('pnm')).toContain('saved as Netpbm');
+    expect(said('jpeg')).toEqual(['re-encoded']);
+  });
 });
 
 describe('the order pairs are verified in', () => {

@@ -1,6 +1,7 @@
 // Verification for the duplicate scan: which candidate pairs the verifier must see, its measures cached by
 // content-hash pair in the library (a later scan compares only pairs it has not seen), and the measures turned into
 // verdicts: same or not, what the verifier saw in words, and which photo is derived from the other.
+import { formatLabel } from '../../shared/formats.js';
 import { existingThumbnail } from '../library/thumbnails.js';
 import type { Store } from '../store/repository.js';
 import { pairKey, type GroupingPhoto, type PairVerdict } from './grouping.js';
@@ -114,7 +115,7 @@ export function describe(
   if (m.overlay) edits.push('caption or overlay');
   const fa = (a.format ?? '').toLowerCase();
   const fb = (b.format ?? '').toLowerCase();
-  if (fa !== fb && fb) edits.push(`saved as ${fb.toUpperCase()}`);
+  if (fa !== fb && fb) edits.push(`saved as ${formatLabel(fb)}`);
   const geometric = m.shownOfA < 0.9 || m.shownOfB < 0.9 || turn % 180 !== 0;
   if (!geometric && a.width && b.width && a.height && b.height && (a.width !== b.width || a.height !== b.height)) {
     const squashed = Math.abs(a.width / a.height - b.width / b.height) > 0.02 * (a.width / a.height);
