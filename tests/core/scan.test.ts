@@ -87,9 +87,12 @@ afterAll(() => {
 
 describe('isImagePath', () => {
   it('knows the supported extensions, case-insensitively', () => {
-    expect([...IMAGE_EXTENSIONS].sort()).toEqual(
-      ['.avif', '.gif', '.heic', '.heif', '.jpe', '.jpeg', '.jpg', '.png', '.tif', '.tiff', '.webp'].sort(),
-    );
+    const common = ['.avif', '.gif', '.heic', '.heif', '.jpe', '.jpeg', '.jpg', '.png', '.tif', '.tiff', '.webp'];
+    const decodedByDoppel = ['.bmp', '.dib', '.jxl', '.pam', '.pbm', '.pgm', '.pnm', '.ppm'];
+    const cameraRaw = ['.arw', '.cr2', '.cr3', '.crw', '.dng', '.nef', '.nrw', '.orf', '.pef', '.raf', '.rw2'];
+    const moreRaw = ['.sr2', '.srf', '.srw', '.x3f'];
+    expect([...IMAGE_EXTENSIONS].sort()).toEqual([...common, ...decodedByDoppel, ...cameraRaw, ...moreRaw].sort());
+    expect(isImagePath('/a/IMG_0042.CR2')).toBe(true);
     expect(isImagePath('/a/B.JPG')).toBe(true);
     expect(isImagePath('x.HeIc')).toBe(true);
     expect(isImagePath('x.jpg.txt')).toBe(false);
