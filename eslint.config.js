@@ -31,6 +31,7 @@ export const CORE_ROOMS = [
   'store',
   'imaging',
   'library',
+  'integrate',
   'search',
   'model',
   'training',

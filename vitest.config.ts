@@ -39,6 +39,7 @@ const UNIT = [
   'tests/integrate-platforms.test.ts',
   'tests/lint-layers.test.ts',
   'tests/main-find-similar.test.ts',
+  'tests/main-integrate.test.ts',
   'tests/main-ipc.test.ts',
   'tests/main-protocol.test.ts',
   'tests/main-security.test.ts',

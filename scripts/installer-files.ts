@@ -1,10 +1,10 @@
 // `npm run dist` (before electron-builder): writes the installers' file-manager entries, generated from
-// src/cli/integrate (the image types from IMAGE_EXTENSIONS), into out/installer, where electron-builder.yml takes
+// src/core/integrate (the image types from IMAGE_EXTENSIONS), into out/installer, where electron-builder.yml takes
 // them: the NSIS include of the Explorer verb and the macOS Quick Action.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { INSTALLER_DIR, installerFiles } from '../src/cli/integrate/installers.js';
+import { INSTALLER_DIR, installerFiles } from '../src/core/integrate/installers.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 fs.rmSync(path.join(root, INSTALLER_DIR), { recursive: true, force: true });

@@ -1,5 +1,5 @@
 // The Windows and macOS file-manager entries, which cannot run here (no Explorer, no Finder): generated from
-// src/cli/integrate (windows.ts, macos.ts) and checked as files. The NSIS include is read as NSIS would run it
+// src/core/integrate (windows.ts, macos.ts) and checked as files. The NSIS include is read as NSIS would run it
 // (each WriteRegStr and DeleteRegKey applied to a registry of its own), the verb's command line split as Windows
 // splits it with a selected file's name in %1; the plists parse (the `plist` package electron-builder uses) and the
 // Quick Action's shell script runs under /bin/sh with a stub for `open`, with names holding spaces, quotes, `$` and
@@ -10,8 +10,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { IMAGE_EXTENSIONS } from '../src/core/library/scan.js';
-import { installerFiles, installerNote, MAC_RESOURCES, NSIS_INCLUDE } from '../src/cli/integrate/installers.js';
-import { ACTION_NAME } from '../src/cli/integrate/linux.js';
+import { installerFiles, installerNote, MAC_RESOURCES, NSIS_INCLUDE } from '../src/core/integrate/installers.js';
+import { ACTION_NAME } from '../src/core/integrate/linux.js';
 import {
   imageUtis,
   MAC_BUNDLE_ID,
@@ -19,8 +19,8 @@ import {
   macWorkflowFiles,
   UTI_TYPES,
   WORKFLOW_NAME,
-} from '../src/cli/integrate/macos.js';
-import { nsisInclude, verbKey, WINDOWS_COMMAND } from '../src/cli/integrate/windows.js';
+} from '../src/core/integrate/macos.js';
+import { nsisInclude, verbKey, WINDOWS_COMMAND } from '../src/core/integrate/windows.js';
 import { REPO, tempDir } from './helpers.js';
 
 const require = createRequire(import.meta.url);

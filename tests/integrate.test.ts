@@ -19,7 +19,7 @@ import path from 'node:path';
 import { DOMParser } from '@xmldom/xmldom';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { IMAGE_EXTENSIONS } from '../src/core/library/scan.js';
-import { imageMimeTypes } from '../src/cli/integrate/linux.js';
+import { imageMimeTypes } from '../src/core/integrate/linux.js';
 import { REPO, tempDir } from './helpers.js';
 
 const CLI = path.join(REPO, 'bin', 'doppel.js');

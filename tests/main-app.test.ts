@@ -11,6 +11,7 @@ import {
   channelFor,
   EVENT_CHANNEL,
   FIND_SIMILAR_CHANNEL,
+  INTEGRATION_CHANNELS,
   PICK_FOLDER_CHANNEL,
   SHELL_CHANNELS,
   type FindSimilarRequest,
@@ -178,6 +179,7 @@ describe('main process', () => {
       SHELL_CHANNELS.showInFolder,
       SHELL_CHANNELS.open,
       PICK_FOLDER_CHANNEL,
+      ...Object.values(INTEGRATION_CHANNELS),
     ];
     expect([...fake.ipcHandlers.keys()].sort()).toEqual(expected.sort());
 

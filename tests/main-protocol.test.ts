@@ -9,7 +9,7 @@ import { registerDesktopIpc } from '../src/main/desktop.js';
 import type { InvokeEvent, IpcMainLike } from '../src/main/ipc.js';
 import { createMediaHandler, parseMediaUrl, resolveMediaUrl } from '../src/main/protocol.js';
 import type { FolderInfo, PhotoInfo } from '../src/shared/api.js';
-import { PICK_FOLDER_CHANNEL, SHELL_CHANNELS, type IpcResult } from '../src/shared/ipc.js';
+import { INTEGRATION_CHANNELS, PICK_FOLDER_CHANNEL, SHELL_CHANNELS, type IpcResult } from '../src/shared/ipc.js';
 import { tempDir } from './helpers.js';
 
 let root: string;
@@ -207,7 +207,14 @@ describe('desktop actions over IPC', () => {
     const shell = { showItemInFolder: vi.fn(), openPath: vi.fn(async () => '') };
     const pickFolder = vi.fn(async () => lib);
     const trusted = { url: 'file:///app/index.html' };
-    registerDesktopIpc(ipcMain, { media: library, shell, pickFolder }, (frame) => frame === trusted);
+    // The integration's handlers: tests/main-integrate.test.ts.
+    const integration = {
+      platform: 'win32' as const,
+      dirs: () => ({ data: root, config: root }),
+      target: () => ({ command: ['/opt/Doppel/doppel', '--find-similar'], what: 'the app' }),
+      who: 'the app',
+    };
+    registerDesktopIpc(ipcMain, { media: library, shell, pickFolder, integration }, (frame) => frame === trusted);
     const invoke = (channel: string, event: InvokeEvent, ...args: unknown[]) => handlers.get(channel)!(event, ...args);
     return { handlers, shell, pickFolder, invoke, trusted: { senderFrame: trusted } };
   }
@@ -215,7 +222,12 @@ describe('desktop actions over IPC', () => {
   it('shows and opens the original of a library photo, and picks folders', async () => {
     const { invoke, shell, trusted, handlers } = setup();
     expect([...handlers.keys()].sort()).toEqual(
-      [SHELL_CHANNELS.showInFolder, SHELL_CHANNELS.open, PICK_FOLDER_CHANNEL].sort(),
+      [
+        SHELL_CHANNELS.showInFolder,
+        SHELL_CHANNELS.open,
+        PICK_FOLDER_CHANNEL,
+        ...Object.values(INTEGRATION_CHANNELS),
+      ].sort(),
     );
     expect(await invoke(SHELL_CHANNELS.showInFolder, trusted, 1)).toEqual({ ok: true, value: null });
     expect(shell.showItemInFolder).toHaveBeenCalledWith(fs.realpathSync(path.join(lib, 'a.jpg')));

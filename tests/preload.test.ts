@@ -6,6 +6,7 @@ import {
   DESKTOP_EXTRAS,
   EVENT_CHANNEL,
   FIND_SIMILAR_CHANNEL,
+  INTEGRATION_CHANNELS,
   PICK_FOLDER_CHANNEL,
   SHELL_CHANNELS,
   type DesktopExtras,
@@ -99,6 +100,22 @@ describe('preload', () => {
     ]);
     electron.invoke.mockResolvedValue({ ok: false, error: { kind: 'not-found', message: 'no photo 6' } });
     await expect(api.openPhoto(6)).rejects.toThrow('no photo 6');
+  });
+
+  it('asks the main process for the file-manager integration on its channels, errors with their message', async () => {
+    const api = await loadPreload();
+    const status = { by: 'app', installed: true, command: '/opt/Doppel/doppel --find-similar', what: 'the app' };
+    electron.invoke.mockResolvedValue({ ok: true, value: status });
+    await expect(api.integrationStatus()).resolves.toEqual(status);
+    electron.invoke.mockResolvedValue({ ok: true, value: { status, done: ['Nemo: /x'], warnings: [] } });
+    await expect(api.installIntegration()).resolves.toEqual({ status, done: ['Nemo: /x'], warnings: [] });
+    electron.invoke.mockResolvedValue({ ok: false, error: { kind: 'unsupported', message: 'The installer does' } });
+    await expect(api.removeIntegration()).rejects.toThrow('The installer does');
+    expect(electron.invoke.mock.calls).toEqual([
+      [INTEGRATION_CHANNELS.status],
+      [INTEGRATION_CHANNELS.install],
+      [INTEGRATION_CHANNELS.remove],
+    ]);
   });
 
   it('keeps a find-similar request sent before the page subscribed for its first listener, then delivers each', async () => {

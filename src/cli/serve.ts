@@ -1,7 +1,7 @@
 // `doppel serve`: the loopback bridge (src/server) on the library, for using the app in a browser on this machine.
 // `doppel find-similar <file...>`: the same, started on "find similar" for those files, opened in the browser and
 // stopped once its page is closed: what a file manager's "Find similar photos" runs where the desktop app is not
-// installed (see src/cli/integrate).
+// installed (see src/core/integrate).
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Command } from 'commander';

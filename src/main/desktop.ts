@@ -1,11 +1,19 @@
 // Desktop-only actions the window may ask for besides the DoppelApi: show a library photo in its folder, open it,
-// pick a folder to add. Same rules as every IPC handler: sender check, validated arguments, answers as data.
+// pick a folder to add, and "Find similar photos" in the file managers' menus (status, install, remove: Settings'
+// switch; src/core/integrate/integration.ts). Same rules as every IPC handler: sender check, validated arguments,
+// answers as data.
 // Free of runtime electron imports so it runs under plain Node in tests.
 import { z } from 'zod';
 import { failure, toErrorData } from '../core/api-schema.js';
+import {
+  installIntegration,
+  integrationStatus,
+  removeIntegration,
+  type IntegrationHost,
+} from '../core/integrate/integration.js';
 import { resolveOriginal, type MediaLibrary } from '../core/media.js';
 import { DoppelError } from '../shared/api.js';
-import { PICK_FOLDER_CHANNEL, SHELL_CHANNELS, type IpcResult } from '../shared/ipc.js';
+import { INTEGRATION_CHANNELS, PICK_FOLDER_CHANNEL, SHELL_CHANNELS, type IpcResult } from '../shared/ipc.js';
 import { refuseSender, type IpcMainLike, type SenderCheck } from './ipc.js';
 
 /** The part of Electron's shell that these handlers use. */
@@ -20,6 +28,8 @@ export interface DesktopDeps {
   shell: ShellLike;
   /** Shows the system's folder picker; null when cancelled. */
   pickFolder(): Promise<string | null>;
+  /** The platform, the XDG folders and what the entries run (the app itself when packaged: integration.ts). */
+  integration: IntegrationHost;
 }
 
 const photoId = z.tuple([z.number().int().positive()]);
@@ -54,4 +64,7 @@ export function registerDesktopIpc(ipcMain: IpcMainLike, deps: DesktopDeps, isTr
     return null;
   });
   handle(PICK_FOLDER_CHANNEL, z.tuple([]), () => deps.pickFolder());
+  handle(INTEGRATION_CHANNELS.status, z.tuple([]), async () => integrationStatus(deps.integration));
+  handle(INTEGRATION_CHANNELS.install, z.tuple([]), async () => installIntegration(deps.integration));
+  handle(INTEGRATION_CHANNELS.remove, z.tuple([]), async () => removeIntegration(deps.integration));
 }

@@ -11,6 +11,7 @@ import { EVENT_CHANNEL } from '../shared/ipc.js';
 import { registerDesktopIpc } from './desktop.js';
 import { filesOfSecondInstance, findSimilarFiles, launchData } from './find-similar-args.js';
 import { FindSimilarRequests } from './find-similar.js';
+import { appIntegration } from './integration.js';
 import { registerIpc } from './ipc.js';
 import { appMenuTemplate } from './menu.js';
 import { appFiles, electronSqliteBinding, unpackedPath } from './packaged.js';
@@ -160,7 +161,13 @@ async function start(): Promise<void> {
   session.defaultSession.protocol.handle(MEDIA_SCHEME, createMediaHandler(media));
   const trusted = createSenderCheck({ devServerUrl, indexHtml });
   registerIpc(ipcMain, open, trusted);
-  registerDesktopIpc(ipcMain, { media, shell, pickFolder }, trusted);
+  const integration = appIntegration({
+    platform: process.platform,
+    isPackaged: app.isPackaged,
+    execPath: process.execPath,
+    env: process.env,
+  });
+  registerDesktopIpc(ipcMain, { media, shell, pickFolder, integration }, trusted);
   forwardEvents(open);
   Menu.setApplicationMenu(
     Menu.buildFromTemplate(

@@ -1,6 +1,7 @@
 // Sandboxed preload: exposes window.doppel and nothing else. window.doppel holds one function per DoppelApi member,
 // plus the desktop extras of src/shared/ipc.ts (DesktopExtras): `on` to subscribe to engine events,
-// showInFolder / openPhoto / pickFolder, and onFindSimilar for the files the app is asked about on its command line.
+// showInFolder / openPhoto / pickFolder, the file-manager integration's status / install / remove, and
+// onFindSimilar for the files the app is asked about on its command line.
 // Raw ipcRenderer never reaches the page.
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
 import { API_MEMBERS, DoppelError, EVENT_NAMES, isDoppelErrorData, type DoppelApi } from '../shared/api.js';
@@ -8,11 +9,14 @@ import {
   channelFor,
   EVENT_CHANNEL,
   FIND_SIMILAR_CHANNEL,
+  INTEGRATION_CHANNELS,
   PICK_FOLDER_CHANNEL,
   SHELL_CHANNELS,
   type ApiMember,
   type DesktopExtras,
   type FindSimilarRequest,
+  type IntegrationOutcome,
+  type IntegrationStatus,
   type IpcResult,
 } from '../shared/ipc.js';
 
@@ -84,6 +88,9 @@ function createExtras(): DesktopExtras {
     showInFolder: async (photoId) => void (await invoke(SHELL_CHANNELS.showInFolder, photoId)),
     openPhoto: async (photoId) => void (await invoke(SHELL_CHANNELS.open, photoId)),
     pickFolder: async () => (await invoke(PICK_FOLDER_CHANNEL)) as string | null,
+    integrationStatus: async () => (await invoke(INTEGRATION_CHANNELS.status)) as IntegrationStatus,
+    installIntegration: async () => (await invoke(INTEGRATION_CHANNELS.install)) as IntegrationOutcome,
+    removeIntegration: async () => (await invoke(INTEGRATION_CHANNELS.remove)) as IntegrationOutcome,
     onFindSimilar: findSimilarRequests(),
   };
 }

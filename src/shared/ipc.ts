@@ -28,6 +28,46 @@ export const EVENT_CHANNEL = 'doppel-event';
 export const SHELL_CHANNELS = { showInFolder: 'doppel-shell:showInFolder', open: 'doppel-shell:open' } as const;
 /** Opens the system's folder picker; resolves to the chosen folder, or null. */
 export const PICK_FOLDER_CHANNEL = 'doppel-shell:pickFolder';
+/** "Find similar photos" in the file managers' menus (Settings): what is installed, install, remove. */
+export const INTEGRATION_CHANNELS = {
+  status: 'doppel-shell:integrationStatus',
+  install: 'doppel-shell:installIntegration',
+  remove: 'doppel-shell:removeIntegration',
+} as const;
+
+/** One file-manager entry of the integration: which file manager reads it, where, and whether it is there. */
+export interface IntegrationEntry {
+  for: string;
+  path: string;
+  state: 'installed' | 'changed' | 'missing' | 'not installed';
+}
+
+/** Where the file managers' "Find similar photos" stands on this computer. */
+export interface IntegrationStatus {
+  /**
+   * Who puts the entries there: 'app' (Linux: the app installs and removes them, as `doppel integrate` does),
+   * 'installer' (Windows, macOS: the installer carries them), null (no file manager Doppel knows on this platform).
+   */
+  by: 'app' | 'installer' | null;
+  installed: boolean;
+  /** What the entries run before the files (installed), or would run once installed, quoted for a person to read. */
+  command: string | null;
+  /** What that command is (the app, or the CLI's `doppel find-similar`). */
+  what: string | null;
+  /** Each entry (Linux); empty elsewhere. */
+  entries: IntegrationEntry[];
+  /** Where `by` is not 'app': what the installer provides, and that the app installs nothing here. */
+  note: string | null;
+}
+
+/** What installing or removing the integration did, and where it stands after. */
+export interface IntegrationOutcome {
+  status: IntegrationStatus;
+  /** What was done, one line each. */
+  done: string[];
+  /** What was not done, and why (a file that is not Doppel's, an uca.xml that cannot be parsed). */
+  warnings: string[];
+}
 /**
  * The main process tells the window to show the Similar view for files named on the command line
  * (`Doppel --find-similar <file...>`, from a file manager's "Find similar photos"): one FindSimilarRequest.
@@ -56,6 +96,12 @@ export interface DesktopExtras {
   showInFolder(photoId: number): Promise<void>;
   openPhoto(photoId: number): Promise<void>;
   pickFolder(): Promise<string | null>;
+  /** "Find similar photos" in the file managers' menus: where it stands. */
+  integrationStatus(): Promise<IntegrationStatus>;
+  /** Installs it for this user (Linux); refused where the installer carries it. */
+  installIntegration(): Promise<IntegrationOutcome>;
+  /** Removes what installIntegration wrote (Linux); refused where the installer carries it. */
+  removeIntegration(): Promise<IntegrationOutcome>;
   /**
    * Subscribes to "find similar to these files" requests from the command line; a request that came before the
    * first subscription (the files the app was started with) is delivered to it at once. Returns the unsubscribe.
@@ -68,5 +114,8 @@ export const DESKTOP_EXTRAS = [
   'showInFolder',
   'openPhoto',
   'pickFolder',
+  'integrationStatus',
+  'installIntegration',
+  'removeIntegration',
   'onFindSimilar',
 ] as const satisfies readonly (keyof DesktopExtras)[];

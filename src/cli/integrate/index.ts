@@ -1,15 +1,16 @@
 // `doppel integrate install | remove | status`: "Find similar photos" in the file managers' menus (Linux: the app's
-// desktop entry, Nautilus, Nemo, Caja, Dolphin, Thunar). See install.ts for what is written where, and target.ts
-// for what the entries run. On Windows and macOS the installers carry the entries (installers.ts): status says so.
+// desktop entry, Nautilus, Nemo, Caja, Dolphin, Thunar). The commander wiring only: src/core/integrate holds what
+// the CLI and the desktop app share (install.ts: what is written where; target.ts: what the entries run). On
+// Windows and macOS the installers carry the entries (installers.ts): status says so.
 import type { Command } from 'commander';
 import { DoppelError } from '../../shared/api.js';
 import { findProjectRoot } from '../../core/paths.js';
 import { printJson, terminalSafe } from '../output.js';
-import { install, remove, status, type Outcome } from './install.js';
-import { installerNote } from './installers.js';
-import { xdgDirs } from './linux.js';
-import { displayCommand } from './quote.js';
-import { resolveTarget, type Target } from './target.js';
+import { install, remove, status, type Outcome } from '../../core/integrate/install.js';
+import { installerNote } from '../../core/integrate/installers.js';
+import { xdgDirs } from '../../core/integrate/linux.js';
+import { displayCommand } from '../../core/integrate/quote.js';
+import { resolveTarget, type Target } from '../../core/integrate/target.js';
 
 interface IntegrateOptions {
   app?: string;

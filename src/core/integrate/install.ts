@@ -1,9 +1,10 @@
-// `doppel integrate install | remove | status` on Linux. Install writes the files of linux.ts and adds Doppel's
-// action to Thunar's uca.xml, then a manifest ($XDG_DATA_HOME/doppel/integration.json) of what it wrote: each file
-// with its SHA-256, the folders it had to create, and whether it created uca.xml. Remove deletes exactly that (a
-// file changed since is left, and said so), takes Doppel's action out of uca.xml and removes the folders it
-// created once they are empty. Install again gives the same files and manifest. A file that is not Doppel's is
-// never replaced, and an uca.xml that cannot be parsed is left as it is.
+// Install, remove and status on Linux, for `doppel integrate` and the desktop app's Settings (integration.ts).
+// Install writes the files of linux.ts and adds Doppel's action to Thunar's uca.xml, then a manifest
+// ($XDG_DATA_HOME/doppel/integration.json) of what it wrote: each file with its SHA-256, the folders it had to
+// create, and whether it created uca.xml. Remove deletes exactly that (a file changed since is left, and said so),
+// takes Doppel's action out of uca.xml and removes the folders it created once they are empty. Install again gives
+// the same files and manifest. A file that is not Doppel's is never replaced, and an uca.xml that cannot be parsed
+// is left as it is.
 import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';

@@ -1,6 +1,6 @@
 // The file-manager entries the installers carry (Windows: an NSIS include, macOS: a Quick Action), as files under
 // out/installer that `npm run dist` writes (scripts/installer-files.ts) and electron-builder.yml names.
-import { IMAGE_EXTENSIONS } from '../../core/library/scan.js';
+import { IMAGE_EXTENSIONS } from '../library/scan.js';
 import { ACTION_NAME } from './linux.js';
 import { macWorkflowFiles, WORKFLOW_NAME } from './macos.js';
 import { nsisInclude } from './windows.js';
@@ -26,25 +26,26 @@ export function installerFiles(): InstallerFile[] {
 }
 
 /**
- * What `doppel integrate status` says where it installs nothing itself: what the platform's installer provides.
- * Null on Linux (doppel integrate installs the entries there).
+ * What `doppel integrate status` (and the app's Settings) says where it installs nothing itself: what the platform's
+ * installer provides. `who` is what installs nothing there. Null on Linux (doppel integrate and the app install the
+ * entries there).
  */
-export function installerNote(platform: NodeJS.Platform): string | null {
+export function installerNote(platform: NodeJS.Platform, who = 'doppel integrate'): string | null {
   const types = [...IMAGE_EXTENSIONS].join(' ');
   if (platform === 'win32') {
     return (
       `on Windows the Doppel installer adds "${ACTION_NAME}" to Explorer's menu for ${types} ` +
       `(for the user, or for all users in a per-machine install) and its uninstaller removes it; ` +
-      `doppel integrate installs nothing here`
+      `${who} installs nothing here`
     );
   }
   if (platform === 'darwin') {
     return (
       `on macOS the Quick Action "${ACTION_NAME}" (for ${types}) ships in Doppel.app/Contents/Resources/` +
       `${WORKFLOW_NAME}: open it to install it in ~/Library/Services (remove it there, or in System Settings, ` +
-      `Keyboard, Keyboard Shortcuts, Services); doppel integrate installs nothing here`
+      `Keyboard, Keyboard Shortcuts, Services); ${who} installs nothing here`
     );
   }
   if (platform === 'linux') return null;
-  return `doppel integrate installs file-manager entries on Linux only (this is ${platform})`;
+  return `${who} installs file-manager entries on Linux only (this is ${platform})`;
 }

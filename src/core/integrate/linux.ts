@@ -3,7 +3,7 @@
 // script, a Dolphin service menu, and an action in Thunar's uca.xml. Pure: paths and contents only.
 import os from 'node:os';
 import path from 'node:path';
-import { IMAGE_EXTENSIONS } from '../../core/library/scan.js';
+import { IMAGE_EXTENSIONS } from '../library/scan.js';
 import { desktopExec, displayCommand, keyFileString, shellCommandWithFiles, shellQuote, xmlEscape } from './quote.js';
 import { actionXml, type ThunarAction } from './thunar.js';
 

@@ -2,7 +2,7 @@
 // indexes, which runs the installed app with the selected files. Shipped in Doppel.app/Contents/Resources
 // (electron-builder.yml's mac.extraResources, generated into out/installer by scripts/installer-files.ts); opening it
 // there asks to install it in ~/Library/Services. Pure: paths and contents only.
-import { IMAGE_EXTENSIONS } from '../../core/library/scan.js';
+import { IMAGE_EXTENSIONS } from '../library/scan.js';
 import { ACTION_NAME } from './linux.js';
 import { plistXml, type PlistValue } from './plist.js';
 

@@ -1,5 +1,6 @@
-// What the file-manager entries run with the selected files appended: the desktop app where it is installed, else
-// this CLI's `doppel find-similar`, which opens the app's page in the browser (through `doppel serve`).
+// What the file-manager entries run with the selected files appended, when `doppel integrate` (or the desktop app
+// run from a checkout) installs them: the desktop app where it is installed, else the CLI's `doppel find-similar`,
+// which opens the app's page in the browser (through `doppel serve`). A packaged app installs itself (src/main).
 import fs from 'node:fs';
 import path from 'node:path';
 
