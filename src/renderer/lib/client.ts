@@ -1,6 +1,6 @@
 // The renderer's one way out: window.doppel in the desktop app, the loopback bridge (`doppel serve`) in a browser.
 import { DoppelError, isDoppelErrorData, type DoppelApi, type DoppelEvents } from '../../shared/api.js';
-import type { FindSimilarRequest, IpcResult } from '../../shared/ipc.js';
+import type { FindSimilarRequest, IntegrationOutcome, IntegrationStatus, IpcResult } from '../../shared/ipc.js';
 import { fromWire, toWire } from '../../shared/wire.js';
 
 export type { MediaKind } from '../../shared/api.js';
@@ -22,7 +22,15 @@ export interface Client {
   readonly showInFolder: ((photoId: number) => Promise<void>) | null;
   readonly openPhoto: ((photoId: number) => Promise<void>) | null;
   readonly pickFolder: (() => Promise<string | null>) | null;
+  /** "Find similar photos" in the file managers' menus (Settings' switch); null in a browser, where it is hidden. */
+  readonly integration: Integration | null;
   readonly desktopOnly: string;
+}
+
+export interface Integration {
+  status(): Promise<IntegrationStatus>;
+  install(): Promise<IntegrationOutcome>;
+  remove(): Promise<IntegrationOutcome>;
 }
 
 const DESKTOP_ONLY = 'Available in the desktop app: a browser page cannot open files or folders on this computer.';
@@ -37,6 +45,11 @@ function desktopClient(doppel: NonNullable<Window['doppel']>): Client {
     showInFolder: (id) => doppel.showInFolder(id),
     openPhoto: (id) => doppel.openPhoto(id),
     pickFolder: () => doppel.pickFolder(),
+    integration: {
+      status: () => doppel.integrationStatus(),
+      install: () => doppel.installIntegration(),
+      remove: () => doppel.removeIntegration(),
+    },
     desktopOnly: DESKTOP_ONLY,
   };
 }
@@ -107,6 +120,7 @@ function browserClient(): Client {
     showInFolder: null,
     openPhoto: null,
     pickFolder: null,
+    integration: null,
     desktopOnly: DESKTOP_ONLY,
   };
 }
