@@ -121,3 +121,24 @@ export function beginTrashMove(store: Store, file: string, linkTarget?: string):
   });
   return actionId;
 }
+
+/** Every file and folder under `dir`: path, kind, mode and content hash. */
+export function fileTree(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const name of fs.readdirSync(d).sort()) {
+      const p = path.join(d, name);
+      const st = fs.lstatSync(p);
+      const rel = path.relative(dir, p);
+      if (st.isDirectory()) {
+        out.push(`${rel}/ ${(st.mode & 0o7777).toString(8)}`);
+        walk(p);
+      } else {
+        const hash = crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex').slice(0, 16);
+        out.push(`${rel} ${(st.mode & 0o7777).toString(8)} ${hash}`);
+      }
+    }
+  };
+  walk(dir);
+  return out;
+}

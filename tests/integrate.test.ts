@@ -13,14 +13,13 @@
 // desktop-file-validate (Debian: desktop-file-utils) and gio (libglib2.0-bin) are installed by .ci/run; where one is
 // missing, the tests that need it are skipped and say why.
 import { spawnSync } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DOMParser } from '@xmldom/xmldom';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { IMAGE_EXTENSIONS } from '../src/core/library/scan.js';
 import { imageMimeTypes } from '../src/core/integrate/linux.js';
-import { REPO, tempDir } from './helpers.js';
+import { fileTree as tree, REPO, tempDir } from './helpers.js';
 
 const CLI = path.join(REPO, 'bin', 'doppel.js');
 const tmp = tempDir('doppel-integrate-');
@@ -71,27 +70,6 @@ function doppel(...args: string[]): { status: number | null; stdout: string; std
 function install(): void {
   const r = doppel('integrate', 'install', '--app', stub);
   expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
-}
-
-/** Every file and folder under `dir`: path, kind, mode and content hash. */
-function tree(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const name of fs.readdirSync(d).sort()) {
-      const p = path.join(d, name);
-      const st = fs.lstatSync(p);
-      const rel = path.relative(dir, p);
-      if (st.isDirectory()) {
-        out.push(`${rel}/ ${(st.mode & 0o7777).toString(8)}`);
-        walk(p);
-      } else {
-        const hash = crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex').slice(0, 16);
-        out.push(`${rel} ${(st.mode & 0o7777).toString(8)} ${hash}`);
-      }
-    }
-  };
-  walk(dir);
-  return out;
 }
 
 /** What the stub was last run with, waiting for it (gio launch does not wait for the program it starts). */

@@ -4,7 +4,6 @@
 // gives back the folder as it was; a foreign sender is refused. Where the installer carries the entries (Windows,
 // macOS) status says so and install and remove are refused with that note. Run from a checkout, the app installs
 // what `doppel integrate install` would.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -19,7 +18,7 @@ import {
   type IntegrationStatus,
   type IpcResult,
 } from '../src/shared/ipc.js';
-import { REPO, tempDir } from './helpers.js';
+import { fileTree as tree, REPO, tempDir } from './helpers.js';
 
 type Fn = (...args: unknown[]) => unknown;
 
@@ -117,27 +116,6 @@ const USER_UCA = [
   '</actions>',
   '',
 ].join('\n');
-
-/** Every file and folder under `dir`: path, kind, mode and content hash. */
-function tree(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const name of fs.readdirSync(d).sort()) {
-      const p = path.join(d, name);
-      const st = fs.lstatSync(p);
-      const rel = path.relative(dir, p);
-      if (st.isDirectory()) {
-        out.push(`${rel}/ ${(st.mode & 0o7777).toString(8)}`);
-        walk(p);
-      } else {
-        const hash = crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex').slice(0, 16);
-        out.push(`${rel} ${(st.mode & 0o7777).toString(8)} ${hash}`);
-      }
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 const read = (file: string): string => fs.readFileSync(file, 'utf8');
