@@ -48,6 +48,7 @@ const UNIT = [
   'tests/renderer-justified.test.ts',
   'tests/renderer-review.test.ts',
   'tests/similarity.test.ts',
+  'tests/scan-progress.test.ts',
 ];
 const E2E = ['tests/e2e/**/*.test.ts'];
 

@@ -12,6 +12,7 @@ import {
   type SettingsUpdate,
 } from '../shared/api.js';
 import { formatLabel, RAW_FORMAT } from '../shared/formats.js';
+import { scanProgressText } from '../shared/scan-progress.js';
 import { formatSimilarity, parseSimilarity, SIMILARITY_MEANING } from '../shared/similarity.js';
 import { groupsToCsv, groupsToJsonLines } from '../core/duplicates/export.js';
 import type { DoppelService } from '../core/service.js';
@@ -156,14 +157,6 @@ async function uncalibratedTiers(
   return out;
 }
 
-/** What each step of a duplicate scan does, for the status line. */
-const SCAN_STEPS = {
-  views: 'looking for cropped copies (photos)',
-  encode: 'reading cropped views (photos)',
-  turns: 'looking for rotated copies (photos)',
-  verify: 'comparing pairs picture by picture',
-} as const;
-
 export function registerDupes(program: Command, { withCommon, withService }: CliHelpers): void {
   withCommon(
     program
@@ -197,9 +190,11 @@ export function registerDupes(program: Command, { withCommon, withService }: Cli
       await withService(o, async (service) => {
         // Where a scan stands, on a terminal only (a first scan of a large library compares pairs for minutes).
         const status = new StatusLine(!process.stderr.isTTY);
-        const unsubscribe = service.on('duplicateScan', (p) =>
-          p.step === 'done' ? status.done() : status.update(`doppel: ${SCAN_STEPS[p.step]}: ${p.done} of ${p.total}`),
-        );
+        const unsubscribe = service.on('duplicateScan', (p) => {
+          const text = scanProgressText(p);
+          if (text) status.update(`doppel: ${text}`);
+          else status.done();
+        });
         const groups = await service
           .findDuplicates({ kinds: o.tier, nearThreshold: o.near, similarThreshold: o.similar, rescan: o.rescan })
           .finally(() => {
