@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, Route } from 'playwright-core';
 import {
   ASPECT_SCALE,
   type FolderInfo,
@@ -224,7 +224,6 @@ export async function openFakeApp(
 ): Promise<Page> {
   const page = await browser.newPage({ viewport });
   page.on('pageerror', (err) => console.error('page error:', err));
-  const dir = path.join(REPO, 'out', 'renderer');
   await page.route(`${ORIGIN}/**`, async (route) => {
     const url = new URL(route.request().url());
     const rel = url.pathname.slice(1) || 'index.html';
@@ -254,11 +253,28 @@ export async function openFakeApp(
     // The event stream: open, nothing to say, and no reconnecting for an hour.
     if (rel === 'events')
       return route.fulfill({ status: 200, contentType: 'text/event-stream', body: 'retry: 3600000\n\n' });
-    const file = path.join(dir, rel);
-    if (!file.startsWith(dir) || !fs.existsSync(file)) return route.fulfill({ status: 404 });
-    const type = file.endsWith('.js') ? 'text/javascript' : file.endsWith('.css') ? 'text/css' : 'text/html';
-    return route.fulfill({ status: 200, contentType: type, body: fs.readFileSync(file) });
+    return fulfillRendererFile(route, rel);
   });
   await page.goto(`${ORIGIN}/index.html`);
   return page;
+}
+
+const RENDERER = path.join(REPO, 'out', 'renderer');
+
+/** Answers a request for `rel`, a file of the built renderer (out/renderer); 404 for anything else. */
+function fulfillRendererFile(route: Route, rel: string): Promise<void> {
+  const file = path.join(RENDERER, rel);
+  if (!file.startsWith(RENDERER) || !fs.existsSync(file)) return route.fulfill({ status: 404 });
+  const type = file.endsWith('.js') ? 'text/javascript' : file.endsWith('.css') ? 'text/css' : 'text/html';
+  return route.fulfill({ status: 200, contentType: type, body: fs.readFileSync(file) });
+}
+
+/**
+ * Serves the built renderer alone at ORIGIN, for a page whose API lives in the page itself (a desktop
+ * `window.doppel` put there by an init script) rather than behind the bridge's routes.
+ */
+export async function routeRenderer(page: Page): Promise<void> {
+  await page.route(`${ORIGIN}/**`, (route) =>
+    fulfillRendererFile(route, new URL(route.request().url()).pathname.slice(1) || 'index.html'),
+  );
 }

@@ -2,15 +2,12 @@
 // that describes a library of 100,000 photos (the desktop client: its layout's byte arrays arrive as they are).
 // Only the rows in view exist in the page, and only the photos in view are fetched, at the top and after a jump to
 // the end.
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO } from '../helpers.js';
 import { buildRenderer, launchChromium } from './bridge.js';
+import { ORIGIN, routeRenderer } from './fake-library.js';
 
 const TOTAL = 100_000;
-const ORIGIN = 'http://doppel.test';
 let browser: Browser;
 let page: Page;
 
@@ -79,14 +76,7 @@ beforeAll(async () => {
   await buildRenderer();
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  const dir = path.join(REPO, 'out', 'renderer');
-  await page.route(`${ORIGIN}/**`, async (route) => {
-    const rel = new URL(route.request().url()).pathname.slice(1) || 'index.html';
-    const file = path.join(dir, rel);
-    if (!file.startsWith(dir) || !fs.existsSync(file)) return route.fulfill({ status: 404 });
-    const type = file.endsWith('.js') ? 'text/javascript' : file.endsWith('.css') ? 'text/css' : 'text/html';
-    return route.fulfill({ status: 200, contentType: type, body: fs.readFileSync(file) });
-  });
+  await routeRenderer(page);
   await page.addInitScript(fakeDesktop, TOTAL);
   await page.goto(`${ORIGIN}/index.html`);
 });

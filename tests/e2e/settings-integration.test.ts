@@ -17,9 +17,9 @@ import {
 import type { XdgDirs } from '../../src/core/integrate/linux.js';
 import type { PhotoLayout, Settings } from '../../src/shared/api.js';
 import type { IntegrationOutcome, IntegrationStatus } from '../../src/shared/ipc.js';
-import { fileTree, REPO, tempDir } from '../helpers.js';
+import { fileTree, tempDir } from '../helpers.js';
 import { buildRenderer, launchChromium } from './bridge.js';
-import { FakeLibrary, ORIGIN, openFakeApp } from './fake-library.js';
+import { FakeLibrary, ORIGIN, openFakeApp, routeRenderer } from './fake-library.js';
 
 const SWITCH = { name: /Find similar photos in the file manager/ };
 const APP = '/opt/Doppel/doppel';
@@ -142,14 +142,7 @@ async function openDesktopSettings(integration: FakeIntegration): Promise<Page> 
       return { ok: false, message: (err as Error).message };
     }
   });
-  const dir = path.join(REPO, 'out', 'renderer');
-  await page.route(`${ORIGIN}/**`, async (route) => {
-    const rel = new URL(route.request().url()).pathname.slice(1) || 'index.html';
-    const file = path.join(dir, rel);
-    if (!file.startsWith(dir) || !fs.existsSync(file)) return route.fulfill({ status: 404 });
-    const type = file.endsWith('.js') ? 'text/javascript' : file.endsWith('.css') ? 'text/css' : 'text/html';
-    return route.fulfill({ status: 200, contentType: type, body: fs.readFileSync(file) });
-  });
+  await routeRenderer(page);
   await page.addInitScript(desktopApi);
   await page.goto(`${ORIGIN}/index.html`);
   await page.getByRole('button', { name: 'Settings', exact: true }).click();
